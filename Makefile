@@ -1,0 +1,33 @@
+# The template's own tasks. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEST ?= ../my-project
+DATA ?=
+PYTEST_ARGS ?=
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: install
+install: $(BIN)/.installed ## create .venv with the template's dependencies
+
+.PHONY: generate
+generate: $(BIN)/.installed ## render a project: make generate DEST=../my-project [DATA="-d layout=single -d services=app"]
+	$(BIN)/copier copy --trust --defaults --vcs-ref=HEAD -d project_name="$(notdir $(abspath $(DEST)))" $(DATA) . "$(DEST)"
+
+.PHONY: test
+test: $(BIN)/.installed ## run the template's tests (docker tests skip where no engine answers)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(BIN)/.installed ## ruff over the template's own Python
+	$(BIN)/ruff check hooks tests bench

@@ -1,0 +1,177 @@
+"""The `services` answer: parse it, validate it, and expose both to Jinja.
+
+A person types the services as one line, for example::
+
+    api worker:worker web:node billing:node:worker
+
+Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
+(``python`` or ``node``, default python) or a kind (``api`` or ``worker``,
+default api).  Words may be separated by spaces or commas.
+
+The same string reaches Copier from a prompt, ``--data services=...`` or a
+``--data-file``.  ``copier.yml`` validates it with :func:`services_error` and
+turns it into a list of dicts with :func:`parse_services`; both are exposed as
+Jinja filters by :class:`ServicesExtension` (loaded through
+copier-template-extensions).  The module has no Copier import so that the
+unit tests can call it directly.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+from dataclasses import asdict, dataclass
+
+LANGUAGES = ("python", "node")
+KINDS = ("api", "worker")
+MAX_NAME = 30
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# Folders at the project root, infrastructure service names in compose files,
+# and names whose folders or targets would be ambiguous.
+RESERVED = frozenset(
+    {
+        "deploy", "scripts", "services", "tests", "src", "docs", "bench",
+        "postgres", "redis", "db", "node-modules", "dist", "build",
+        "test", "dev", "prod", "all", "help", "stack",
+    }
+)
+# Where a python service's package name would shadow a module it imports.
+PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
+    "fastapi", "uvicorn", "pydantic", "psycopg", "httpx", "pytest", "starlette",
+}
+API_PORT = 8000
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    language: str = "python"
+    kind: str = "api"
+
+    @property
+    def package(self) -> str:
+        """Python package (and env var stem) for this service."""
+        return self.name.replace("-", "_")
+
+
+class ServicesError(ValueError):
+    """The services answer is not valid; the message says what is allowed."""
+
+
+def _split(spec: object) -> list[str]:
+    if not isinstance(spec, str):
+        raise ServicesError(
+            "services must be text such as 'api worker:worker web:node', "
+            f"not {type(spec).__name__}"
+        )
+    return [word for word in re.split(r"[\s,]+", spec.strip()) if word]
+
+
+def _parse_word(word: str) -> Service:
+    name, *options = word.split(":")
+    if not name:
+        raise ServicesError(f"'{word}': a service needs a name before ':'")
+    if len(name) > MAX_NAME:
+        raise ServicesError(
+            f"'{name}': at most {MAX_NAME} characters (it becomes part of "
+            "container, network and DNS names)"
+        )
+    if not NAME_RE.match(name):
+        raise ServicesError(
+            f"'{name}': use lowercase letters, digits and single dashes; "
+            "start with a letter and end with a letter or digit"
+        )
+    if name in RESERVED:
+        raise ServicesError(
+            f"'{name}' is reserved (a project folder or infrastructure name); "
+            f"reserved names: {', '.join(sorted(RESERVED))}"
+        )
+    language = kind = None
+    for option in options:
+        if option in LANGUAGES:
+            if language:
+                raise ServicesError(f"'{word}': give one language, not two")
+            language = option
+        elif option in KINDS:
+            if kind:
+                raise ServicesError(f"'{word}': give one kind, not two")
+            kind = option
+        else:
+            raise ServicesError(
+                f"'{word}': unknown option '{option}'; a language "
+                f"({' or '.join(LANGUAGES)}) or a kind ({' or '.join(KINDS)})"
+            )
+    service = Service(name, language or "python", kind or "api")
+    if service.language == "python" and (
+        keyword.iskeyword(service.package) or service.package in PYTHON_SHADOWED
+    ):
+        raise ServicesError(
+            f"'{name}': a python service's package would be '{service.package}', "
+            "which is a Python keyword or shadows a module it imports; pick another name"
+        )
+    return service
+
+
+def parse(spec: object, layout: str = "multi") -> list[Service]:
+    """Parse the services answer, raising ServicesError with a clear message."""
+    words = _split(spec)
+    if not words:
+        raise ServicesError(
+            "give at least one service, e.g. 'api' or 'api worker:worker web:node'"
+        )
+    services = [_parse_word(word) for word in words]
+    seen: set[str] = set()
+    for service in services:
+        if service.name in seen:
+            raise ServicesError(f"'{service.name}' is listed twice; names must be unique")
+        seen.add(service.name)
+        # Python packages and env var stems use '_' for '-', so these collide too.
+    stems = [s.package for s in services]
+    if len(set(stems)) != len(stems):
+        raise ServicesError("two names differ only by '-' and '_'; names must be unique")
+    if layout == "single" and len(services) != 1:
+        raise ServicesError(
+            f"the single layout has exactly one service; got {len(services)} "
+            "(choose layout 'multi' for more)"
+        )
+    return services
+
+
+def services_error(spec: object, layout: str = "multi") -> str:
+    """Empty when the answer is fine, else the message (a Copier validator)."""
+    try:
+        parse(spec, layout)
+    except ServicesError as error:
+        return str(error)
+    return ""
+
+
+def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object]]:
+    """The services as dicts for templates: name, language, kind, package, env, port."""
+    result = []
+    for index, service in enumerate(parse(spec, layout)):
+        item: dict[str, object] = asdict(service)
+        item["package"] = service.package
+        item["env"] = service.package.upper()
+        item["port"] = API_PORT
+        item["dev_port"] = API_PORT + index
+        # Where the service lives: services/<name> (multi) or the root (single).
+        item["path"] = f"services/{service.name}" if layout == "multi" else "."
+        result.append(item)
+    return result
+
+
+try:  # Jinja is present whenever Copier is; the unit tests need only the above.
+    from jinja2.ext import Extension
+except ImportError:  # pragma: no cover
+    Extension = object  # type: ignore[assignment,misc]
+
+
+class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
+    """Jinja filters `services_error` and `parse_services` for copier.yml."""
+
+    def __init__(self, environment):  # noqa: ANN001
+        super().__init__(environment)
+        environment.filters["services_error"] = services_error
+        environment.filters["parse_services"] = parse_services

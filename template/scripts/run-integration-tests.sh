@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Stage 3: the whole stack (deploy/test/docker-compose.yml) on real
+# containers, then tests/integration against it. Logs and reports go to
+# .artifacts/<instance>/integration/.
+#
+# usage: scripts/run-integration-tests.sh [OPTION...]
+#   (none)       --up, --test, then --down: the stack is removed whatever happens
+#   --up         build and start the stack, wait until healthy, leave it running
+#   --test       run the tests against the running stack
+#   --down       remove the stack: containers, networks, volumes
+#   --fresh      remove the stack first (then up and test, unless told otherwise)
+#   --keep       up and test, then leave the stack running for debugging
+#   --clean-all  remove every test container, network, volume and image of
+#                this instance (stage 2 stacks too), and nothing of others
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/stack.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
+
+TEARDOWN=0
+
+usage() {
+  sed -n '5,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+cleanup() {
+  local status=$?
+  stack_collect
+  if ((TEARDOWN)); then
+    stack_down
+  else
+    info "stack $COMPOSE_PROJECT_NAME left running (remove it with: $0 --down)"
+  fi
+  exit "$status"
+}
+
+main() {
+  local up=0 test=0 down=0 fresh=0 keep=0
+  while (($#)); do
+    case $1 in
+      --up) up=1 ;;
+      --test) test=1 ;;
+      --down) down=1 ;;
+      --fresh) fresh=1 ;;
+      --keep) keep=1 ;;
+      --clean-all) stack_clean_all; return ;;
+      -h | --help) usage; return ;;
+      *) err "unknown option: $1"; usage >&2; exit 2 ;;
+    esac
+    shift
+  done
+  if ((keep)); then
+    up=1 test=1
+  elif ((up + test + down == 0)); then
+    up=1 test=1 down=1
+  fi
+  stack_init "$(project_name)" "$ROOT/deploy/test/docker-compose.yml" integration
+  if ((fresh)); then
+    stack_down
+  fi
+  if ((up || test)); then
+    # Tear down on any exit when this run owns the stack's whole life.
+    TEARDOWN=$((down && !keep))
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+  fi
+  if ((up)); then
+    stack_up
+  fi
+  if ((test)); then
+    stack_export_urls
+    run_suite "$ROOT" integration "$ARTIFACTS"
+  fi
+  if ((down && !up && !test)); then
+    stack_down
+  fi
+}
+
+main "$@"
