@@ -15,7 +15,8 @@ $(BIN)/.installed: pyproject.toml
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+	@if [[ -t 1 ]]; then c=$$'\033[36m' r=$$'\033[0m'; else c='' r=''; fi; \
+	grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -v c="$$c" -v r="$$r" 'BEGIN {FS = ":.*## "}; {printf "  %s%-10s%s %s\n", c, $$1, r, $$2}'
 
 .PHONY: install
 install: $(BIN)/.installed ## create .venv with the template's dependencies

@@ -172,23 +172,25 @@ _OUTCOME = "|".join(PYTEST_OUTCOMES)
 PYTEST_SECTION_RE = re.compile(r"^=+ (?P<title>.*?) =+$")
 # tests/test_x.py::test_y[a b] PASSED                     [ 45%]
 PYTEST_RESULT_RE = re.compile(
-    rf"^(?P<nodeid>[^\s=\[!][^\s]*?(?:::.*?)?) (?P<outcome>{_OUTCOME})\b(?:[^\[]*)"
+    rf"^(?P<nodeid>[^\s=\[!_][^\s]*?(?:::.*?)?) (?P<outcome>{_OUTCOME})\b.*?"
     r"(?:\[\s*(?P<pct>\d+)%\])?\s*$"
 )
 # [gw0] [ 45%] PASSED tests/test_x.py::test_y             (pytest-xdist)
 PYTEST_XDIST_RE = re.compile(
     rf"^\[gw\d+\] \[\s*(?P<pct>\d+)%\] (?P<outcome>{_OUTCOME}) (?P<nodeid>\S.*?)\s*$"
 )
-PYTEST_RUNNING_RE = re.compile(r"^(?P<nodeid>[^\s=\[!][^\s]*?::.+?)\s*$")
+PYTEST_RUNNING_RE = re.compile(r"^(?P<nodeid>[^\s=\[!_][^\s]*?::.+?)\s*$")
 PYTEST_COLLECTED_RE = re.compile(r"\bcollected (?P<n>\d+) items?\b(?P<rest>.*)$")
 PYTEST_SELECTED_RE = re.compile(r"/ (?P<n>\d+) selected\b")
 PYTEST_XDIST_ITEMS_RE = re.compile(r"^\d+ workers? \[(?P<n>\d+) items?\]")
 PYTEST_SUMMARY_RE = re.compile(
-    r"^(?:=+ )?(?P<body>no tests ran|\d+ \w+(?:, \d+ \w+)*) in (?P<secs>\d+(?:\.\d+)?)s\b.*?(?: =+)?$"
+    r"^=+ (?P<body>no tests ran|\d+ \w+(?:, \d+ \w+)*) in (?P<secs>\d+(?:\.\d+)?)s\b.*? =+$"
 )
 PYTEST_DURATION_RE = re.compile(
     r"^(?P<secs>\d+(?:\.\d+)?)s (?P<phase>setup|call|teardown)\s+(?P<name>\S.*?)\s*$"
 )
+# Result lines appear only before the first report section.
+PYTEST_RESULT_SECTIONS = ("", "test session starts")
 PYTEST_COUNT_NAMES = {"error": "error", "errors": "error", "warning": "warnings"}
 
 
@@ -230,6 +232,8 @@ class PytestParser(Parser):
                     TimedTest(float(duration["secs"]), duration["name"], duration["phase"])
                 )
             return
+        if self._section not in PYTEST_RESULT_SECTIONS:
+            return  # failure reports and summaries repeat outcome words
         if result := PYTEST_XDIST_RE.match(line) or PYTEST_RESULT_RE.match(line):
             self._record(result["nodeid"], result["outcome"], result["pct"])
             return
@@ -250,7 +254,7 @@ class PytestParser(Parser):
 
     def _peek(self, partial: str) -> None:
         self._pending = None
-        if self.finished or not partial:
+        if self.finished or not partial or self._section not in PYTEST_RESULT_SECTIONS:
             return
         if result := PYTEST_RESULT_RE.match(partial):
             pct = result["pct"]
@@ -350,7 +354,9 @@ def pytest_failures(lines: Sequence[str]) -> list[str]:
     return kept
 
 
-VITEST_FAILURE_HEADER_RE = re.compile(r"^⎯+ (?:Failed Tests|Failed Suites|Unhandled (?:Errors?|Rejection))")
+VITEST_FAILURE_HEADER_RE = re.compile(
+    r"^⎯+ (?:Failed Tests|Failed Suites|Unhandled (?:Errors?|Rejection))"
+)
 VITEST_SUMMARY_START_RE = re.compile(r"^\s*Test Files\s")
 
 
@@ -382,7 +388,10 @@ def failure_report(framework: str | None, lines: Sequence[str]) -> list[str]:
         report = []
     if report:
         return report
-    tail = list(lines)[-TAIL_LINES:]
+    tail = list(lines)
+    while tail and not tail[-1].strip():
+        tail.pop()
+    tail = tail[-TAIL_LINES:]
     while tail and not tail[0].strip():
         tail.pop(0)
     return tail
@@ -495,7 +504,9 @@ def answered_service(root: Path) -> str | None:
         if value in ("", ">", ">-", "|", "|-") and i + 1 < len(lines):
             value = lines[i + 1].strip()  # a folded or literal block
         words = value.strip("'\"").split()
-        return words[0].split(":")[0] or None if words else None
+        if not words:
+            return None
+        return words[0].split(":")[0] or None
     return None
 
 
@@ -514,9 +525,7 @@ def discover(root: Path) -> tuple[str, list[Service]]:
     return "single", [Service(name, ".", framework_of(root))]
 
 
-def plan(
-    root: Path, stages: Sequence[str] = (), services: Sequence[str] = ()
-) -> RunState:
+def plan(root: Path, stages: Sequence[str] = (), services: Sequence[str] = ()) -> RunState:
     """Every stage and target to run, in order, before any filter is applied."""
     layout, found = discover(root)
     allowed = LAYOUT_STAGES[layout]
@@ -544,9 +553,7 @@ def plan(
                 framework = "pytest" if (root / "pyproject.toml").is_file() else "vitest"
             else:
                 framework = framework_of(root)
-            targets = [
-                Target("integration", name, ["scripts/run-integration-tests.sh"], framework)
-            ]
+            targets = [Target("integration", name, ["scripts/run-integration-tests.sh"], framework)]
         planned.append(Stage(stage, targets))
     if stages:
         planned = [s for s in planned if s.name in stages]
@@ -622,8 +629,8 @@ def bar(percent: float | None, elapsed: float, width: int = BAR_WIDTH) -> Text:
     """━━━━━━━░░░ for a known percentage; a moving ━━━ segment while unknown."""
     if percent is None:
         segment = 4
-        start = int(elapsed * 8) % (width + segment) - segment
-        cells = [start <= i < start + segment for i in range(width)]
+        start = int(elapsed * 8) % width
+        cells = [(i - start) % width < segment for i in range(width)]
         return Text.assemble(*(("━", "cyan") if on else ("░", "dim") for on in cells))
     filled = round(width * max(0.0, min(percent, 100.0)) / 100)
     return Text.assemble(("━" * filled, "green"), ("░" * (width - filled), "dim"))
@@ -695,10 +702,7 @@ def render_summary(state: RunState) -> Group:
     slow = [(t, timed) for t in state.targets for timed in t.slow_tests()]
     if slow:
         slow.sort(key=lambda pair: pair[1].seconds, reverse=True)
-        review = Table(
-            title="Slow tests to review (over 1 s in unit, over 5 s in service and integration)",
-            title_justify="left",
-        )
+        review = Table(title="Slow tests to review", title_justify="left")
         review.add_column("Stage")
         review.add_column("Target")
         review.add_column("Time", justify="right")
@@ -707,6 +711,9 @@ def render_summary(state: RunState) -> Group:
             name = f"{timed.name} ({timed.phase})" if timed.phase else timed.name
             review.add_row(target.stage, target.name, f"{timed.seconds:.2f}s", name)
         parts.append(review)
+        unit, other = SLOW_THRESHOLD["unit"], SLOW_THRESHOLD["service"]
+        note = f"(over {unit:g} s in unit, over {other:g} s in service and integration)"
+        parts.append(Text(note, style="dim"))
         if len(slow) > MAX_SLOW_LISTED:
             parts.append(Text(f"... and {len(slow) - MAX_SLOW_LISTED} more", style="dim"))
 
@@ -798,10 +805,11 @@ class Runner:
         if target.status is not Status.PASSED and target.returncode is not None:
             details.append(f"exit {target.returncode}")
         detail = "; ".join(d for d in details if d)
+        elapsed = fmt_seconds(target.elapsed(time.monotonic()))
         line = Text.assemble(
             f"[{target.stage}] ",
             (mark, style),
-            f" {target.name} {target.status.value} in {fmt_seconds(target.elapsed(time.monotonic()))}",
+            f" {target.name} {target.status.value} in {elapsed}",
             f": {detail}" if detail else "",
         )
         self._print(line)
@@ -908,17 +916,23 @@ class Runner:
             max_workers=min(self.jobs, len(stage.targets)), thread_name_prefix=stage.name
         ) as pool:
             futures = [pool.submit(self._run_target, t) for t in stage.targets]
-            while not all(f.done() for f in futures):
+            for future in futures:
+                future.add_done_callback(lambda _: self._wake.set())
+            while True:
+                self._wake.clear()
+                if all(f.done() for f in futures):
+                    break
                 if self._interrupts and sigint_sent is None:
                     sigint_sent = time.monotonic()
                     self._signal_running(signal.SIGINT)
-                if not killed and sigint_sent is not None and (
-                    self._interrupts > 1 or time.monotonic() - sigint_sent > self.grace
+                if (
+                    not killed
+                    and sigint_sent is not None
+                    and (self._interrupts > 1 or time.monotonic() - sigint_sent > self.grace)
                 ):
                     killed = True
                     self._signal_running(signal.SIGKILL)
                 self._wake.wait(0.2)
-                self._wake.clear()
             for future in futures:
                 future.result()  # re-raise a bug in the runner itself
 
@@ -1039,7 +1053,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.service = split_list(args.service)
     for stage in args.stage:
         if stage not in STAGES:
-            parser.error(f"argument --stage: invalid choice {stage!r} (choose from {', '.join(STAGES)})")
+            choices = ", ".join(STAGES)
+            parser.error(f"argument --stage: invalid choice {stage!r} (choose from {choices})")
     return args
 
 
@@ -1059,7 +1074,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     console = Console(highlight=False)
     live = not args.no_live and sys.stdout.isatty()
-    runner = Runner(state, console, jobs=args.jobs, live=live, verbose=args.verbose, grace=args.grace)
+    runner = Runner(
+        state, console, jobs=args.jobs, live=live, verbose=args.verbose, grace=args.grace
+    )
     return runner.run()
 
 

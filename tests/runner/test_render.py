@@ -1,0 +1,168 @@
+"""The live display and the summary, rendered once on a fixed-size console.
+
+The live display is compared with snapshots/live-display.txt; after an
+intended change, rewrite it with UPDATE_SNAPSHOTS=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from rich.console import Console
+from runner_fakes import recorded
+
+SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "live-display.txt"
+T0 = 100.0
+
+
+def export(renderable) -> str:
+    console = Console(record=True, width=100, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
+def fed(parser, text: str):
+    parser.feed(text)
+    parser.close()
+    return parser
+
+
+def sample_state(runner: ModuleType, tmp_path: Path):
+    """Mid-run: api at 52% on test_many[4], worker passed, web failed, jobs waiting."""
+    mixed = recorded("pytest9-mixed.txt")
+    cut = mixed.index("[ 52%]") + len("[ 52%]\n")
+    api_parser = runner.PytestParser()
+    api_parser.feed(mixed[:cut] + "tests/test_outcomes.py::test_many[4] ")
+
+    Target, Status = runner.Target, runner.Status
+    unit = [
+        Target("unit", "api", ["scripts/unit-tests.sh", "services/api"], "pytest",
+               parser=api_parser, status=Status.RUNNING, started=T0),
+        Target("unit", "jobs", ["scripts/unit-tests.sh", "services/jobs"], "pytest",
+               parser=runner.PytestParser()),
+        Target("unit", "web", ["scripts/unit-tests.sh", "services/web"], "vitest",
+               parser=fed(runner.VitestParser(), recorded("vitest3-mixed.txt")),
+               status=Status.FAILED, started=T0, ended=T0 + 4.5, returncode=1),
+        Target("unit", "worker", ["scripts/unit-tests.sh", "services/worker"], "pytest",
+               parser=fed(runner.PytestParser(), recorded("pytest9-passing.txt")),
+               status=Status.PASSED, started=T0, ended=T0 + 3.2, returncode=0),
+    ]  # fmt: skip
+    service = [
+        Target("service", name, ["scripts/test-service.sh", name], "pytest",
+               parser=runner.PytestParser())
+        for name in ("api", "jobs", "web", "worker")
+    ]  # fmt: skip
+    integration = [
+        Target("integration", "stack", ["scripts/run-integration-tests.sh"], "pytest",
+               parser=runner.PytestParser())
+    ]  # fmt: skip
+    stages = [
+        runner.Stage("unit", unit),
+        runner.Stage("service", service),
+        runner.Stage("integration", integration),
+    ]
+    return runner.RunState(root=tmp_path, layout="multi", stages=stages, started=T0)
+
+
+def rows(text: str) -> dict[str, str]:
+    """Row text by its first two words ('● api'), stage headers by name."""
+    found = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in "●✓✗○":
+            found.setdefault(f"{words[0]} {words[1]}", line)
+        elif words and not line.startswith(" "):
+            found[words[0]] = line
+    return found
+
+
+def test_live_display_rows(runner: ModuleType, tmp_path: Path) -> None:
+    text = export(runner.render(sample_state(runner, tmp_path), now=T0 + 12.3))
+    found = rows(text)
+
+    running = found["● api"]
+    filled = round(runner.BAR_WIDTH * 0.52)
+    assert "━" * filled + "░" * (runner.BAR_WIDTH - filled) in running
+    assert " 52%" in running and "11/21" in running and "12.3s" in running
+    lines = text.splitlines()
+    under = lines[lines.index(running) + 1]
+    assert under.strip() == "tests/test_outcomes.py::test_many[4]"
+
+    assert found["✓ worker"].split()[2:] == ["8/8", "3.2s"]
+    assert found["✗ web"].split()[2:] == ["2", "failed", "14/14", "4.5s"]
+    assert found["○ jobs"].split()[2:] == ["pending"]
+    assert found["unit"].split() == ["unit", "running"]
+    assert found["service"].split() == ["service"]
+    assert sum(line.lstrip().startswith("○") for line in lines) == 6  # jobs + 5 waiting
+
+
+def test_live_display_snapshot(runner: ModuleType, tmp_path: Path) -> None:
+    text = export(runner.render(sample_state(runner, tmp_path), now=T0 + 12.3))
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(text, encoding="utf-8")
+    expected = SNAPSHOT.read_text(encoding="utf-8")
+    if text != expected:
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), text.splitlines(True), "snapshot", "rendered"
+            )
+        )
+        pytest.fail(f"live display changed (UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+
+
+def test_live_display_unknown_total_pulses(runner: ModuleType, tmp_path: Path) -> None:
+    """vitest prints no total before its summary: the bar moves instead of filling."""
+    state = sample_state(runner, tmp_path)
+    web = state.stages[0].targets[2]
+    web.status, web.ended, web.parser = runner.Status.RUNNING, None, runner.VitestParser()
+    text = recorded("vitest3-mixed.txt")
+    web.parser.feed(text[: text.index("handles case 3 ")])
+    frames = {rows(export(runner.render(state, now=T0 + t / 8)))["● web"] for t in range(4)}
+    assert len(frames) == 4, frames  # a different frame every 1/8 s
+    for frame in frames:
+        assert "━━━━" in frame and "%" not in frame and frame.split()[-2] == "7"
+
+
+def test_summary_after_a_failure(runner: ModuleType, tmp_path: Path) -> None:
+    state = sample_state(runner, tmp_path)
+    Status = runner.Status
+    api = state.stages[0].targets[0]
+    api.parser = fed(runner.PytestParser(), recorded("pytest9-mixed.txt"))
+    api.status, api.ended, api.returncode = Status.FAILED, T0 + 20, 1
+    state.stages[0].targets[1].status = Status.SKIPPED
+    for stage in state.stages[1:]:
+        for target in stage.targets:
+            target.status = Status.SKIPPED
+    state.ended = T0 + 21
+    text = export(runner.render_summary(state))
+    table = {
+        tuple(cell.strip() for cell in line.strip("│").split("│")[:3]): line
+        for line in text.splitlines()
+        if line.startswith("│")
+    }
+    assert "✓ passed" in table[("unit", "worker", "✓ passed")]
+    assert "7 passed, 1 skipped" in table[("unit", "worker", "✓ passed")]
+    assert "2 failed" in table[("unit", "web", "✗ failed")]
+    assert ("integration", "stack", "○ not run") in table
+    assert "Slow tests to review" in text
+    assert "tests/test_ok.py::test_slow_enough (call)" in text
+    assert "src/slow.test.js > slow things > takes a while" in text
+    verdict = text.strip().splitlines()[-1]
+    assert verdict.startswith("✗ 2 of 9 targets failed (unit/api, unit/web) in 21.0s")
+    assert verdict.endswith("not run: service, integration")
+
+
+def test_summary_all_passed(runner: ModuleType, tmp_path: Path) -> None:
+    state = sample_state(runner, tmp_path)
+    for target in state.targets:
+        target.status, target.ended = runner.Status.PASSED, T0 + 1
+        target.started = T0
+    state.ended = T0 + 2.5
+    verdict = export(runner.render_summary(state)).strip().splitlines()[-1]
+    assert verdict == "✓ all 9 targets passed in 2.5s"

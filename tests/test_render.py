@@ -1,0 +1,245 @@
+"""Layer 2: what each named combination renders, file by file, and that it parses."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import COMBOS, project_files
+
+ROOT_FILES = {
+    ".copier-answers.yml",
+    ".gitignore",
+    "Makefile",
+    "README.md",
+    "deploy/dev/docker-compose.yml",
+    "deploy/dev/.env.example",
+    "deploy/prod/docker-compose.yml",
+    "deploy/prod/.env.example",
+    "deploy/test/docker-compose.yml",
+    "scripts/get-test-instance-id.sh",
+    "scripts/lib/stack.sh",
+    "scripts/unit-tests.sh",
+    "scripts/run-integration-tests.sh",
+    "scripts/test-runner.py",
+}
+MULTI_ROOT_FILES = {
+    "pyproject.toml",
+    "scripts/test-service.sh",
+    "tests/integration/conftest.py",
+    "tests/integration/test_stack.py",
+}
+CI_FILES = {
+    "github": {".github/workflows/ci.yml", ".github/workflows/release.yml"},
+    "gitea": {".gitea/workflows/ci.yml", ".gitea/workflows/release.yml"},
+}
+
+
+def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
+    """The files one service renders, relative to its folder."""
+    files = {"Dockerfile", ".dockerignore", "deploy/test/docker-compose.yml"}
+    if multi:
+        files.add("Makefile")
+    if language == "python":
+        package = name.replace("-", "_")
+        files |= {
+            "pyproject.toml",
+            f"src/{package}/__init__.py",
+            f"src/{package}/settings.py",
+            f"src/{package}/health.py",
+            f"src/{package}/{'main' if kind == 'api' else 'worker'}.py",
+            f"tests/unit/test_{kind}.py",
+            "tests/integration/conftest.py",
+            f"tests/integration/test_{kind}_live.py",
+        }
+    else:
+        files |= {
+            "package.json",
+            "src/config.js",
+            "src/health.js",
+            f"tests/unit/{kind}.test.js",
+            f"tests/integration/{kind}.live.test.js",
+        }
+        files |= {"src/app.js", "src/server.js"} if kind == "api" else {"src/worker.js"}
+    return files
+
+
+def parse_services(spec: str) -> list[tuple[str, str, str]]:
+    result = []
+    for word in spec.split():
+        name, *options = word.split(":")
+        language = next((o for o in options if o in ("python", "node")), "python")
+        kind = next((o for o in options if o in ("api", "worker")), "api")
+        result.append((name, language, kind))
+    return result
+
+
+def expected_files(combo: dict) -> set[str]:
+    multi = combo["layout"] == "multi"
+    files = set(ROOT_FILES)
+    if multi:
+        files |= MULTI_ROOT_FILES
+    provider = combo["ci_provider"]
+    for ci in ("github", "gitea"):
+        if provider in (ci, "both"):
+            files |= CI_FILES[ci]
+    for name, language, kind in parse_services(combo["services"]):
+        prefix = f"services/{name}/" if multi else ""
+        files |= {prefix + f for f in service_files(name, language, kind, multi)}
+    return files
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_exact_file_set(render, name: str) -> None:
+    project = render(name)
+    actual = project_files(project)
+    expected = expected_files(COMBOS[name])
+    missing, unexpected = sorted(expected - actual), sorted(actual - expected)
+    assert not missing and not unexpected, f"missing: {missing}\nunexpected: {unexpected}"
+
+
+JINJA_LEFTOVER = re.compile(r"\{%-?\s|\s-?%\}|\{\{[^}]*\}\}|\{#")
+# GitHub/Gitea expressions are ${{ ... }}; compose interpolation is ${...}.
+WORKFLOW_EXPR = re.compile(r"\$\{\{[^}]*\}\}")
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_no_leftover_jinja(render, name: str) -> None:
+    project = render(name)
+    offenders = []
+    for rel in sorted(project_files(project)):
+        text = (project / rel).read_text()
+        if rel.startswith((".github/", ".gitea/")):
+            text = WORKFLOW_EXPR.sub("", text)
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if JINJA_LEFTOVER.search(line):
+                offenders.append(f"{rel}:{lineno}: {line.strip()}")
+    assert not offenders, "leftover Jinja:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_every_data_file_parses(render, name: str) -> None:
+    project = render(name)
+    parsed = 0
+    for rel in sorted(project_files(project)):
+        path = project / rel
+        try:
+            if rel.endswith((".yml", ".yaml")):
+                yaml.safe_load(path.read_text())
+            elif rel.endswith(".toml"):
+                tomllib.loads(path.read_text())
+            elif rel.endswith(".json"):
+                json.loads(path.read_text())
+            else:
+                continue
+        except Exception as error:  # noqa: BLE001 - report which file and why
+            pytest.fail(f"{rel} does not parse: {error}")
+        parsed += 1
+    assert parsed >= 5
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_scripts_are_executable(render, name: str) -> None:
+    project = render(name)
+    scripts = [p for p in (project / "scripts").iterdir() if p.suffix in (".sh", ".py")]
+    not_exec = [p.name for p in scripts if not p.stat().st_mode & 0o111]
+    assert scripts and not not_exec, f"not executable: {not_exec}"
+
+
+def test_answers_file_records_every_question(render) -> None:
+    answers = yaml.safe_load((render("multi-github-pg-redis-mixed") / ".copier-answers.yml").read_text())
+    for key in ("project_name", "project_slug", "layout", "services", "components",
+                "ci_provider", "registry", "python_version", "node_version", "image_flavor"):
+        assert key in answers, key
+    assert answers["project_slug"] == "acme-shop"
+    assert "service_list" not in answers, "computed values must not be stored"
+
+
+def test_test_compose_files_follow_the_isolation_rules(render) -> None:
+    """Loopback dynamic ports, no container_name, healthchecks and tmpfs storage."""
+    for name in COMBOS:
+        project = render(name)
+        for compose_file in [project / "deploy/test/docker-compose.yml",
+                             *project.glob("services/*/deploy/test/docker-compose.yml")]:
+            doc = yaml.safe_load(compose_file.read_text())
+            rel = compose_file.relative_to(project)
+            assert "name" not in doc, f"{rel}: the project name must come from the scripts"
+            for svc_name, svc in doc["services"].items():
+                where = f"{name}:{rel}:{svc_name}"
+                assert "container_name" not in svc, where
+                assert "healthcheck" in svc, where
+                for port in svc.get("ports", []):
+                    assert re.fullmatch(r"127\.0\.0\.1::\d+", str(port)), f"{where}: {port}"
+                for dep in svc.get("depends_on", {}).values():
+                    assert dep == {"condition": "service_healthy"}, where
+            if "postgres" in doc["services"]:
+                pg = doc["services"]["postgres"]
+                assert pg["tmpfs"] == ["/var/lib/postgresql/data"]
+                for setting in ("fsync=off", "synchronous_commit=off", "full_page_writes=off"):
+                    assert setting in pg["command"], f"{rel}: {setting}"
+
+
+def test_prod_compose_requires_secrets_and_limits(render) -> None:
+    doc = yaml.safe_load((render("multi-github-pg-redis-mixed") / "deploy/prod/docker-compose.yml").read_text())
+    for svc_name, svc in doc["services"].items():
+        assert svc["restart"] == "unless-stopped", svc_name
+        assert svc["logging"]["options"]["max-size"], svc_name
+        assert svc["deploy"]["resources"]["limits"]["memory"], svc_name
+    assert ":?" in doc["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_base_images_are_named_once_and_overridable(render, name: str) -> None:
+    """Every FROM takes a build arg; compose passes it from an overridable variable."""
+    project = render(name)
+    for dockerfile in project.rglob("Dockerfile"):
+        froms = [line for line in dockerfile.read_text().splitlines() if line.startswith("FROM ")]
+        assert froms, dockerfile
+        for line in froms:
+            assert re.match(r"FROM \$\{(PYTHON|NODE)_IMAGE\} AS \w+$", line), f"{dockerfile}: {line}"
+        assert "COPY --from=" not in dockerfile.read_text().replace("COPY --from=build ", "").replace(
+            "COPY --from=deps ", ""
+        ), f"{dockerfile}: COPY --from another image"
+    for compose_file in project.rglob("docker-compose.yml"):
+        doc = yaml.safe_load(compose_file.read_text())
+        for svc_name, svc in doc["services"].items():
+            if "image" in svc and svc_name in ("postgres", "redis"):
+                assert svc["image"].startswith(f"${{{svc_name.upper()}_IMAGE:-"), svc["image"]
+            for value in svc.get("build", {}).get("args", {}).values():
+                assert re.fullmatch(r"\$\{(PYTHON|NODE)_IMAGE:-[a-z0-9.:-]+\}", value), value
+
+
+def test_single_layout_flattens_the_service(render) -> None:
+    project = render("single-github-python-api")
+    assert (project / "src/app/main.py").is_file()
+    assert not (project / "services").exists()
+    makefile = (project / "Makefile").read_text()
+    assert "test-service:" not in makefile, "the single layout has two stages"
+
+
+def test_services_share_one_source(render) -> None:
+    """Two python apis render the same Dockerfile but for names: one source, no copy drift."""
+    project = render("multi-both-redis-node-alpine")
+    web = (project / "services/web/Dockerfile").read_text().replace("web", "X")
+    gateway = (project / "services/gateway/Dockerfile").read_text().replace("gateway", "X")
+    assert web == gateway
+
+
+def test_readme_names_every_service(render) -> None:
+    text = (render("multi-github-pg-redis-mixed") / "README.md").read_text()
+    for name in ("api", "worker", "web"):
+        assert f"**{name}**" in text
+
+
+def test_template_path_render_in_empty_dir(tmp_path: Path) -> None:
+    """The project can be rendered into a directory that already exists and is empty."""
+    from conftest import run_copy
+
+    target = tmp_path / "here"
+    target.mkdir()
+    run_copy({"layout": "single", "services": "app", "components": [], "ci_provider": "none"}, target)
+    assert (target / "Dockerfile").is_file()

@@ -1,0 +1,95 @@
+"""Layer 4: the generated project's own commands work (no containers needed)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+pytestmark = pytest.mark.slow
+
+
+def project_env() -> dict[str, str]:
+    """The user's environment, minus anything that points into the template's venv."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTEST_", "COMPOSE_"))}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def git_init(project: Path) -> None:
+    if (project / ".git").exists():
+        return
+    run("git init -q -b main && git add -A && git -c user.name=t -c user.email=t@example.com "
+        "commit -qm init", cwd=project)
+
+
+@pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-github-python-api"])
+def test_make_help_lists_every_target(render, name: str) -> None:
+    project = render(name)
+    result = subprocess.run(["make"], cwd=project, capture_output=True, text=True, env=project_env())
+    assert result.returncode == 0, result.stderr
+    listed = set(re.findall(r"^\s+(\S+)\s", result.stdout, re.M))
+    declared = set(re.findall(r"^([a-zA-Z_-]+):.*## ", (project / "Makefile").read_text(), re.M))
+    assert declared and listed == declared, f"help lists {sorted(listed)}, Makefile has {sorted(declared)}"
+    for target in ("test", "test-unit", "test-integration", "test-infra-up", "test-infra-down",
+                   "test-clean-all", "dev-up", "dev-down", "build"):
+        assert target in listed, target
+
+
+def test_make_test_service_without_service_prints_usage(render) -> None:
+    project = render("multi-github-pg-redis-mixed")
+    result = subprocess.run(["make", "test-service"], cwd=project, capture_output=True, text=True,
+                            env=project_env())
+    assert result.returncode != 0
+    assert "usage: make test-service SERVICE=name" in result.stderr
+    assert "api worker web" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api"]
+)
+def test_make_test_unit_passes(render, name: str) -> None:
+    """uv for python services, npm + vitest for node services, through the runner."""
+    project = render(name)
+    git_init(project)
+    run(["make", "test-unit"], cwd=project, timeout=900, env=project_env())
+    reports = list(project.glob(".artifacts/*/unit/*/junit.xml"))
+    assert reports, "every unit run leaves a junit report"
+
+
+def test_failing_unit_test_fails_make_test_unit(tmp_path: Path) -> None:
+    from conftest import run_copy
+
+    project = run_copy({"layout": "single", "services": "app", "components": [],
+                        "ci_provider": "none"}, tmp_path / "p")
+    git_init(project)
+    test_file = project / "tests/unit/test_api.py"
+    test_file.write_text(test_file.read_text() + "\n\ndef test_broken() -> None:\n    assert 1 == 2\n")
+    result = subprocess.run(["make", "test-unit"], cwd=project, capture_output=True, text=True,
+                            env=project_env(), timeout=900)
+    assert result.returncode != 0, result.stdout
+    assert "test_broken" in result.stdout + result.stderr
+
+
+def test_instance_id_follows_the_branch(render, tmp_path: Path) -> None:
+    project = render("single-github-python-api")
+    git_init(project)
+    script = project / "scripts/get-test-instance-id.sh"
+
+    def instance(**env: str) -> str:
+        return subprocess.run([str(script)], capture_output=True, text=True, check=True,
+                              env={**project_env(), **env}).stdout.strip()
+
+    first = instance()
+    assert re.fullmatch(r"main-\d{6}", first), first
+    run(["git", "checkout", "-q", "-b", "Feature/JIRA-12_Über_lang-name-that-is-long"], cwd=project)
+    second = instance()
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", second) and len(second) <= 27, second
+    assert second.startswith("feature-jira-12"), second
+    assert instance(TEST_INSTANCE_ID="CI Run #42") == "ci-run-42"
+    run(["git", "checkout", "-q", "main"], cwd=project)
+    assert instance() == first
