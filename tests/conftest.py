@@ -132,6 +132,22 @@ def run(cmd: list[str] | str, cwd: Path, timeout: float = 600, **kwargs) -> None
         )
 
 
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment a user would have in a generated project: no venv or compose leftovers."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("VIRTUAL_ENV", "PYTEST_", "COMPOSE_", "TEST_"))}
+    env["NO_COLOR"] = "1"
+    return {**env, **extra}
+
+
+def git_init(project: Path) -> None:
+    """Make the project a git repo on branch main with one commit (once)."""
+    if (project / ".git").exists():
+        return
+    run("git init -q -b main && git add -A && git -c user.name=t -c user.email=t@example.com "
+        "commit -qm init", cwd=project)
+
+
 def tool(name: str) -> str:
     """Path of a lint tool from the test dependencies; fail clearly if missing."""
     path = shutil.which(name)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run
+from conftest import git_init, project_env, run
 
 pytestmark = pytest.mark.slow
-
-
-def project_env() -> dict[str, str]:
-    """The user's environment, minus anything that points into the template's venv."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTEST_", "COMPOSE_"))}
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def git_init(project: Path) -> None:
-    if (project / ".git").exists():
-        return
-    run("git init -q -b main && git add -A && git -c user.name=t -c user.email=t@example.com "
-        "commit -qm init", cwd=project)
 
 
 @pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-github-python-api"])

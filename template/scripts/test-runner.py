@@ -71,6 +71,7 @@ SLOW_THRESHOLD = {"unit": 1.0, "service": 5.0, "integration": 5.0}
 # Variables that force colours on; vitest even reads FORCE_COLOR=0 as "on".
 COLOR_FORCING = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE")
 MAX_CAPTURED_LINES = 50_000
+MAX_PARTIAL = 65_536
 TAIL_LINES = 40
 BAR_WIDTH = 24
 MAX_SLOW_LISTED = 20
@@ -119,6 +120,9 @@ class Parser:
     def feed(self, text: str) -> list[str]:
         """Take a chunk of output; return the lines it completed, cleaned."""
         *complete, self._partial = (self._partial + text).split("\n")
+        if len(self._partial) > MAX_PARTIAL:  # no newline for ages: take it as a line
+            complete.append(self._partial)
+            self._partial = ""
         lines = [clean(line) for line in complete]
         for line in lines:
             if line.strip():
@@ -151,12 +155,11 @@ class Parser:
 
     @property
     def activity(self) -> str:
-        """What the target is doing: the running test, else its last output line."""
-        if self.finished:
-            return ""
-        if self.current:
+        """What the target is doing: the running test, else its last output line
+        (an image build before the tests, a teardown after them)."""
+        if self.current and not self.finished:
             return self.current
-        return "" if self.done else self.last_line
+        return self.last_line
 
 
 PYTEST_OUTCOMES = {
@@ -925,6 +928,13 @@ class Runner:
                 if self._interrupts and sigint_sent is None:
                     sigint_sent = time.monotonic()
                     self._signal_running(signal.SIGINT)
+                    self._print(
+                        Text(
+                            f"Interrupted: stopping the running targets "
+                            f"(up to {self.grace:g}s; interrupt again to kill them now)",
+                            style="bold yellow",
+                        )
+                    )
                 if (
                     not killed
                     and sigint_sent is not None

@@ -48,7 +48,10 @@ set -u
 stage="$1" key="$2"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mark="${root}/markers/${stage}-${key}"
-read -r mode file < "${root}/behaviour/${stage}-${key}" 2>/dev/null || { mode=pass; file=""; }
+mode=pass file=""
+if [[ -f "${root}/behaviour/${stage}-${key}" ]]; then
+  read -r mode file < "${root}/behaviour/${stage}-${key}"
+fi
 file="${file:-pytest9-passing.txt}"
 mkdir -p "${root}/running" "${root}/markers"
 touch "${root}/running/${stage}-${key}"
@@ -82,7 +85,13 @@ case "${mode}" in
     cat "${root}/recorded/pytest9-passing.txt"; finish; exit 0 ;;
   trap)
     # Stands for a compose test: on SIGINT it tears down, writes a marker, exits 130.
-    trap 'echo "got SIGINT" > "${mark}.interrupted"; kill "${child}" 2>/dev/null; finish; exit 130' INT
+    on_int() {
+      echo "got SIGINT" > "${mark}.interrupted"
+      kill "${child}" 2>/dev/null
+      finish
+      exit 130
+    }
+    trap on_int INT
     head -n 8 "${root}/recorded/pytest9-passing.txt"
     printf 'tests/test_slow.py::test_forever '
     sleep 60 & child=$!
@@ -212,7 +221,8 @@ def make_fake_project(
     root: Path, services: dict[str, str] | None = None, layout: str = "multi"
 ) -> FakeProject:
     """services: name -> 'python' | 'node'. Single layout: one service at the root."""
-    services = {"api": "python", "web": "node", "worker": "python"} if services is None else services
+    if services is None:
+        services = {"api": "python", "web": "node", "worker": "python"}
     scripts = root / "scripts"
     scripts.mkdir(parents=True)
     for name, text in {

@@ -51,7 +51,8 @@ def test_pytest_totals_and_counts(runner: ModuleType, version: str, suite: str, 
     total, done, counts = EXPECTED[suite]
     assert (parser.total, parser.done, parser.counts) == (total, done, counts)
     assert parser.finished
-    assert parser.activity == ""
+    assert parser.current == ""
+    assert parser.activity == parser.last_line  # after the tests: what the script does next
 
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
@@ -247,3 +248,19 @@ def test_tail_when_pytest_passed_but_the_script_failed(runner: ModuleType) -> No
     lines = recorded("pytest9-passing.txt").splitlines() + ["compose down: network in use"]
     report = runner.failure_report("pytest", lines)
     assert report[-1] == "compose down: network in use"
+
+
+def test_activity_after_the_tests_is_the_scripts_output(runner: ModuleType) -> None:
+    """Once pytest is done the row shows the teardown, not a stale test name."""
+    parser = runner.PytestParser()
+    parser.feed(recorded("pytest9-passing.txt"))
+    parser.feed(" Container bench-api-1  Removed\n")
+    assert parser.activity == "Container bench-api-1  Removed"
+
+
+def test_endless_line_is_cut(runner: ModuleType) -> None:
+    """Output without newlines (progress redrawn with \\r) cannot grow without bound."""
+    parser = runner.Parser()
+    lines = parser.feed("\rdownloading 10%" * 10_000)
+    assert lines == ["downloading 10%"]
+    assert parser.close() == []

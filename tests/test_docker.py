@@ -1,0 +1,271 @@
+"""Layer 6: generated projects on a real Docker engine.
+
+Every test here runs real containers (marked `docker`; skipped with the reason
+where no engine answers, failed instead under REQUIRE_DOCKER=1). They share
+one xdist group so two of them never compete for the 2 cores, and every test
+removes what it built with the project's own `make test-clean-all`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import COMBOS, git_init, project_env, run, run_copy
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
+
+FULL = COMBOS["multi-github-pg-redis-mixed"]  # python api, python worker, node api; postgres + redis
+SINGLE = COMBOS["single-github-python-api"]
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.25) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def resources(prefix: str) -> dict[str, list[str]]:
+    """Containers, networks and volumes whose compose project starts with prefix."""
+    label = "com.docker.compose.project"
+    found: dict[str, list[str]] = {}
+    for kind, cmd in (("containers", ["ps", "-a"]), ("networks", ["network", "ls"]), ("volumes", ["volume", "ls"])):
+        fmt = "{{.Names}}" if kind == "containers" else "{{.Name}}"
+        rows = docker(*cmd, "--filter", f"label={label}", "--format", f'{fmt}\t{{{{.Label "{label}"}}}}')
+        found[kind] = sorted(name for name, _, project in (r.partition("\t") for r in rows.splitlines())
+                             if project.startswith(prefix))
+    return found
+
+
+def nothing_left(prefix: str) -> dict[str, list[str]]:
+    left = resources(prefix)
+    return {kind: names for kind, names in left.items() if names}
+
+
+def images(prefix: str) -> list[str]:
+    return sorted(r for r in docker("images", "--format", "{{.Repository}}").splitlines() if r.startswith(prefix))
+
+
+class Project:
+    """A rendered project with a fixed test instance id, cleaned up afterwards."""
+
+    def __init__(self, root: Path, instance: str | None) -> None:
+        self.root = root
+        self.instance = instance
+        self.slug = yaml.safe_load((root / ".copier-answers.yml").read_text())["project_slug"]
+
+    def env(self) -> dict[str, str]:
+        return project_env(**({"TEST_INSTANCE_ID": self.instance} if self.instance else {}))
+
+    def instance_id(self) -> str:
+        return subprocess.run(["scripts/get-test-instance-id.sh"], cwd=self.root, env=self.env(),
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.slug}-test-{self.instance_id()}"
+
+    def make(self, *targets: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["make", *targets], cwd=self.root, env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def clean(self) -> None:
+        self.make("test-clean-all", timeout=300)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+    made: list[Project] = []
+
+    def _make(answers: dict, name: str = "p", instance: str | None = "auto") -> Project:
+        root = run_copy(answers, tmp_path / name)
+        git_init(root)
+        if instance == "auto":
+            instance = f"pytest-{uuid.uuid4().hex[:8]}"
+        project = Project(root, instance)
+        made.append(project)
+        return project
+
+    yield _make
+    for project in made:
+        project.clean()
+
+
+def assert_passed(result: subprocess.CompletedProcess[str]) -> None:
+    if result.returncode != 0:
+        pytest.fail(f"make exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
+                    pytrace=False)
+
+
+def healthy_services(ps_file: Path) -> set[str]:
+    return {line.split()[0] for line in ps_file.read_text().splitlines() if "(healthy)" in line}
+
+
+# --- 1. make test passes all stages ------------------------------------------------------
+
+
+def test_multi_project_make_test_passes_every_stage(make_project) -> None:
+    project = make_project(FULL)
+    result = project.make("test")
+    assert_passed(result)
+    out = result.stdout
+    for stage in ("unit", "service", "integration"):
+        assert stage in out, f"stage {stage} missing from runner output:\n{out}"
+    artifacts = project.root / ".artifacts" / project.instance_id()
+    # Images were built from the Dockerfiles, and every container went healthy.
+    for name in ("api", "worker", "web"):
+        assert (artifacts / f"service-{name}/junit.xml").is_file()
+        assert healthy_services(artifacts / f"service-{name}/ps.txt"), f"stage 2 {name}: nothing healthy"
+    healthy = healthy_services(artifacts / "integration/ps.txt")
+    assert len(healthy) == 5, f"stage 3 healthy containers: {healthy}"
+    built = images(project.prefix)
+    for name in ("api", "worker", "web"):
+        assert f"{project.prefix}-{name}" in built, built
+    assert not nothing_left(project.prefix)
+
+
+def test_single_project_make_test_passes_both_stages(make_project) -> None:
+    project = make_project(SINGLE)
+    result = project.make("test")
+    assert_passed(result)
+    artifacts = project.root / ".artifacts" / project.instance_id()
+    assert (artifacts / "integration/junit.xml").is_file()
+    assert len(healthy_services(artifacts / "integration/ps.txt")) == 3
+    assert not (artifacts / "service-app").exists(), "the single layout has no service stage"
+    assert not nothing_left(project.prefix)
+
+
+# --- 2. two instances side by side ------------------------------------------------------
+
+
+def test_two_worktrees_run_make_test_at_the_same_time(make_project, tmp_path: Path) -> None:
+    main = make_project(FULL, name="main", instance=None)
+    worktree = tmp_path / "feature"
+    run(["git", "worktree", "add", "-q", "-b", "feature/login", str(worktree)], cwd=main.root)
+    feature = Project(worktree, None)
+    ids = {main.instance_id(), feature.instance_id()}
+    assert len(ids) == 2 and all(re.fullmatch(r"(main|feature-login)-\d{6}", i) for i in ids), ids
+    since = str(int(time.time()) - 1)
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
+    try:
+        threads = [threading.Thread(target=lambda p=p: results.__setitem__(p.instance_id(), p.make("test")))
+                   for p in (main, feature)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=1500)
+        for result in results.values():
+            assert_passed(result)
+        until = str(int(time.time()) + 1)
+        events = docker("events", "--since", since, "--until", until, "--format", "{{json .}}")
+        names = set()
+        for line in events.splitlines():
+            event = json.loads(line)
+            if event.get("Type") in ("container", "network", "volume"):
+                actor = event.get("Actor", {})
+                names.add(actor.get("Attributes", {}).get("name") or actor.get("ID", ""))
+        names = {n for n in names if main.slug in n}
+        assert names, "no docker events recorded"
+        by_instance = {i: {n for n in names if i in n} for i in ids}
+        assert all(by_instance.values()), by_instance
+        both = set.intersection(*by_instance.values())
+        neither = names - set.union(*by_instance.values())
+        assert not both and not neither, f"shared: {both}, unscoped: {neither}"
+        for project in (main, feature):
+            other = (ids - {project.instance_id()}).pop()
+            assert not [i for i in images(project.prefix) if other in i]
+            assert not nothing_left(project.prefix)
+    finally:
+        feature.clean()
+
+
+# --- 3. nothing is left behind --------------------------------------------------------------
+
+
+def test_failing_integration_test_still_tears_down(make_project) -> None:
+    project = make_project(FULL)
+    stack_test = project.root / "tests/integration/test_stack.py"
+    stack_test.write_text(stack_test.read_text() + "\n\ndef test_deliberately_broken() -> None:\n    assert False\n")
+    result = project.make("test-integration")
+    assert result.returncode != 0, result.stdout
+    assert "test_deliberately_broken" in result.stdout
+    assert not nothing_left(project.prefix)
+    logs = project.root / ".artifacts" / project.instance_id() / "integration"
+    assert (logs / "api.log").read_text().strip(), "container logs are collected on failure"
+    assert (logs / "junit.xml").is_file()
+
+
+def test_sigint_during_stage_3_tears_down(make_project) -> None:
+    project = make_project(FULL)
+    prefix = project.prefix
+    proc = subprocess.Popen(["make", "test-integration"], cwd=project.root, env=project.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        # Interrupt once the stack's containers are up, as Ctrl-C would (the whole process group).
+        wait_for(lambda: len(resources(prefix)["containers"]) >= 5 or proc.poll() is not None,
+                 timeout=600, what="stage 3 containers")
+        assert proc.poll() is None, "stage 3 finished before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0, out
+    assert not nothing_left(prefix), out
+
+
+def test_clean_all_removes_only_its_own_instance(make_project) -> None:
+    mine = make_project(SINGLE, name="mine")
+    other = make_project(SINGLE, name="other")
+    for project in (mine, other):
+        assert_passed(project.make("test-infra-up"))
+    assert resources(mine.prefix)["containers"] and resources(other.prefix)["containers"]
+    assert_passed(mine.make("test-clean-all"))
+    assert not nothing_left(mine.prefix)
+    assert not images(mine.prefix), "clean-all removes the instance's images"
+    assert len(resources(other.prefix)["containers"]) == 3, "the other instance is untouched"
+    assert images(other.prefix)
+
+
+# --- 4. ports ----------------------------------------------------------------------------------
+
+
+def test_published_ports_are_loopback_and_discovered(make_project) -> None:
+    project = make_project(SINGLE)
+    assert_passed(project.make("test-infra-up"))
+    env = {**project.env(), "COMPOSE_PROJECT_NAME": project.prefix,
+           "COMPOSE_FILE": str(project.root / "deploy/test/docker-compose.yml")}
+    ports = {}
+    for service, port in (("app", "8000"), ("postgres", "5432"), ("redis", "6379")):
+        address = subprocess.run(["docker", "compose", "port", service, port], cwd=project.root, env=env,
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        host, _, host_port = address.rpartition(":")
+        assert host == "127.0.0.1", address
+        ports[service] = int(host_port)
+    assert len(set(ports.values())) == 3
+    for container in resources(project.prefix)["containers"]:
+        for binding in json.loads(docker("inspect", "--format", "{{json .HostConfig.PortBindings}}", container)
+                                  or "{}").values() or []:
+            for entry in binding:
+                assert entry["HostIp"] == "127.0.0.1" and entry["HostPort"] in ("", "0"), (container, entry)
+    assert_passed(project.make("test-infra-down"))
+    assert not nothing_left(project.prefix)
