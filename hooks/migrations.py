@@ -12,6 +12,10 @@ Commands::
     rename OLD NEW   after; one versioned entry per template-owned file the
                      template renamed or moved: the user's edits of OLD are
                      merged (three-way, like Copier) into NEW.
+    answer NAME VALUE
+                     before; for a new question whose default would change
+                     an old project: projects that never answered NAME get
+                     VALUE, the answer that keeps their old behaviour.
     check            before, every update: refuse a layout change Copier
                      cannot do (multi -> single), before any file moves.
     after-update     after, every update, last: switch single -> multi
@@ -81,8 +85,9 @@ def git(root: Path, *args: str, check: bool = True, stdin: bytes | None = None) 
     return result.stdout
 
 
-def git_paths(root: Path, *args: str) -> list[str]:
-    return [p for p in git(root, *args, "-z").decode().split("\0") if p]
+def git_paths(root: Path, command: str, *args: str) -> list[str]:
+    """The paths a git command lists, NUL-separated so any file name survives."""
+    return [p for p in git(root, command, "-z", *args).decode().split("\0") if p]
 
 
 def head_file(root: Path, path: str) -> bytes | None:
@@ -136,12 +141,14 @@ def service_names(answers: dict) -> list[str]:
 
 def user_owned(template: Path) -> Callable[[str], bool]:
     """A matcher for the template's _skip_if_exists patterns, as Copier matches them."""
-    import pathspec
+    from pathspec import PathSpec
 
     config = yaml.safe_load((template / "copier.yml").read_text())
-    patterns = config.get("_skip_if_exists", [])
-    style = "gitignore" if "gitignore" in pathspec.util._registry else "gitwildmatch"  # type: ignore[attr-defined]
-    return pathspec.PathSpec.from_lines(style, patterns).match_file
+    patterns = [str(p) for p in config.get("_skip_if_exists", [])]
+    try:  # pathspec >= 1.0 names git's own semantics "gitignore"
+        return PathSpec.from_lines("gitignore", patterns).match_file
+    except KeyError:
+        return PathSpec.from_lines("gitwildmatch", patterns).match_file
 
 
 # ---------------------------------------------------------------- rendering
@@ -194,30 +201,32 @@ def rename(root: Path, template: Path, old: str, new: str, version_from: str) ->
     settle(root, old)
     target = root / new
     answers = load_answers(head_file(root, ANSWERS_FILE))
+    base, problem = None, ""
     with tempfile.TemporaryDirectory(prefix="copier-old-") as tmp:
         try:
             pristine = render(template, version_from, answers, Path(tmp) / "old",
                               fallback=str(answers.get("_src_path", "")))
         except MigrationError as error:
-            pristine = None
-            reason = str(error)
-        base = (pristine / old).read_bytes() if pristine and (pristine / old).is_file() else None
+            problem = str(error)
+        else:
+            if (pristine / old).is_file():
+                base = (pristine / old).read_bytes()
+            else:
+                problem = f"the old template version has no {old}"
     if base is not None and user == base:
         (root / old).unlink(missing_ok=True)
         return f"{old} -> {new}: renamed by the template (you had not edited it)"
     if base is None or not target.is_file():
         # Never lose the edits: keep the old file for the user to merge by hand.
         (root / old).write_bytes(user)
-        why = "the old version cannot be rendered" if base is None else f"{new} is not rendered"
-        if base is None and pristine is None:
-            why += f" ({reason})"
-        say(f"kept your edited {old}: {why}; merge it into {new} by hand, then delete it")
+        problem = problem or f"this project has no {new}"
+        say(f"kept your edited {old} ({problem}): merge it into {new} by hand, then delete it")
         return f"{old}: kept"
     merged, conflicted = merge(user, base, target.read_bytes())
     write_keeping_mode(target, merged)
     (root / old).unlink(missing_ok=True)
     if conflicted:
-        say(f"{new}: your edits of {old} conflict with the template; resolve the markers")
+        say(f"CONFLICT in {new}: your edits of {old} meet template changes; resolve the markers")
     return f"{old} -> {new}: renamed by the template, your edits merged in"
 
 
@@ -390,7 +399,12 @@ def removed_services(root: Path, old: dict, new: dict) -> dict[str, list[str]]:
 def after_update(root: Path, template: Path, version_from: str) -> None:
     old = load_answers(head_file(root, ANSWERS_FILE))
     new = load_answers((root / ANSWERS_FILE).read_text())
-    check_layouts(old, new)
+    try:
+        check_layouts(old, new)
+    except MigrationError as error:
+        raise MigrationError(
+            f"{error}. Undo this update with: git reset --hard && git clean -fd"
+        ) from error
     owned = user_owned(template)
     fresh: set[str] = set()
     layout = new.get("layout", "multi")
@@ -404,7 +418,8 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
         for path in switch.conflicts:
             say(f"  CONFLICT in {path}: resolve the markers")
         leftovers = [p for p in ("src", "tests", ".venv", "node_modules") if (root / p).exists()
-                     and not any(q.startswith(f"{p}/") for q in tracked(root))]
+                     and not git_paths(root, "ls-files", "--cached", "--others",
+                                       "--exclude-standard", "--", p)]
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     kept = keep_user_files(root, owned, layout, fresh)
@@ -425,6 +440,23 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
             say(f"service '{name}' removed")
 
 
+def set_answer(root: Path, name: str, value: str) -> str:
+    """Answer a new question for a project that predates it (a before migration).
+
+    Copier re-reads the answers file after the before migrations, unless it
+    runs with --skip-answered (scripts/update.py never combines that with
+    --defaults), so the new version renders with this answer.
+    """
+    path = root / ANSWERS_FILE
+    text = path.read_text()
+    answers = load_answers(text)
+    if name in answers:
+        return f"{name}: already answered ({answers[name]!r}), left alone"
+    parsed = yaml.safe_load(value) if value else ""
+    path.write_text(text.rstrip("\n") + "\n" + yaml.safe_dump({name: parsed}, default_flow_style=False))
+    return f"{name}: {parsed!r}, the behaviour this project had before the question existed"
+
+
 def check(root: Path, layout: str, services: str) -> None:
     """Before the update: refuse what after_update cannot do, while nothing has moved."""
     old = load_answers((root / ANSWERS_FILE).read_text() if (root / ANSWERS_FILE).is_file() else "")
@@ -442,6 +474,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rename_cmd = commands.add_parser("rename", help="merge edits of a renamed template file")
     rename_cmd.add_argument("old")
     rename_cmd.add_argument("new")
+    answer_cmd = commands.add_parser("answer", help="answer a new question for an old project")
+    answer_cmd.add_argument("name")
+    answer_cmd.add_argument("value", help="a YAML scalar")
     check_cmd = commands.add_parser("check", help="refuse an unsupported layout change")
     check_cmd.add_argument("--layout", default="")
     check_cmd.add_argument("--services", default="")
@@ -452,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rename":
             say(rename(root, args.template, args.old, args.new, version_from))
+        elif args.command == "answer":
+            say(set_answer(root, args.name, args.value))
         elif args.command == "check":
             check(root, args.layout, args.services)
         else:

@@ -32,13 +32,18 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RESERVED = frozenset(
     {
         "deploy", "scripts", "services", "tests", "src", "docs", "bench",
-        "postgres", "redis", "db", "node-modules", "dist", "build",
+        "postgres", "redis", "db", "database", "node-modules", "dist", "build",
         "test", "dev", "prod", "all", "help", "stack",
     }
 )
-# Where a python service's package name would shadow a module it imports.
+# Where a python service's package name would shadow a module it imports,
+# directly or through its dependencies and test tools.
 PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
-    "fastapi", "uvicorn", "pydantic", "psycopg", "httpx", "pytest", "starlette",
+    "fastapi", "uvicorn", "pydantic", "psycopg", "httpx", "pytest", "starlette", "redis",
+    "anyio", "sniffio", "idna", "certifi", "h11", "httpcore", "click", "annotated_types",
+    "annotated_doc", "pydantic_core", "typing_extensions", "typing_inspection", "psycopg_binary",
+    "psycopg_pool", "pluggy", "iniconfig", "packaging", "pygments", "coverage", "pytest_cov",
+    "ruff", "hatchling",
 }
 API_PORT = 8000
 

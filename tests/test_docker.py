@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import COMBOS, git_init, project_env, run, run_copy
+from support import COMBOS, git_init, project_env, run, run_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
 
@@ -269,3 +269,32 @@ def test_published_ports_are_loopback_and_discovered(make_project) -> None:
                 assert entry["HostIp"] == "127.0.0.1" and entry["HostPort"] in ("", "0"), (container, entry)
     assert_passed(project.make("test-infra-down"))
     assert not nothing_left(project.prefix)
+
+
+# --- the other stacks ------------------------------------------------------------------------
+
+
+def test_dev_stack_comes_up_with_hot_reload_mounts(make_project, tmp_path: Path) -> None:
+    """make dev-up serves every API on its configured port; dev-down stops it."""
+    import socket
+    import urllib.request
+
+    project = make_project({**FULL}, name="devproj")
+    ports = {}
+    for name in ("API_PORT", "WEB_PORT", "POSTGRES_PORT", "REDIS_PORT"):
+        with socket.socket() as sock:  # free ports, so a developer's own stack is never in the way
+            sock.bind(("127.0.0.1", 0))
+            ports[name] = str(sock.getsockname()[1])
+    (project.root / "deploy/dev/.env").write_text("".join(f"{k}={v}\n" for k, v in ports.items()))
+    dev = f"{project.slug}-dev"
+    try:
+        assert_passed(project.make("dev-up"))
+        for port_var in ("API_PORT", "WEB_PORT"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{ports[port_var]}/health", timeout=10) as response:
+                assert json.loads(response.read())["status"] == "ok"
+        mounts = docker("inspect", "--format", "{{range .Mounts}}{{.Destination}} {{end}}", f"{dev}-api-1")
+        assert "/app/src" in mounts
+    finally:
+        subprocess.run(["docker", "compose", "-p", dev, "-f", "deploy/dev/docker-compose.yml", "down", "-v",
+                        "--remove-orphans", "--rmi", "local"], cwd=project.root, capture_output=True, timeout=300)
+    assert not nothing_left(dev)

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import COMBOS, compose_binary, run, tool
+from support import COMBOS, compose_binary, run, tool
 
 
 def shell_scripts(project: Path) -> list[str]:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git_init, project_env, run
+from support import git_init, project_env, run
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_make_test_unit_passes(render, name: str) -> None:
 
 
 def test_failing_unit_test_fails_make_test_unit(tmp_path: Path) -> None:
-    from conftest import run_copy
+    from support import run_copy
 
     project = run_copy({"layout": "single", "services": "app", "components": [],
                         "ci_provider": "none"}, tmp_path / "p")

@@ -14,7 +14,7 @@ import sys
 from types import ModuleType
 
 import pytest
-from conftest import TEMPLATE
+from support import TEMPLATE
 
 
 def _load_services() -> ModuleType:
@@ -418,18 +418,10 @@ TRANSITIVE = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: PYTHON_SHADOWED lacks the services' transitive imports (anyio, click, h11, ...)",
-)
 def test_python_transitive_dependency_names_are_refused() -> None:
     accepted = [name for name in TRANSITIVE if not services.services_error(name)]
     assert not accepted, f"python services that would shadow a dependency: {accepted}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: a service 'database' exports TEST_DATABASE_URL, the name postgres uses",
-)
 def test_database_is_reserved() -> None:
     assert "is reserved" in services.services_error("database api")

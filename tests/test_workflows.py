@@ -14,16 +14,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import conftest
 import jinja2
 import pytest
+import support
 import yaml
-from conftest import COMBOS, TEMPLATE, project_files, run, tool
+from support import COMBOS, TEMPLATE, project_files, run, tool
 
 WORKFLOW_DIRS = {"github": ".github/workflows", "gitea": ".gitea/workflows"}
 PROVIDERS = {"github": ["github"], "gitea": ["gitea"], "both": ["github", "gitea"], "none": []}
 WORKFLOWS = ("ci", "release")
-# The default registry for project_name "Acme Shop" (conftest.BASE_ANSWERS).
+# The default registry for project_name "Acme Shop" (support.BASE_ANSWERS).
 REGISTRY = "ghcr.io/acme-shop"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+\.\d+)?$")
 # Jinja syntax that survived the render; `${{ ... }}` is GitHub's and belongs there.
@@ -286,7 +286,7 @@ def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str,
         "ci_provider": "github",
         "registry": registry,
     }
-    root = conftest.run_copy(answers, tmp_path / "project")
+    root = support.run_copy(answers, tmp_path / "project")
     build = load(root, "github", "release")["jobs"]["build"]
     assert "permissions" not in build
     assert step(build, uses="docker/login-action")["with"] == {

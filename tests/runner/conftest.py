@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from runner_fakes import FakeProject, load_runner, make_fake_project
+
+# runner_fakes sits next to this file; make it importable in any --import-mode.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from runner_fakes import FakeProject, load_runner, make_fake_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")

