@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -78,3 +79,69 @@ def test_instance_id_follows_the_branch(render, tmp_path: Path) -> None:
     assert instance(TEST_INSTANCE_ID="CI Run #42") == "ci-run-42"
     run(["git", "checkout", "-q", "main"], cwd=project)
     assert instance() == first
+
+
+def run_in_pty(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> tuple[int, str]:
+    """Run cmd on a pseudo-terminal (as a person would see it); return (exit code, screen bytes)."""
+    import pty
+    import select
+    import time
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**env, "TERM": "xterm-256color", "COLUMNS": "100"},
+                            stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
+    os.close(child_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(main_fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    os.close(main_fd)
+    return proc.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def broken_unit_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 3-service project with one failing unit test in api."""
+    from support import COMBOS, run_copy
+
+    project = run_copy(COMBOS["multi-github-pg-redis-mixed"], tmp_path_factory.mktemp("broken") / "p")
+    test_file = project / "services/api/tests/unit/test_api.py"
+    test_file.write_text(test_file.read_text() + "\n\ndef test_broken() -> None:\n    assert 1 == 2\n")
+    git_init(project)
+    return project
+
+
+def test_make_test_piped_prints_plain_lines_and_only_the_failure(broken_unit_project: Path) -> None:
+    result = subprocess.run(["make", "test"], cwd=broken_unit_project, capture_output=True, text=True,
+                            env=project_env(), timeout=900)
+    out = result.stdout
+    assert result.returncode != 0, out
+    assert "\x1b[" not in out, "no terminal control codes when piped"
+    assert "[unit] ✗ api failed" in out and "[unit] ✓ worker passed" in out and "[unit] ✓ web passed" in out
+    assert "def test_broken" in out and "assert 1 == 2" in out
+    # Only the failure: the passing tests' verbose lines stay captured.
+    assert "test_health_answers_ok PASSED" not in out and "PASSED" not in out
+    # Fail fast: stage 2 never started, so no container was created.
+    assert "[service]" not in out and "Container" not in out + result.stderr
+    assert re.search(r"service\s+│\s+api\s+│\s+○ not run", out), out
+
+
+def test_make_test_on_a_terminal_shows_the_live_display(broken_unit_project: Path) -> None:
+    code, screen = run_in_pty(["make", "test"], broken_unit_project, project_env())
+    assert code != 0, screen
+    assert "\x1b[" in screen, "the live display redraws the terminal"
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert re.search(r"✓ (worker|web)\s+\d+/\d+", text), text[-3000:]
+    assert "━" in text, "a progress bar was drawn"
+    assert "✗" in text and "def test_broken" in text
+    assert "Test summary" in text
