@@ -23,7 +23,7 @@ install: $(BIN)/.installed ## create .venv with the template's dependencies
 
 .PHONY: generate
 generate: $(BIN)/.installed ## render a project: make generate DEST=../my-project [DATA="-d layout=single -d services=app"]
-	$(BIN)/copier copy --trust --defaults --vcs-ref=HEAD -d project_name="$(notdir $(abspath $(DEST)))" $(DATA) . "$(DEST)"
+	$(BIN)/copier copy --trust --defaults --vcs-ref=HEAD -d project_name="$(notdir $(abspath $(DEST)))" $(DATA) "$(CURDIR)" "$(DEST)"
 
 .PHONY: test
 test: $(BIN)/.installed ## run the template's tests (docker tests skip where no engine answers)

@@ -74,10 +74,8 @@ def say(message: str) -> None:
 
 
 # ----------------------------------------------------------------------- git
-def git(root: Path, *args: str, check: bool = True, stdin: bytes | None = None) -> bytes:
-    result = subprocess.run(
-        ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
-    )
+def git(root: Path, *args: str, check: bool = True) -> bytes:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
     if check and result.returncode != 0:
         raise MigrationError(
             f"git {' '.join(args)} failed: {result.stderr.decode(errors='replace').strip()}"
@@ -92,8 +90,9 @@ def git_paths(root: Path, command: str, *args: str) -> list[str]:
 
 def head_file(root: Path, path: str) -> bytes | None:
     """The file as committed before the update (Copier needs a clean tree)."""
+    # ./ : relative to the project, which may be a folder of a larger repository.
     result = subprocess.run(
-        ["git", "show", f"HEAD:{path}"], cwd=root, capture_output=True, check=False
+        ["git", "show", f"HEAD:./{path}"], cwd=root, capture_output=True, check=False
     )
     return result.stdout if result.returncode == 0 else None
 
@@ -156,6 +155,8 @@ def render(template: Path, ref: str, answers: dict, dst: Path, fallback: str = "
     """The template at ref rendered with answers into dst, as Copier rendered it then."""
     from copier import run_copy
 
+    if not ref:
+        raise MigrationError("the project's old template version is unknown (no VERSION_FROM, no _commit)")
     data = {k: v for k, v in answers.items() if not k.startswith("_")}
     errors = []
     for source in dict.fromkeys(s for s in (str(template), fallback) if s):
@@ -188,6 +189,7 @@ def merge(user: bytes, base: bytes, new: bytes) -> tuple[bytes, bool]:
 
 
 def write_keeping_mode(path: Path, content: bytes) -> None:
+    """Write content; an existing file keeps its mode (an executable script stays one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
 
@@ -204,7 +206,7 @@ def rename(root: Path, template: Path, old: str, new: str, version_from: str) ->
     base, problem = None, ""
     with tempfile.TemporaryDirectory(prefix="copier-old-") as tmp:
         try:
-            pristine = render(template, version_from, answers, Path(tmp) / "old",
+            pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
                               fallback=str(answers.get("_src_path", "")))
         except MigrationError as error:
             problem = str(error)
@@ -274,11 +276,10 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
     switch = Switch(name)
     head = git_paths(root, "ls-tree", "-r", "--name-only", "HEAD")
     with tempfile.TemporaryDirectory(prefix="copier-switch-") as tmp:
-        p0 = render(template, version_from, old, Path(tmp) / "old",
+        p0 = render(template, version_from or old.get("_commit", ""), old, Path(tmp) / "old",
                     fallback=str(old.get("_src_path", "")))
-        # The template checkout is at the new version: render it at HEAD.
-        p1 = render(template, "HEAD", new, Path(tmp) / "new",
-                    fallback=str(new.get("_src_path", "")))
+        # Copier's checkout of the template is at the new version: its HEAD.
+        p1 = render(template, "HEAD", new, Path(tmp) / "new")
         for path in head:
             if path.startswith(SERVICE_OWN_DIRS) or path in SERVICE_OWN_FILES:
                 _git_move(root, path, f"{dest}/{path}")

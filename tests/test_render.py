@@ -26,6 +26,9 @@ ROOT_FILES = {
     "scripts/unit-tests.sh",
     "scripts/run-integration-tests.sh",
     "scripts/test-runner.py",
+    "scripts/update.py",
+    "scripts/check-conflicts.sh",
+    ".pre-commit-config.yaml",
 }
 MULTI_ROOT_FILES = {
     "pyproject.toml",
@@ -34,8 +37,8 @@ MULTI_ROOT_FILES = {
     "tests/integration/test_stack.py",
 }
 CI_FILES = {
-    "github": {".github/workflows/ci.yml", ".github/workflows/release.yml"},
-    "gitea": {".gitea/workflows/ci.yml", ".gitea/workflows/release.yml"},
+    "github": {".github/workflows/ci.yml", ".github/workflows/release.yml", ".github/workflows/update.yml"},
+    "gitea": {".gitea/workflows/ci.yml", ".gitea/workflows/release.yml", ".gitea/workflows/update.yml"},
 }
 
 

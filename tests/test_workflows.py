@@ -22,7 +22,7 @@ from support import COMBOS, TEMPLATE, project_files, run, tool
 
 WORKFLOW_DIRS = {"github": ".github/workflows", "gitea": ".gitea/workflows"}
 PROVIDERS = {"github": ["github"], "gitea": ["gitea"], "both": ["github", "gitea"], "none": []}
-WORKFLOWS = ("ci", "release")
+WORKFLOWS = ("ci", "release", "update")
 # The default registry for project_name "Acme Shop" (support.BASE_ANSWERS).
 REGISTRY = "ghcr.io/acme-shop"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+\.\d+)?$")
@@ -119,10 +119,11 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
         text = (root / WORKFLOW_DIRS[provider] / f"{workflow}.yml").read_text()
         assert not LEFTOVER_JINJA.search(text), f"{workflow}.yml: Jinja left in the render"
         assert text.endswith("\n") and not text.endswith("\n\n"), f"{workflow}.yml: file end"
-    ci, release = (load(root, provider, workflow) for workflow in WORKFLOWS)
+    ci, release, update = (load(root, provider, workflow) for workflow in WORKFLOWS)
     assert ci["on"] == {"push": {"branches": ["**"]}, "pull_request": None}
     assert release["on"] == {"push": {"tags": ["v*"]}}
-    for workflow in (ci, release):
+    assert update["on"] == {"schedule": [{"cron": "17 5 * * 1"}], "workflow_dispatch": None}
+    for workflow in (ci, release, update):
         assert workflow["permissions"] == {"contents": "read"}
         for job_name, job in workflow["jobs"].items():
             assert isinstance(job.get("timeout-minutes"), int), f"{job_name}: no timeout-minutes"
@@ -223,8 +224,9 @@ def test_version_step(
 @pytest.mark.parametrize("name", BOTH)
 def test_github_and_gitea_differ_only_in_provider_lines(render, name: str) -> None:
     root = render(name)
-    # CI has no provider-specific line at all.
+    # CI and the template update have no provider-specific line at all.
     assert load(root, "github", "ci") == load(root, "gitea", "ci")
+    assert load(root, "github", "update") == load(root, "gitea", "update")
     github, gitea = load(root, "github", "release"), load(root, "gitea", "release")
 
     def provider_parts(workflow: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@
 
 Usage: uv run scripts/update.py COMMAND [OPTION...]
 
-  update [--vcs-ref REF] [--defaults]   merge the template's latest release (make update)
+  update [--vcs-ref REF] [--ask]        merge the template's latest release (make update)
   add-service NAME [--lang L] [--kind K]
                                         a new service, L python|node, K api|worker
   remove-service NAME                   drop a service's template files (yours stay)
@@ -46,12 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = ROOT / ".copier-answers.yml"
 COPIER = "uvx --from copier>=9.19 --with copier-template-extensions>=0.3 copier"
 # Trust the template (its migrations are code); conflicts as inline markers,
-# which scripts/check-conflicts.sh, the pre-commit hook and CI catch.
+# which scripts/check-conflicts.sh, the pre-commit hook and CI catch. Every
+# answer comes from .copier-answers.yml, as the template's migrations left it,
+# and a new question takes its default, which keeps the project's behaviour.
+# (Never --skip-answered: with it Copier ignores answers a migration wrote.)
 UPDATE = ["update", "--trust", "--conflict=inline"]
-# Without a terminal every answer comes from .copier-answers.yml (after the
-# template's migrations) or a default; with one, only new questions are asked.
 UNATTENDED = ["--defaults"]
-INTERACTIVE = ["--skip-answered"]
 BOT = ("template-update[bot]", "template-update@users.noreply.github.com")
 
 
@@ -116,7 +116,8 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
 def cmd_update(args: argparse.Namespace) -> int:
     require_clean_tree()
     extra = [f"--vcs-ref={args.vcs_ref}"] if args.vcs_ref else []
-    mode = UNATTENDED if args.defaults or not sys.stdin.isatty() else INTERACTIVE
+    # --ask: Copier asks every question, with this project's answers filled in.
+    mode = [] if args.ask else UNATTENDED
     return copier(*UPDATE, *mode, *extra, allow_conflicts=args.allow_conflicts)
 
 
@@ -192,7 +193,8 @@ def api(method: str, url: str, token: str, body: dict | None = None) -> object:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        raise Failure(f"{method} {url}: HTTP {error.code} {error.read().decode(errors='replace')[:500]}") from error
+        detail = error.read().decode(errors="replace")[:500]
+        raise Failure(f"{method} {url}: HTTP {error.code} {detail}") from error
 
 
 def open_pull_request(api_url: str, repository: str, token: str, *, branch: str, base: str,
@@ -205,7 +207,8 @@ def open_pull_request(api_url: str, repository: str, token: str, *, branch: str,
     for pull in existing if isinstance(existing, list) else []:
         if (pull.get("head") or {}).get("ref") == branch:
             return str(pull.get("html_url", ""))
-    created = api("POST", pulls, token, {"title": title, "head": branch, "base": base, "body": body})
+    payload = {"title": title, "head": branch, "base": base, "body": body}
+    created = api("POST", pulls, token, payload)
     return str(created.get("html_url", "")) if isinstance(created, dict) else ""
 
 
@@ -214,6 +217,9 @@ def cmd_pull_request(args: argparse.Namespace) -> int:
     missing = [name for name, value in env.items() if not value]
     if missing:
         raise Failure(f"set {', '.join(missing)} (the workflow passes them)")
+    if not git("status", "--porcelain").strip():
+        info("the update changed nothing: no pull request")
+        return 0
     found = conflicts()
     git("switch", "--force-create", args.branch)
     git("add", "--all")
@@ -238,9 +244,11 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
     update = commands.add_parser("update", help="merge the template's latest release")
-    update.add_argument("--vcs-ref", help="a template tag or commit instead of the latest release")
-    update.add_argument("--defaults", action="store_true", help="never ask: new questions get defaults")
-    update.add_argument("--allow-conflicts", action="store_true", help="exit 0 even with conflicts")
+    update.add_argument("--vcs-ref", help="a template tag or commit, not the latest release")
+    update.add_argument("--ask", action="store_true",
+                        help="review every answer (default: keep them, new questions get defaults)")
+    update.add_argument("--allow-conflicts", action="store_true",
+                        help="exit 0 even with conflicts (CI opens a pull request with them)")
     update.set_defaults(run=cmd_update)
     add = commands.add_parser("add-service", help="add a service")
     add.add_argument("name")

@@ -19,6 +19,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,7 @@ EDITED_SERVICE = {
     "single-python": ("app", "python", "."),
     "single-node": ("web", "node", "."),
 }
-MARKER_LINE = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
+MARKER_LINE = re.compile(r"^(?:<{7}|>{7})(?: .*)?$", re.MULTILINE)
 GIT_IDENTITY = ["-c", "user.name=Test User", "-c", "user.email=user@example.com"]
 
 
@@ -266,3 +267,21 @@ def template_drift(project: Path, expected: Path, edits: Edits, owned) -> list[s
     extra = sorted(p for p in have - fresh if not owned(p) and p not in edits.added)
     problems += [f"{rel}: left over (not in the new version)" for rel in extra]
     return problems
+
+
+def make(project: Path, *args: str, ok: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+    """make in the project, with copier from the test venv; fail with its output unless ok=False."""
+    from support import project_env
+
+    copier = Path(sys.executable).parent / "copier"
+    result = subprocess.run(
+        ["make", *args], cwd=project, capture_output=True, text=True, timeout=900,
+        env=project_env(COPIER=str(copier), **env),
+    )
+    if ok and result.returncode != 0:
+        pytest.fail(
+            f"make {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout}"
+            f"\n--- stderr\n{result.stderr}",
+            pytrace=False,
+        )
+    return result
