@@ -1,9 +1,10 @@
 """Layer 6: generated projects on a real Docker engine.
 
 Every test here runs real containers (marked `docker`; skipped with the reason
-where no engine answers, failed instead under REQUIRE_DOCKER=1). They share
-one xdist group so two of them never compete for the 2 cores, and every test
-removes what it built with the project's own `make test-clean-all`.
+where no engine answers, failed instead under REQUIRE_DOCKER=1). `make test`
+runs pytest with `--dist loadfile`, so they run one after another on one
+worker, and every test removes what it built with the project's own
+`make test-clean-all`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 import yaml
 from support import COMBOS, git_init, project_env, run, run_copy
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.xdist_group("docker")]
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 FULL = COMBOS["multi-github-pg-redis-mixed"]  # python api, python worker, node api; postgres + redis
 SINGLE = COMBOS["single-github-python-api"]
@@ -183,7 +184,8 @@ def test_two_worktrees_run_make_test_at_the_same_time(make_project, tmp_path: Pa
             if event.get("Type") in ("container", "network", "volume"):
                 actor = event.get("Actor", {})
                 names.add(actor.get("Attributes", {}).get("name") or actor.get("ID", ""))
-        names = {n for n in names if main.slug in n}
+        # Only test stacks: other tests of this session may run a dev stack meanwhile.
+        names = {n for n in names if n.startswith(f"{main.slug}-test-")}
         assert names, "no docker events recorded"
         by_instance = {i: {n for n in names if i in n} for i in ids}
         assert all(by_instance.values()), by_instance

@@ -197,3 +197,35 @@ def test_switch_layout_while_updating_from_an_old_version(history, owned, tmp_pa
              **{p: f"services/app/{p}" for p in [*edits.lines, *edits.added, *edits.deleted]
                 if p.startswith(("src/", "tests/"))}}
     assert_clean_result(project, expected(history, tmp_path, {**SINGLE, "layout": "multi"}), edits.moved(moved), owned)
+
+
+# ------------------------------------------------------------ on containers
+def make_on_containers(project: Path, *targets: str) -> None:
+    """Run make targets of the project on the real engine; always remove what they built."""
+    import subprocess
+
+    from support import project_env
+
+    try:
+        for target in targets:
+            result = subprocess.run(["make", target], cwd=project, env=project_env(), capture_output=True,
+                                    text=True, timeout=1200)
+            if result.returncode != 0:
+                pytest.fail(f"make {target} exited {result.returncode}\n"
+                            f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}", pytrace=False)
+    finally:
+        subprocess.run(["make", "test-clean-all"], cwd=project, env=project_env(), capture_output=True, timeout=300)
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_added_service_passes_its_docker_stages(added: Path, copy_of) -> None:  # noqa: ANN001
+    project = copy_of(added)
+    make_on_containers(project, "test")
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_switched_layout_passes_its_docker_stages(switched: tuple[Path, up.Edits], copy_of) -> None:  # noqa: ANN001
+    project = copy_of(switched[0])
+    make_on_containers(project, "test")
