@@ -94,13 +94,13 @@ case "${mode}" in
     trap on_int INT
     head -n 8 "${root}/recorded/pytest9-passing.txt"
     printf 'tests/test_slow.py::test_forever '
-    sleep 60 & child=$!
+    tail -f /dev/null & child=$!  # hangs until killed
     touch "${mark}.ready"
     wait "${child}"; finish; exit 0 ;;
   stubborn)
     # Ignores SIGINT: only the runner's SIGKILL ends it.
     trap '' INT
-    sleep 60 & child=$!
+    tail -f /dev/null & child=$!  # hangs until killed
     echo "${child}" > "${mark}.child"
     touch "${mark}.ready"
     wait "${child}"; finish; exit 0 ;;
