@@ -204,6 +204,10 @@ run_tool() {
   local out="$1"
   shift
   env -u FORCE_COLOR -u PY_COLORS -u CLICOLOR_FORCE NO_COLOR=1 PYTHONUNBUFFERED=1 "$@" >"${out}" 2>&1 || true
+  # Keep the recording machine's paths out of the repository.
+  local prefix
+  prefix="$(python3 -c 'import sys; print(sys.base_prefix)')"
+  sed -i -e "s|${work}|<tmp>|g" -e "s|${prefix}|<python>|g" "${out}"
 }
 
 work=""
