@@ -144,14 +144,19 @@ def test_multi_project_make_test_passes_every_stage(make_project) -> None:
     assert not nothing_left(project.prefix)
 
 
-def test_single_project_make_test_passes_both_stages(make_project) -> None:
-    project = make_project(SINGLE)
+@pytest.mark.parametrize(
+    "combo", ["single-github-python-api", "single-gitea-node-api", "single-both-python-worker"]
+)
+def test_single_project_make_test_passes_both_stages(make_project, combo: str) -> None:
+    """python api, node api and (alpine flavour) python worker, each with its components."""
+    answers = COMBOS[combo]
+    project = make_project(answers)
     result = project.make("test")
     assert_passed(result)
     artifacts = project.root / ".artifacts" / project.instance_id()
     assert (artifacts / "integration/junit.xml").is_file()
-    assert len(healthy_services(artifacts / "integration/ps.txt")) == 3
-    assert not (artifacts / "service-app").exists(), "the single layout has no service stage"
+    assert len(healthy_services(artifacts / "integration/ps.txt")) == 1 + len(answers["components"])
+    assert not list(artifacts.glob("service-*")), "the single layout has no service stage"
     assert not nothing_left(project.prefix)
 
 
@@ -300,3 +305,48 @@ def test_dev_stack_comes_up_with_hot_reload_mounts(make_project, tmp_path: Path)
         subprocess.run(["docker", "compose", "-p", dev, "-f", "deploy/dev/docker-compose.yml", "down", "-v",
                         "--remove-orphans", "--rmi", "local"], cwd=project.root, capture_output=True, timeout=300)
     assert not nothing_left(dev)
+
+
+def free_ports(*names: str) -> dict[str, str]:
+    import socket
+
+    ports = {}
+    for name in names:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports[name] = str(sock.getsockname()[1])
+    return ports
+
+
+def test_prod_stack_runs_the_release_images(make_project) -> None:
+    """Images built as the release workflow tags them run under deploy/prod: healthy, restart policy, log rotation."""
+    import urllib.request
+
+    project = make_project(FULL, name="prodproj")
+    version = f"pytest-{uuid.uuid4().hex[:8]}"
+    registry = "registry.example.com/acme"
+    tags = {name: f"{registry}/{name}:{version}" for name in ("api", "worker", "web")}
+    ports = free_ports("API_PORT", "WEB_PORT")
+    (project.root / "deploy/prod/.env").write_text(
+        f"REGISTRY={registry}\nVERSION={version}\nPOSTGRES_PASSWORD=s3cret-{version}\n"
+        + "".join(f"{k}={v}\n" for k, v in ports.items())
+    )
+    prod = f"{project.slug}-prod-{version}"
+    compose = ["docker", "compose", "-p", prod, "-f", "deploy/prod/docker-compose.yml"]
+    try:
+        for name, tag in tags.items():
+            run(["docker", "build", "-q", "-t", tag, f"services/{name}"], cwd=project.root)
+        run([*compose, "up", "--detach", "--wait", "--wait-timeout", "180"], cwd=project.root)
+        for port_var in ("API_PORT", "WEB_PORT"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{ports[port_var]}/health", timeout=10) as response:
+                assert json.loads(response.read())["status"] == "ok"
+        for name in ("api", "worker", "web", "postgres", "redis"):
+            config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{prod}-{name}-1"))
+            assert config["RestartPolicy"]["Name"] == "unless-stopped", name
+            assert config["LogConfig"]["Config"] == {"max-file": "3", "max-size": "10m"}, name
+            assert config["Memory"] > 0, f"{name}: no memory limit"
+    finally:
+        subprocess.run([*compose, "down", "-v", "--remove-orphans"], cwd=project.root, capture_output=True,
+                       timeout=300)
+        subprocess.run(["docker", "rmi", "-f", *tags.values()], capture_output=True, timeout=120)
+    assert not nothing_left(prod)
