@@ -7,18 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import COMBOS, docker_available, run_copy
+from support import BASE_ANSWERS, COMBOS, docker_available, rendered
 
 
 @pytest.fixture(scope="session")
-def render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """render(name) -> project dir for COMBOS[name], rendered once per session."""
+def render(copie_session) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-copie's Copie
+    """render(name) -> project dir for COMBOS[name], rendered once per session (pytest-copie)."""
     cache: dict[str, Path] = {}
 
     def _render(name: str) -> Path:
         if name not in cache:
-            dst = tmp_path_factory.mktemp(name) / "project"
-            cache[name] = run_copy(COMBOS[name], dst)
+            result = copie_session.copy(extra_answers={**BASE_ANSWERS, **COMBOS[name]}, vcs_ref="HEAD")
+            cache[name] = rendered(result)
         return cache[name]
 
     return _render

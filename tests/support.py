@@ -90,6 +90,18 @@ def run_copy(data: Mapping[str, object], dst: Path, vcs_ref: str = "HEAD") -> Pa
     return dst
 
 
+def rendered(result) -> Path:  # noqa: ANN001 - pytest_copie.plugin.Result
+    """The project dir of a pytest-copie result; its render error re-raised if it failed.
+
+    pytest-copie returns errors instead of raising them, so a broken template
+    would otherwise "pass" every test that forgets to look.
+    """
+    if result.exit_code != 0 or result.exception is not None:
+        raise RuntimeError(f"render failed (exit code {result.exit_code})") from result.exception
+    assert result.project_dir is not None
+    return Path(result.project_dir)
+
+
 def project_files(root: Path) -> set[str]:
     """Every file below root, as posix paths relative to it."""
     return {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import COMBOS, project_files
+from support import BASE_ANSWERS, COMBOS, project_files
 
 ROOT_FILES = {
     ".copier-answers.yml",
@@ -248,3 +248,13 @@ def test_template_path_render_in_empty_dir(tmp_path: Path) -> None:
     target.mkdir()
     run_copy({"layout": "single", "services": "app", "components": [], "ci_provider": "none"}, target)
     assert (target / "Dockerfile").is_file()
+
+
+def test_render_helper_reraises_render_errors(copie) -> None:  # noqa: ANN001 - pytest-copie fixture
+    """A failed render is an error in every test that uses the helper, not a silent pass."""
+    from support import rendered
+
+    result = copie.copy(extra_answers={**BASE_ANSWERS, "services": "Not Valid"}, vcs_ref="HEAD")
+    with pytest.raises(RuntimeError, match="render failed") as caught:
+        rendered(result)
+    assert "services" in str(caught.value.__cause__)
