@@ -13,9 +13,11 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -281,35 +283,7 @@ def test_published_ports_are_loopback_and_discovered(make_project) -> None:
 # --- the other stacks ------------------------------------------------------------------------
 
 
-def test_dev_stack_comes_up_with_hot_reload_mounts(make_project, tmp_path: Path) -> None:
-    """make dev-up serves every API on its configured port; dev-down stops it."""
-    import socket
-    import urllib.request
-
-    project = make_project({**FULL}, name="devproj")
-    ports = {}
-    for name in ("API_PORT", "WEB_PORT", "POSTGRES_PORT", "REDIS_PORT"):
-        with socket.socket() as sock:  # free ports, so a developer's own stack is never in the way
-            sock.bind(("127.0.0.1", 0))
-            ports[name] = str(sock.getsockname()[1])
-    (project.root / "deploy/dev/.env").write_text("".join(f"{k}={v}\n" for k, v in ports.items()))
-    dev = f"{project.slug}-dev"
-    try:
-        assert_passed(project.make("dev-up"))
-        for port_var in ("API_PORT", "WEB_PORT"):
-            with urllib.request.urlopen(f"http://127.0.0.1:{ports[port_var]}/health", timeout=10) as response:
-                assert json.loads(response.read())["status"] == "ok"
-        mounts = docker("inspect", "--format", "{{range .Mounts}}{{.Destination}} {{end}}", f"{dev}-api-1")
-        assert "/app/src" in mounts
-    finally:
-        subprocess.run(["docker", "compose", "-p", dev, "-f", "deploy/dev/docker-compose.yml", "down", "-v",
-                        "--remove-orphans", "--rmi", "local"], cwd=project.root, capture_output=True, timeout=300)
-    assert not nothing_left(dev)
-
-
 def free_ports(*names: str) -> dict[str, str]:
-    import socket
-
     ports = {}
     for name in names:
         with socket.socket() as sock:
@@ -318,10 +292,32 @@ def free_ports(*names: str) -> dict[str, str]:
     return ports
 
 
+def assert_health_ok(port: str) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
+        assert json.loads(response.read())["status"] == "ok"
+
+
+def test_dev_stack_comes_up_with_hot_reload_mounts(make_project, tmp_path: Path) -> None:
+    """make dev-up serves every API on its configured port; dev-down stops it."""
+    project = make_project({**FULL}, name="devproj")
+    # Free ports, so a developer's own stack is never in the way.
+    ports = free_ports("API_PORT", "WEB_PORT", "POSTGRES_PORT", "REDIS_PORT")
+    (project.root / "deploy/dev/.env").write_text("".join(f"{k}={v}\n" for k, v in ports.items()))
+    dev = f"{project.slug}-dev"
+    try:
+        assert_passed(project.make("dev-up"))
+        for port_var in ("API_PORT", "WEB_PORT"):
+            assert_health_ok(ports[port_var])
+        mounts = docker("inspect", "--format", "{{range .Mounts}}{{.Destination}} {{end}}", f"{dev}-api-1")
+        assert "/app/src" in mounts
+    finally:
+        subprocess.run(["docker", "compose", "-p", dev, "-f", "deploy/dev/docker-compose.yml", "down", "-v",
+                        "--remove-orphans", "--rmi", "local"], cwd=project.root, capture_output=True, timeout=300)
+    assert not nothing_left(dev)
+
+
 def test_prod_stack_runs_the_release_images(make_project) -> None:
     """Images built as the release workflow tags them run under deploy/prod: healthy, restart policy, log rotation."""
-    import urllib.request
-
     project = make_project(FULL, name="prodproj")
     version = f"pytest-{uuid.uuid4().hex[:8]}"
     registry = "registry.example.com/acme"
@@ -338,8 +334,7 @@ def test_prod_stack_runs_the_release_images(make_project) -> None:
             run(["docker", "build", "-q", "-t", tag, f"services/{name}"], cwd=project.root)
         run([*compose, "up", "--detach", "--wait", "--wait-timeout", "180"], cwd=project.root)
         for port_var in ("API_PORT", "WEB_PORT"):
-            with urllib.request.urlopen(f"http://127.0.0.1:{ports[port_var]}/health", timeout=10) as response:
-                assert json.loads(response.read())["status"] == "ok"
+            assert_health_ok(ports[port_var])
         for name in ("api", "worker", "web", "postgres", "redis"):
             config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{prod}-{name}-1"))
             assert config["RestartPolicy"]["Name"] == "unless-stopped", name

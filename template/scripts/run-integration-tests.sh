@@ -16,21 +16,8 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
 
-TEARDOWN=0
-
 usage() {
   sed -n '5,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-}
-
-cleanup() {
-  local status=$?
-  stack_collect
-  if ((TEARDOWN)); then
-    stack_down
-  else
-    info "stack $COMPOSE_PROJECT_NAME left running (remove it with: $0 --down)"
-  fi
-  exit "$status"
 }
 
 main() {
@@ -59,10 +46,7 @@ main() {
   fi
   if ((up || test)); then
     # Tear down on any exit when this run owns the stack's whole life.
-    TEARDOWN=$((down && !keep))
-    trap cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    stack_guard "$((down && !keep))" "remove it with: $0 --down"
   fi
   if ((up)); then
     stack_up
