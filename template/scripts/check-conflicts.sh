@@ -2,7 +2,8 @@
 # Fail when a template update (or a merge) left something unresolved:
 # conflict marker lines (<<<<<<< or >>>>>>> at a line start) in a file git
 # tracks or would add, or a *.rej file anywhere in the tree, git-ignored or
-# not. `make check-conflicts`, the pre-commit hook and CI run it.
+# not. `make check-conflicts`, the pre-commit hook and CI run it; run it
+# directly when the Makefile itself has markers (make cannot read it then).
 # Template-owned: `make update` merges template changes.
 #
 # usage: scripts/check-conflicts.sh [--list]

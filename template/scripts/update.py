@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -88,13 +89,43 @@ def require_clean_tree() -> None:
         raise Failure("commit or stash your changes first: copier update needs a clean tree")
 
 
+CHECK_CONFLICTS = "scripts/check-conflicts.sh"
+MARKER = re.compile(r"^(?:<{7}|>{7})(?: |$)")
+
+
 def conflicts() -> list[str]:
-    """What scripts/check-conflicts.sh reports, one line per problem."""
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "check-conflicts.sh"), "--list"],
-        cwd=ROOT, capture_output=True, text=True,
+    """What scripts/check-conflicts.sh reports, one line per problem (file:line: text, or a .rej file)."""
+    try:
+        result = subprocess.run([str(ROOT / CHECK_CONFLICTS), "--list"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return scan_conflicts()
+    if result.returncode in (0, 1):
+        return result.stdout.splitlines() if result.returncode == 1 else []
+    # The script itself did not run (say, the update left markers in it): look here.
+    return scan_conflicts()
+
+
+def scan_conflicts() -> list[str]:
+    """The same problems as scripts/check-conflicts.sh finds, without it."""
+    listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", check=False)
+    files = sorted({p for p in listed.split("\0") if p}) or sorted(
+        p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
+        if p.is_file() and not {".git", "node_modules", ".venv"} & set(p.relative_to(ROOT).parts)
     )
-    return result.stdout.splitlines() if result.returncode == 1 else []
+    found = []
+    for rel in files:
+        if rel.endswith(".rej"):
+            continue
+        try:
+            lines = (ROOT / rel).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        found += [f"{rel}:{number}:{line}" for number, line in enumerate(lines, 1) if MARKER.match(line)]
+    rejects = sorted(
+        p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.rej")
+        if p.is_file() and not {".git", "node_modules", ".venv"} & set(p.relative_to(ROOT).parts)
+    )
+    return found + rejects
 
 
 def copier(*args: str, allow_conflicts: bool = False) -> int:
@@ -105,7 +136,9 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
                       "see `git status`, undo with `git reset --hard && git clean -fd`")
     found = conflicts()
     if found:
-        info("CONFLICTS: resolve these, then commit (make check-conflicts checks again):")
+        # Not `make check-conflicts`: with markers in the Makefile make stops at parsing it.
+        info(f"CONFLICTS in {len(found)} place(s): keep the lines you want, delete the markers "
+             f"(and the .rej files), then commit; check again with: {CHECK_CONFLICTS}")
         for line in found:
             print(f"  {line}", file=sys.stderr)
         return 0 if allow_conflicts else 1

@@ -1,0 +1,123 @@
+"""A conflicted update never locks the user out.
+
+With conflict markers in the Makefile, make cannot read it, so `make
+check-conflicts` is no way to find them: the update output names every
+conflicted file:line itself and prints a command that does not go through
+make. The template's own history here is two tagged versions built from the
+working tree: v2.0.0 changes the Makefile line the user changed too.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from support import BASE_ANSWERS, TEMPLATE, project_env
+
+PARTS = ("copier.yml", "template", "partials", "hooks")
+MAKEFILE = "template/Makefile.jinja"
+GOAL = ".DEFAULT_GOAL := help"
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+ANSWERS = {"layout": "single", "services": "app", "components": [], "ci_provider": "none"}
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, text=True)
+    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
+    return result.stdout
+
+
+def replace_line(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert f"\n{old}\n" in text, f"{path} has no line {old!r}: pick another line in this test"
+    path.write_text(text.replace(f"\n{old}\n", f"\n{new}\n", 1))
+
+
+@pytest.fixture(scope="module")
+def conflicted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A project whose `make update` left markers in its Makefile, and that update's output."""
+    from copier import run_copy
+
+    base = tmp_path_factory.mktemp("conflicts")
+    template = base / "template"
+    template.mkdir()
+    for part in PARTS:
+        source = TEMPLATE / part
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        if source.is_dir():
+            shutil.copytree(source, template / part, ignore=ignore)
+        else:
+            shutil.copy2(source, template / part)
+    git(template, "init", "--quiet", "--initial-branch=main")
+    git(template, "add", "--all")
+    git(template, "commit", "--quiet", "-m", "v1")
+    git(template, "tag", "v1.0.0")
+
+    project = base / "project"
+    run_copy(str(template), str(project), data={**BASE_ANSWERS, **ANSWERS}, vcs_ref="v1.0.0",
+             defaults=True, unsafe=True, quiet=True)
+    replace_line(project / "Makefile", GOAL, ".DEFAULT_GOAL := test-unit")
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "generated, then the team's default goal")
+
+    replace_line(template / MAKEFILE, GOAL, ".DEFAULT_GOAL := help  # the target list")
+    git(template, "commit", "--quiet", "-am", "v2")
+    git(template, "tag", "v2.0.0")
+
+    # The project's own `make update`, with the copier of the test venv (COPIER is its documented override).
+    update = subprocess.run(["make", "update"], cwd=project, capture_output=True, text=True, timeout=600,
+                            env=project_env(COPIER="copier"))
+    return project, update
+
+
+def test_markers_in_the_makefile_are_listed_by_the_printed_command(conflicted) -> None:  # noqa: ANN001
+    project, update = conflicted
+    assert update.returncode != 0, "an update that left conflicts must fail:\n" + update.stderr
+    makefile_lines = [n for n, line in enumerate((project / "Makefile").read_text().splitlines(), 1)
+                      if re.match(r"^(<{7}|>{7})( |$)", line)]
+    assert len(makefile_lines) == 2, (project / "Makefile").read_text()
+    # make itself cannot read the Makefile now, so its target is no way to check.
+    locked = subprocess.run(["make", "check-conflicts"], cwd=project, capture_output=True, text=True)
+    assert locked.returncode != 0 and "missing separator" in locked.stderr, locked.stderr
+
+    # The update output names every conflicted file:line ...
+    for number in makefile_lines:
+        assert re.search(rf"^  Makefile:{number}:", update.stderr, re.MULTILINE), update.stderr
+    # ... and prints a command that works without make, which lists them too.
+    printed = re.search(r"check again with: (.+)$", update.stderr, re.MULTILINE)
+    assert printed, update.stderr
+    command = shlex.split(printed.group(1))
+    assert "make" not in command, command
+    check = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 1, check.stdout + check.stderr
+    for number in makefile_lines:
+        assert f"Makefile:{number}:" in check.stderr, check.stderr
+
+
+def load_update_module(project: Path):  # noqa: ANN201 - the project's scripts/update.py
+    spec = importlib.util.spec_from_file_location("project_update", project / "scripts/update.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_conflicts_are_listed_when_the_check_script_itself_is_conflicted(conflicted, tmp_path: Path) -> None:  # noqa: ANN001
+    project = Path(shutil.copytree(conflicted[0], tmp_path / "project", symlinks=True))
+    script = project / "scripts/check-conflicts.sh"
+    # An update that conflicted inside the check script: bash cannot parse it any more.
+    script.write_text(script.read_text().replace("set -euo pipefail\n",
+                                                 "<<<<<<< before updating\nset -eu\n=======\nset -euo pipefail\n"
+                                                 ">>>>>>> after updating\n", 1))
+    broken = subprocess.run([str(script), "--list"], cwd=project, capture_output=True, text=True)
+    assert broken.returncode not in (0, 1), broken.stdout + broken.stderr
+    (project / "deploy.rej").write_text("@@ -1 +1 @@\n")
+    found = load_update_module(project).conflicts()
+    assert [line.split(":")[0] for line in found] == ["Makefile", "Makefile", "scripts/check-conflicts.sh",
+                                                      "scripts/check-conflicts.sh", "deploy.rej"], found
