@@ -27,8 +27,8 @@ generate: $(BIN)/.installed ## render a project: make generate DEST=../my-projec
 
 .PHONY: test
 test: $(BIN)/.installed ## run the template's tests (docker tests skip where no engine answers)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" "$(BIN)/pytest" -n auto --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(BIN)/.installed ## ruff over the template's own Python
-	$(BIN)/ruff check hooks tests bench
+	"$(BIN)/ruff" check hooks tests bench
