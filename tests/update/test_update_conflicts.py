@@ -17,7 +17,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import BASE_ANSWERS, TEMPLATE, project_env
+import yaml
+from support import BASE_ANSWERS, COMBOS, TEMPLATE, project_env
 
 PARTS = ("copier.yml", "template", "partials", "hooks")
 MAKEFILE = "template/Makefile.jinja"
@@ -121,3 +122,25 @@ def test_conflicts_are_listed_when_the_check_script_itself_is_conflicted(conflic
     found = load_update_module(project).conflicts()
     assert [line.split(":")[0] for line in found] == ["Makefile", "Makefile", "scripts/check-conflicts.sh",
                                                       "scripts/check-conflicts.sh", "deploy.rej"], found
+
+
+@pytest.mark.parametrize("name", [n for n, c in COMBOS.items() if c["ci_provider"] != "none"])
+def test_ci_checks_conflicts_before_anything_reads_the_files(render, name: str) -> None:  # noqa: ANN001
+    """In every job that runs make, the conflict check is the first step after checkout.
+
+    A conflicted Makefile stops make with "missing separator" and a conflicted
+    workflow, compose file or lockfile fails elsewhere: the check must say why first.
+    """
+    project = render(name)
+    checked = []
+    for workflow in sorted([*project.glob(".github/workflows/*.yml"), *project.glob(".gitea/workflows/*.yml")]):
+        for job_name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            steps = job.get("steps", [])
+            runs = [str(step.get("run", "")) for step in steps]
+            if not any(re.search(r"(^|\s)make\s", run) for run in runs):
+                continue
+            where = f"{workflow.relative_to(project)}: job {job_name}"
+            assert str(steps[0].get("uses", "")).startswith("actions/checkout@"), where
+            assert runs[1] == "scripts/check-conflicts.sh", f"{where}: steps {runs}"
+            checked.append(where)
+    assert checked, "no workflow job runs make"
