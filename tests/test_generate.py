@@ -52,6 +52,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def make_generate(template: Path, venv: Path, dest: str, data: str = "") -> subprocess.CompletedProcess[str]:
     """`make generate` with VENV pointing at a stand-in whose python is this test's."""
+    # Newer than the template's pyproject.toml, so make never installs into the stand-in.
+    (venv / "bin/.installed").touch()
     return subprocess.run(
         ["make", "generate", f"VENV={venv}", f"DEST={dest}", f"DATA={data}"],
         cwd=template, capture_output=True, text=True, env=project_env(), timeout=300,
@@ -66,7 +68,6 @@ def venv(tmp_path: Path) -> Path:
     python = venv / "bin/python"
     python.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n')
     python.chmod(0o755)
-    (venv / "bin/.installed").touch()
     return venv
 
 
