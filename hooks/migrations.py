@@ -505,6 +505,10 @@ def keep_service_edits(root: Path, template: Path, old: dict, new: dict, version
             continue
         found.sort()
         patch = f"{REMOVED_DIR}/{name}.patch"
+        for number in range(2, 1000):  # a service removed before keeps its earlier patch
+            if not (root / patch).exists():
+                break
+            patch = f"{REMOVED_DIR}/{name}-{number}.patch"
         header = (f"# Your edits of the template-owned files of the removed service '{name}', as a diff\n"
                   "# against the template's own render of them (scripts/update.py remove-service).\n")
         write_keeping_mode(root / patch, (header + "".join(d for _, d in found)).encode())
