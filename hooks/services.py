@@ -20,6 +20,7 @@ unit tests can call it directly.
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 import sys
@@ -56,6 +57,7 @@ DEV_PORTS = range(8000, 9000)
 # Host ports of the dev stack's infrastructure (deploy/dev/.env.example).
 INFRA_PORTS = {5432: "postgres", 6379: "redis"}
 PORT_OPTION = re.compile(r"^port=(.*)$")
+PORT_NUMBER = re.compile(r"^[1-9][0-9]{3,4}$")
 # The service a node api's sample /upstream calls: the python api of this name.
 UPSTREAM = "api"
 
@@ -219,7 +221,7 @@ def _parse_word_with_port(word: str) -> Service:
     if service.kind != "api":
         raise ServicesError(f"'{word}': port= is for api services (a worker publishes no port)")
     port = ports[0]
-    if not (port.isdigit() and 1024 <= int(port) <= 65535) or port.startswith("0"):
+    if not (PORT_NUMBER.match(port) and 1024 <= int(port) <= 65535):
         raise ServicesError(f"'{word}': the port is a number from 1024 to 65535")
     if int(port) in INFRA_PORTS:
         raise ServicesError(f"'{word}': {port} is {INFRA_PORTS[int(port)]}'s dev port; pick another")
@@ -235,7 +237,7 @@ def _check_ports(services: list[Service]) -> None:
         port = dev_port(service)
         if port in taken:
             used = set(taken) | {dev_port(s) for s in services if s.kind == "api"}
-            free = next(p for p in [*range(port + 1, 65536), *range(1024, port)]
+            free = next(p for p in itertools.chain(range(port + 1, 65536), range(1024, port))
                         if p not in used and p not in INFRA_PORTS)
             word = f"{service.name}{':node' if service.language == 'node' else ''}:port={free}"
             raise ServicesError(f"'{taken[port]}' and '{service.name}' get port {port}: write '{word}'")

@@ -225,13 +225,15 @@ def test_port_option_sets_the_host_port_only() -> None:
         ("api:port=80", "'api:port=80': the port is a number from 1024 to 65535"),
         ("api:port=070000", "'api:port=070000': the port is a number from 1024 to 65535"),
         ("api:port=", "'api:port=': the port is a number from 1024 to 65535"),
+        ("api:port=８０８０", "'api:port=８０８０': the port is a number from 1024 to 65535"),
         ("api:port=8010:port=8011", "'api:port=8010:port=8011': give one port, not 2"),
         ("w:worker:port=8010", "'w:worker:port=8010': port= is for api services (a worker publishes no port)"),
         ("api:port=5432", "'api:port=5432': 5432 is postgres's dev port; pick another"),
         ("api:port=8010 web:node:port=8010", "'api' and 'web' get port 8010: write 'web:node:port=8011'"),
         ("api web:port=8359", "'api' and 'web' get port 8359: write 'web:port=8360'"),
     ],
-    ids=["low", "leading-zero", "empty", "two", "worker", "infra", "explicit-twice", "explicit-on-default"],
+    ids=["low", "leading-zero", "empty", "fullwidth", "two", "worker", "infra", "explicit-twice",
+         "explicit-on-default"],
 )
 def test_port_problems_are_refused_with_a_fix(spec: str, message: str) -> None:
     assert services.services_error(spec) == message
