@@ -18,11 +18,20 @@ Commands::
                      VALUE, the answer that keeps their old behaviour.
     check            before, every update: refuse a layout change Copier
                      cannot do (multi -> single), before any file moves.
+    keep-ports       before, every update: host ports this project has that
+                     the template's rule (a checksum of the service's name)
+                     would change become ``port=N`` options of its services
+                     answer; a node api whose UPSTREAM_URL the new rule
+                     changes is reported.
     after-update     after, every update, last: switch single -> multi
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
                      deleted, drop those it re-created although the user had
                      deleted them, and list what remains of removed services.
+                     When the services answer changed: merge the stack files
+                     three-way (see keep_service_edits) and keep the user's
+                     edits of removed services' template files in
+                     .template-removed/<name>.patch.
 
 Why ``rename`` is needed: for a template-owned file that exists only in the
 old version, Copier applies the user's diff to nothing and then deletes the
@@ -39,7 +48,9 @@ options.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,7 +61,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from services import ServicesError, parse  # noqa: E402
+from services import ServicesError, default_port, parse, upstream_of  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.
@@ -397,6 +408,197 @@ def removed_services(root: Path, old: dict, new: dict) -> dict[str, list[str]]:
     return result
 
 
+# ---------------------------------------------------------- service identity
+# Template-owned stack files: each service's block lies between `# begin NAME`
+# and `# end NAME` lines (partials/compose.jinja).
+STACK_FILES = ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml",
+               "deploy/prod/docker-compose.yml")
+REMOVED_DIR = ".template-removed"
+# `${API_PORT:-8359}`: a service's host port in the dev and prod stacks.
+PORT_DEFAULT = re.compile(r"\$\{([A-Z][A-Z0-9_]*)_PORT:-([0-9]+)\}")
+SERVICE_KEY = re.compile(r"^  ([a-z][a-z0-9-]*):\s*$")
+UPSTREAM_URL = re.compile(r"^\s+UPSTREAM_URL: http://([a-z][a-z0-9-]*):")
+
+
+def block_span(lines: list[str], name: str) -> tuple[int, int] | None:
+    """Service `name`'s block in a stack file: (its begin line, after its end line)."""
+    begin, end = f"  # begin {name}", f"  # end {name}"
+    starts = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == begin]
+    ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == end]
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        return None
+    return starts[0], ends[0] + 1
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    """A unified diff, a/ and b/ paths as git writes them."""
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 f"a/{path}", f"b/{path}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+@dataclass
+class Identity:
+    merged: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    # Removed service -> its template-owned files the user had edited, and the patch.
+    edited: dict[str, list[str]] = field(default_factory=dict)
+    patches: dict[str, str] = field(default_factory=dict)
+
+
+def keep_service_edits(root: Path, template: Path, old: dict, new: dict, version_from: str,
+                       owned: Callable[[str], bool]) -> Identity:
+    """After a change of the services answer: stack files merged by block, removed edits kept.
+
+    Copier applies the user's edits as a patch with three lines of context,
+    and the blocks of two services look alike: an edit in a removed (or
+    changed) block lands in another service's block. So each stack file is
+    merged again, three-way from the user's committed file and pristine
+    renders of the old and the new answers, with the removed services'
+    blocks cut from both sides first: the begin/end lines anchor every
+    other hunk to its own service. The removed services' blocks, and their
+    template-owned files the user had edited, go to
+    .template-removed/<name>.patch (a diff against the pristine render).
+    """
+    result = Identity()
+    gone = [n for n in service_names(old) if n not in service_names(new)]
+    diffs: dict[str, list[tuple[str, str]]] = {name: [] for name in gone}
+    with tempfile.TemporaryDirectory(prefix="copier-services-") as tmp:
+        p0 = render(template, version_from or old.get("_commit", ""), old, Path(tmp) / "old",
+                    fallback=str(old.get("_src_path", "")))
+        p1 = render(template, "HEAD", new, Path(tmp) / "new")
+        for path in STACK_FILES:
+            committed, base_file, new_file = head_file(root, path), p0 / path, p1 / path
+            if committed is None or not base_file.is_file() or not new_file.is_file():
+                continue
+            user, base = committed.decode(), base_file.read_text()
+            for name in gone:
+                user_lines, base_lines = user.splitlines(keepends=True), base.splitlines(keepends=True)
+                user_span, base_span = block_span(user_lines, name), block_span(base_lines, name)
+                if user_span is None or base_span is None:
+                    continue
+                block = user_lines[user_span[0]:user_span[1]]
+                if block != base_lines[base_span[0]:base_span[1]]:
+                    edited = base_lines[:base_span[0]] + block + base_lines[base_span[1]:]
+                    diffs[name].append((path, unified_diff(path, base, "".join(edited))))
+                user = "".join(user_lines[:user_span[0]] + user_lines[user_span[1]:])
+                base = "".join(base_lines[:base_span[0]] + base_lines[base_span[1]:])
+            fresh = new_file.read_bytes()
+            content, conflicted = merge(user.encode(), base.encode(), fresh) if user != base else (fresh, False)
+            target = root / path
+            if not target.is_file() or target.read_bytes() != content:
+                write_keeping_mode(target, content)
+                result.merged.append(path)
+            settle(root, path)
+            result.conflicts += [path] if conflicted else []
+        for name in gone:
+            for path in git_paths(root, "ls-tree", "-r", "--name-only", "HEAD", "--", f"services/{name}/"):
+                user_bytes, base_file = head_file(root, path), p0 / path
+                if owned(path) or user_bytes is None or not base_file.is_file():
+                    continue
+                if user_bytes != base_file.read_bytes():
+                    diffs[name].append((path, unified_diff(
+                        path, base_file.read_bytes().decode(errors="replace"), user_bytes.decode(errors="replace"))))
+    for name, found in diffs.items():
+        if not found:
+            continue
+        found.sort()
+        patch = f"{REMOVED_DIR}/{name}.patch"
+        for number in range(2, 1000):  # a service removed before keeps its earlier patch
+            if not (root / patch).exists():
+                break
+            patch = f"{REMOVED_DIR}/{name}-{number}.patch"
+        header = (f"# Your edits of the template-owned files of the removed service '{name}', as a diff\n"
+                  "# against the template's own render of them (scripts/update.py remove-service).\n")
+        write_keeping_mode(root / patch, (header + "".join(d for _, d in found)).encode())
+        result.edited[name] = [path for path, _ in found]
+        result.patches[name] = patch
+    return result
+
+
+def report_identity(identity: Identity) -> None:
+    for name, patch in identity.patches.items():
+        say(f"service '{name}': your edits of its template files are kept in {patch} "
+            "(commit it with this change):")
+        for path in identity.edited[name]:
+            say(f"  {path}" + (f" (the '{name}' block)" if path in STACK_FILES else ""))
+    for path in identity.conflicts:
+        say(f"CONFLICT in {path}: your edits meet the template's changes; resolve the markers")
+
+
+def upstreams(stack: str) -> dict[str, str]:
+    """The UPSTREAM_URL target of each service block of a stack file."""
+    found, current = {}, ""
+    for line in stack.splitlines():
+        key = SERVICE_KEY.match(line)
+        if key:
+            current = key.group(1)
+            continue
+        url = UPSTREAM_URL.match(line)
+        if url and current:
+            found[current] = url.group(1)
+    return found
+
+
+def keep_ports(root: Path) -> list[str]:
+    """Before the update: keep the host ports and say which upstreams the rules change.
+
+    Older templates gave the n-th service port 8000+n; the template now takes
+    a checksum of the name (hooks/services.py default_port). Each api whose
+    port in this project's dev stack differs gets `port=N` in the services
+    answer, which the new version reads. Returns the pinned words.
+    """
+    path = root / ANSWERS_FILE
+    text = path.read_text()
+    answers = load_answers(text)
+    spec, layout = str(answers.get("services", "")), str(answers.get("layout", "multi"))
+    try:
+        services = parse(spec, layout)
+    except ServicesError:
+        return []  # the update's own validation says what is wrong
+    stack = (head_file(root, "deploy/dev/docker-compose.yml")
+             or head_file(root, "deploy/prod/docker-compose.yml") or b"").decode(errors="replace")
+    have = {env: int(port) for env, port in PORT_DEFAULT.findall(stack)}
+    words = [w for w in re.split(r"[\s,]+", spec.strip()) if w]
+
+    def pin(every: bool) -> list[str]:
+        return [f"{word}:port={have[s.package.upper()]}"
+                if s.kind == "api" and s.dev_port is None and s.package.upper() in have
+                and (every or have[s.package.upper()] != default_port(s.name)) else word
+                for word, s in zip(words, services, strict=True)]
+
+    out = pin(every=False)
+    try:
+        parse(" ".join(out), layout)
+    except ServicesError:
+        out = pin(every=True)  # an unpinned default meets a kept port: keep every api's
+    pinned = [word for word in out if word not in words]
+    for name, target in upstreams(stack).items():
+        service = next((s for s in services if s.name == name), None)
+        rule = upstream_of(service, services) if service else target
+        if service and rule != target:
+            say(f"'{name}' called '{target}' (UPSTREAM_URL), chosen by its place in the list; "
+                f"the template now gives a node api the python api named 'api'"
+                f"{'' if rule else ' (none here)'}: to keep '{target}', set UPSTREAM_URL in "
+                "your compose override")
+    if pinned:
+        value = yaml.safe_dump({"services": " ".join(out)}, width=1 << 20).rstrip("\n")
+        lines, kept, skipping = text.splitlines(keepends=True), [], False
+        for line in lines:
+            if line.startswith("services:"):
+                kept.append(value + "\n")
+                skipping = True
+            elif skipping and line[:1] in (" ", "\t"):
+                continue  # a folded long answer
+            else:
+                skipping = False
+                kept.append(line)
+        path.write_text("".join(kept))
+        say("kept the host ports this project had (now in the services answer): " + " ".join(pinned))
+    return pinned
+
+
 def after_update(root: Path, template: Path, version_from: str) -> None:
     old = load_answers(head_file(root, ANSWERS_FILE))
     new = load_answers((root / ANSWERS_FILE).read_text())
@@ -424,6 +626,12 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     kept = keep_user_files(root, owned, layout, fresh)
+    identity = None
+    if old.get("layout") == "multi" == layout and old.get("services") != new.get("services"):
+        try:
+            identity = keep_service_edits(root, template, old, new, version_from, owned)
+        except MigrationError as error:
+            say(f"could not merge the stack files by service ({error}): check them in `git diff`")
     gone = removed_services(root, old, new)
     in_removed = {p for files in gone.values() for p in files}
     for path in kept.restored:
@@ -439,6 +647,8 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
             say(f"  delete them when you no longer need them: git rm -r services/{name}")
         else:
             say(f"service '{name}' removed")
+    if identity is not None:
+        report_identity(identity)
 
 
 def set_answer(root: Path, name: str, value: str) -> str:
@@ -482,6 +692,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_cmd.add_argument("--layout", default="")
     check_cmd.add_argument("--services", default="")
     commands.add_parser("after-update", help="layout switch, keep user files, report")
+    commands.add_parser("keep-ports", help="pin the host ports an older template gave by position")
     args = parser.parse_args(argv)
     root = args.project.resolve()
     version_from = os.environ.get("VERSION_FROM", "")
@@ -492,6 +703,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(set_answer(root, args.name, args.value))
         elif args.command == "check":
             check(root, args.layout, args.services)
+        elif args.command == "keep-ports":
+            keep_ports(root)
         else:
             after_update(root, args.template, version_from)
     except MigrationError as error:

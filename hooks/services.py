@@ -6,7 +6,9 @@ A person types the services as one line, for example::
 
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
 (``python`` or ``node``, default python) or a kind (``api`` or ``worker``,
-default api).  Words may be separated by spaces or commas.
+default api).  Words may be separated by spaces or commas.  An api may also
+carry ``port=N``, its host port in the dev and prod stacks (default: a
+checksum of its name, see :func:`default_port`).
 
 The same string reaches Copier from a prompt, ``--data services=...`` or a
 ``--data-file``.  ``copier.yml`` validates it with :func:`services_error` and
@@ -18,10 +20,12 @@ unit tests can call it directly.
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 import sys
-from dataclasses import asdict, dataclass
+import zlib
+from dataclasses import asdict, dataclass, replace
 
 LANGUAGES = ("python", "node")
 KINDS = ("api", "worker")
@@ -46,6 +50,16 @@ PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
     "ruff", "hatchling",
 }
 API_PORT = 8000
+# Host ports of the dev and prod stacks: a function of the service's name (a
+# checksum into DEV_PORTS), or the word's `port=N` option; never of its place
+# in the list, so adding, removing or reordering services moves no one's port.
+DEV_PORTS = range(8000, 9000)
+# Host ports of the dev stack's infrastructure (deploy/dev/.env.example).
+INFRA_PORTS = {5432: "postgres", 6379: "redis"}
+PORT_OPTION = re.compile(r"^port=(.*)$")
+PORT_NUMBER = re.compile(r"^[1-9][0-9]{3,4}$")
+# The service a node api's sample /upstream calls: the python api of this name.
+UPSTREAM = "api"
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,8 @@ class Service:
     name: str
     language: str = "python"
     kind: str = "api"
+    # The word's `port=N` option; None: the default, default_port(name).
+    dev_port: int | None = None
 
     @property
     def package(self) -> str:
@@ -125,7 +141,7 @@ def parse(spec: object, layout: str = "multi") -> list[Service]:
         raise ServicesError(
             "give at least one service, e.g. 'api' or 'api worker:worker web:node'"
         )
-    services = [_parse_word(word) for word in words]
+    services = [_parse_word_with_port(word) for word in words]
     seen: set[str] = set()
     for service in services:
         if service.name in seen:
@@ -135,6 +151,7 @@ def parse(spec: object, layout: str = "multi") -> list[Service]:
     stems = [s.package for s in services]
     if len(set(stems)) != len(stems):
         raise ServicesError("two names differ only by '-' and '_'; names must be unique")
+    _check_ports(services)
     if layout == "single" and len(services) != 1:
         raise ServicesError(
             f"the single layout has exactly one service; got {len(services)} "
@@ -153,18 +170,78 @@ def services_error(spec: object, layout: str = "multi") -> str:
 
 
 def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object]]:
-    """The services as dicts for templates: name, language, kind, package, env, port."""
+    """The services as dicts for templates: name, language, kind, package, env, port,
+    dev_port (the host port in the dev and prod stacks) and upstream."""
     result = []
-    for index, service in enumerate(parse(spec, layout)):
+    parsed = parse(spec, layout)
+    for service in parsed:
         item: dict[str, object] = asdict(service)
         item["package"] = service.package
         item["env"] = service.package.upper()
         item["port"] = API_PORT
-        item["dev_port"] = API_PORT + index
+        item["dev_port"] = dev_port(service)
+        item["upstream"] = upstream_of(service, parsed)
         # Where the service lives: services/<name> (multi) or the root (single).
         item["path"] = f"services/{service.name}" if layout == "multi" else "."
         result.append(item)
     return result
+
+
+def default_port(name: str) -> int:
+    """The dev/prod host port of a service without a `port=` option: from its name only."""
+    return DEV_PORTS.start + zlib.crc32(name.encode()) % len(DEV_PORTS)
+
+
+def dev_port(service: Service) -> int:
+    return service.dev_port if service.dev_port is not None else default_port(service.name)
+
+
+def upstream_of(service: Service, services: list[Service]) -> str:
+    """Whom a node api's sample /upstream calls: the python api named UPSTREAM, or nobody.
+
+    A rule about the target's name, so adding, removing or reordering other
+    services never rewires it; when the target goes, UPSTREAM_URL goes too.
+    """
+    if service.language != "node" or service.kind != "api" or service.name == UPSTREAM:
+        return ""
+    target = next((s for s in services if s.name == UPSTREAM), None)
+    return UPSTREAM if target and target.language == "python" and target.kind == "api" else ""
+
+
+def _parse_word_with_port(word: str) -> Service:
+    """_parse_word, plus the `port=N` option (the dev/prod host port of an api)."""
+    name, *options = word.split(":")
+    ports = [m.group(1) for m in map(PORT_OPTION.match, options) if m]
+    rest = ":".join([name, *(o for o in options if not PORT_OPTION.match(o))])
+    service = _parse_word(rest)
+    if not ports:
+        return service
+    if len(ports) > 1:
+        raise ServicesError(f"'{word}': give one port, not {len(ports)}")
+    if service.kind != "api":
+        raise ServicesError(f"'{word}': port= is for api services (a worker publishes no port)")
+    port = ports[0]
+    if not (PORT_NUMBER.match(port) and 1024 <= int(port) <= 65535):
+        raise ServicesError(f"'{word}': the port is a number from 1024 to 65535")
+    if int(port) in INFRA_PORTS:
+        raise ServicesError(f"'{word}': {port} is {INFRA_PORTS[int(port)]}'s dev port; pick another")
+    return replace(service, dev_port=int(port))
+
+
+def _check_ports(services: list[Service]) -> None:
+    """Two apis never share a host port; the message names a free one to write."""
+    taken: dict[int, str] = {}
+    for service in services:
+        if service.kind != "api":
+            continue
+        port = dev_port(service)
+        if port in taken:
+            used = set(taken) | {dev_port(s) for s in services if s.kind == "api"}
+            free = next(p for p in itertools.chain(range(port + 1, 65536), range(1024, port))
+                        if p not in used and p not in INFRA_PORTS)
+            word = f"{service.name}{':node' if service.language == 'node' else ''}:port={free}"
+            raise ServicesError(f"'{taken[port]}' and '{service.name}' get port {port}: write '{word}'")
+        taken[port] = service.name
 
 
 try:  # Jinja is present whenever Copier is; the unit tests need only the above.

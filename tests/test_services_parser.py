@@ -129,7 +129,8 @@ def test_parse_services_multi_fields() -> None:
             "package": "api",
             "env": "API",
             "port": 8000,
-            "dev_port": 8000,
+            "dev_port": 8359,
+            "upstream": "",
             "path": "services/api",
         },
         {
@@ -139,7 +140,8 @@ def test_parse_services_multi_fields() -> None:
             "package": "worker",
             "env": "WORKER",
             "port": 8000,
-            "dev_port": 8001,
+            "dev_port": 8746,
+            "upstream": "",
             "path": "services/worker",
         },
         {
@@ -149,7 +151,8 @@ def test_parse_services_multi_fields() -> None:
             "package": "web_ui",
             "env": "WEB_UI",
             "port": 8000,
-            "dev_port": 8002,
+            "dev_port": 8195,
+            "upstream": "api",
             "path": "services/web-ui",
         },
     ]
@@ -164,7 +167,8 @@ def test_parse_services_single_lives_at_root() -> None:
             "package": "my_app",
             "env": "MY_APP",
             "port": 8000,
-            "dev_port": 8000,
+            "dev_port": services.default_port("my-app"),
+            "upstream": "",
             "path": ".",
         }
     ]
@@ -173,8 +177,100 @@ def test_parse_services_single_lives_at_root() -> None:
 def test_parse_services_dev_ports_are_distinct() -> None:
     items = services.parse_services(" ".join(f"s{i}" for i in range(12)))
     ports = [item["dev_port"] for item in items]
-    assert ports == list(range(8000, 8012))
+    assert len(set(ports)) == 12, ports
+    assert all(p in services.DEV_PORTS for p in ports), ports
     assert {item["port"] for item in items} == {services.API_PORT}
+
+
+# ------------------------------------------------- identity, not position
+
+IDENTITY_KEYS = ("dev_port", "env", "package", "path", "upstream")
+
+
+def by_name(spec: str) -> dict[str, dict[str, object]]:
+    return {item["name"]: item for item in services.parse_services(spec)}
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "web:node worker:worker api",  # reordered
+        "billing:node:worker api zeta worker:worker web:node",  # added before and after
+        "api web:node",  # one removed
+    ],
+)
+def test_per_service_values_do_not_depend_on_the_other_services(changed: str) -> None:
+    before, after = by_name("api worker:worker web:node"), by_name(changed)
+    for name in set(before) & set(after):
+        for key in IDENTITY_KEYS:
+            assert after[name][key] == before[name][key], f"{name}.{key} changed with '{changed}'"
+
+
+def test_default_port_is_a_checksum_of_the_name() -> None:
+    assert services.default_port("api") == 8359  # stable across Python runs: not hash()
+    assert services.default_port("api") != services.default_port("api2")
+    assert by_name("zeta api")["api"]["dev_port"] == 8359
+
+
+def test_port_option_sets_the_host_port_only() -> None:
+    item = by_name("api:port=8010 web:node:port=8011")
+    assert (item["api"]["dev_port"], item["api"]["port"]) == (8010, services.API_PORT)
+    assert (item["web"]["language"], item["web"]["dev_port"]) == ("node", 8011)
+    assert services.parse("api:port=8010") == [services.Service("api", dev_port=8010)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("api:port=80", "'api:port=80': the port is a number from 1024 to 65535"),
+        ("api:port=070000", "'api:port=070000': the port is a number from 1024 to 65535"),
+        ("api:port=", "'api:port=': the port is a number from 1024 to 65535"),
+        ("api:port=８０８０", "'api:port=８０８０': the port is a number from 1024 to 65535"),
+        ("api:port=8010:port=8011", "'api:port=8010:port=8011': give one port, not 2"),
+        ("w:worker:port=8010", "'w:worker:port=8010': port= is for api services (a worker publishes no port)"),
+        ("api:port=5432", "'api:port=5432': 5432 is postgres's dev port; pick another"),
+        ("api:port=8010 web:node:port=8010", "'api' and 'web' get port 8010: write 'web:node:port=8011'"),
+        ("api web:port=8359", "'api' and 'web' get port 8359: write 'web:port=8360'"),
+    ],
+    ids=["low", "leading-zero", "empty", "fullwidth", "two", "worker", "infra", "explicit-twice",
+         "explicit-on-default"],
+)
+def test_port_problems_are_refused_with_a_fix(spec: str, message: str) -> None:
+    assert services.services_error(spec) == message
+    assert len(message) <= 80
+
+
+def test_colliding_default_ports_are_refused_with_a_free_port() -> None:
+    """Two names whose checksums collide: the message gives a port that works."""
+    names = {}
+    for i in range(5000):
+        port = services.default_port(f"s{i}")
+        if port in names:
+            first, second = names[port], f"s{i}"
+            break
+        names[port] = f"s{i}"
+    error = services.services_error(f"{first} {second}")
+    assert error.startswith(f"'{first}' and '{second}' get port {port}: write '{second}:port="), error
+    fixed = error.split("write '")[1].rstrip("'")
+    assert services.services_error(f"{first} {fixed}") == ""
+
+
+def test_workers_never_collide() -> None:
+    """Workers publish no port, so their checksums may coincide with anything."""
+    port = services.default_port("api")
+    twin = next(f"w{i}" for i in range(100000) if services.default_port(f"w{i}") == port)
+    assert services.services_error(f"api {twin}:worker") == ""
+
+
+def test_upstream_is_the_python_api_named_api() -> None:
+    assert by_name("api web:node")["web"]["upstream"] == "api"
+    assert by_name("web:node other api")["web"]["upstream"] == "api"
+    # Its target gone (or not a python api): no upstream, never another service.
+    assert by_name("other web:node")["web"]["upstream"] == ""
+    assert by_name("api:node web:node")["web"]["upstream"] == ""
+    assert by_name("api:worker web:node")["web"]["upstream"] == ""
+    # Only node apis call it.
+    assert {by_name("api x y:worker z:node:worker")[n]["upstream"] for n in "xyz"} == {""}
 
 
 def test_parse_services_raises_like_parse() -> None:

@@ -10,7 +10,9 @@ Usage: uv run scripts/update.py COMMAND [OPTION...]
   update [--vcs-ref REF] [--ask]        merge the template's latest release (make update)
   add-service NAME [--lang L] [--kind K]
                                         a new service, L python|node, K api|worker
-  remove-service NAME                   drop a service's template files (yours stay)
+  remove-service NAME                   drop a service's template files (yours stay;
+                                        your edits of its template files are kept
+                                        in .template-removed/NAME.patch)
   switch-layout                         single -> multi: your service moves into
                                         services/<name>/ (make switch-layout)
   check-update [--github-output]        is a newer template release out? (CI)

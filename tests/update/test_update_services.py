@@ -11,10 +11,12 @@ to resolve, and (slow) the unit stage passes.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import update_project as up
+from support import TEMPLATE
 
 MULTI = up.LAYOUTS["multi"]
 SINGLE = up.LAYOUTS["single-python"]
@@ -119,6 +121,217 @@ def test_remove_service_drops_it_from_compose_make_and_release(removed: tuple[Pa
 def test_unit_stage_after_remove_service(removed: tuple[Path, str], copy_of) -> None:  # noqa: ANN001
     project = copy_of(removed[0])
     up.make(project / "services/api", "test-unit")
+
+
+def test_remove_service_without_template_edits_keeps_no_patch(removed: tuple[Path, str]) -> None:
+    project, output = removed
+    assert not (project / ".template-removed").exists()
+    assert ".template-removed" not in output, output
+
+
+# ------------------------------------------------------- service identity
+STACKS = ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml", "deploy/prod/docker-compose.yml")
+ENV_EXAMPLES = ("deploy/dev/.env.example", "deploy/prod/.env.example")
+
+
+def block(text: str, name: str) -> str:
+    """A service's block of a stack file, from its `# begin` to its `# end` line ('' if none)."""
+    match = re.search(rf"^  # begin {name}\n.*?^  # end {name}\n", text, re.MULTILINE | re.DOTALL)
+    return match.group(0) if match else ""
+
+
+def identity(project: Path, names: list[str]) -> dict[str, str]:
+    """Everything of the named services in the stack files and .env examples, by file."""
+    found = {}
+    for stack in STACKS:
+        text = (project / stack).read_text()
+        found |= {f"{stack} {name}": block(text, name) for name in names}
+    for example in ENV_EXAMPLES:
+        for name in names:
+            env = name.replace("-", "_").upper()
+            found[f"{example} {name}"] = "".join(re.findall(rf"^{env}_PORT=.*\n", (project / example).read_text(),
+                                                            re.MULTILINE))
+    return found
+
+
+def without_calls_to(text: str, target: str) -> str:
+    """A block minus the lines that exist because the service calls `target`."""
+    text = re.sub(rf"^      UPSTREAM_URL: http://{target}:[0-9]+\n", "", text, flags=re.MULTILINE)
+    return re.sub(rf"^      {target}:\n        condition: service_healthy\n", "", text, flags=re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def removed_edited(history, tmp_path_factory) -> tuple[Path, dict[str, str], up.Edits, str]:  # noqa: ANN001
+    """`make remove-service NAME=api` where the team had edited api's dev compose block and Dockerfile.
+
+    Returns the project, the other services' identity before, the edits and the output.
+    """
+    tmp = tmp_path_factory.mktemp("remove-edited")
+    project, edits = project_with_edits(history, tmp, MULTI, "multi")
+    assert "      LOG_LEVEL: debug" in block((project / STACKS[0]).read_text(), "api"), "the edit missed api's block"
+    before = identity(project, ["postgres", "redis", "worker", "web"])
+    result = up.make(project, "remove-service", "NAME=api")
+    return project, before, edits, result.stdout + result.stderr
+
+
+def test_remove_service_with_an_edited_block_leaves_the_other_services_alone(
+    removed_edited: tuple[Path, dict[str, str], up.Edits, str], history, owned, tmp_path: Path,  # noqa: ANN001
+) -> None:
+    """The issue's case: api's extra dev compose line goes with api, ports and URLs of the rest stay."""
+    project, before, edits, output = removed_edited
+    after = identity(project, ["postgres", "redis", "worker", "web"])
+    for stack in STACKS:
+        text = (project / stack).read_text()
+        assert "LOG_LEVEL" not in text, f"{stack}: api's user line moved into another block:\n{text}"
+        assert "api" not in re.findall(r"^  ([a-z-]+):$", text, re.MULTILINE), f"{stack} still has api"
+    assert "UPSTREAM_URL" not in block((project / STACKS[0]).read_text(), "web"), "web calls someone else"
+    for key, text in before.items():
+        want = without_calls_to(text, "api") if key.endswith(" web") else text
+        assert after[key] == want, f"{key} changed:\n--- before\n{text}--- after\n{after[key]}"
+    assert "WEB_PORT=" in after["deploy/dev/.env.example web"]
+    assert not up.leftovers(project), "\n".join(up.leftovers(project))
+    assert "CONFLICT" not in output, output
+    # Everything else is the fresh render without api, plus the team's other edits.
+    kept = up.Edits({k: v for k, v in edits.lines.items() if not k.startswith(("deploy/", "services/api/Dockerfile"))},
+                    edits.added, edits.deleted)
+    problems = up.missing_lines(project, kept)
+    assert not problems, "user edits lost:\n" + "\n".join(problems)
+    fresh = expected(history, tmp_path, {**MULTI, "services": "worker:worker web:node"})
+    drift = [d for d in up.template_drift(project, fresh, kept, owned) if not d.startswith(".template-removed/")]
+    assert not drift, "\n".join(drift)
+
+
+def test_remove_service_keeps_the_edits_of_its_template_files_in_a_patch(
+    removed_edited: tuple[Path, dict[str, str], up.Edits, str],
+) -> None:
+    project, _, _, output = removed_edited
+    patch = project / ".template-removed/api.patch"
+    assert patch.is_file(), output
+    text = patch.read_text()
+    assert '+LABEL org.example.team="payments"' in text and "+++ b/services/api/Dockerfile" in text, text
+    assert "+      LOG_LEVEL: debug" in text and "+++ b/deploy/dev/docker-compose.yml" in text, text
+    # Only edited files: the untouched pyproject.toml and Makefile are not in it.
+    assert set(re.findall(r"^\+\+\+ b/(.*)$", text, re.MULTILINE)) == {
+        "deploy/dev/docker-compose.yml", "services/api/Dockerfile"}
+    # The output says where, and lists the edited files.
+    assert ".template-removed/api.patch" in output, output
+    assert re.search(r"^migration:   services/api/Dockerfile$", output, re.MULTILINE), output
+    assert re.search(r"^migration:   deploy/dev/docker-compose.yml \(the 'api' block\)$", output, re.MULTILINE), output
+
+
+
+def test_the_kept_patch_applies_to_the_template_render(
+    removed_edited: tuple[Path, dict[str, str], up.Edits, str], history, tmp_path: Path,  # noqa: ANN001
+) -> None:
+    """A real diff: on a pristine render it brings the team's edits back."""
+    project = removed_edited[0]
+    pristine = up.render(history.path, history.head, MULTI, tmp_path / "pristine")
+    up.commit_all(pristine, "pristine")
+    up.git(pristine, "apply", str(project / ".template-removed/api.patch"))
+    assert 'LABEL org.example.team="payments"' in (pristine / "services/api/Dockerfile").read_text()
+    assert "      LOG_LEVEL: debug" in block((pristine / STACKS[0]).read_text(), "api")
+
+
+@pytest.mark.parametrize(
+    "services",
+    ["web:node worker:worker api", "billing:node:worker api zeta worker:worker web:node", "api web:node worker:worker"],
+    ids=["reordered", "added-around", "moved"],
+)
+def test_other_services_render_byte_identical_when_the_list_changes(history, tmp_path: Path, services: str) -> None:  # noqa: ANN001
+    names = ["api", "worker", "web", "postgres", "redis"]
+    base = identity(up.render(history.path, history.head, MULTI, tmp_path / "base"), names)
+    changed = identity(up.render(history.path, history.head, {**MULTI, "services": services}, tmp_path / "changed"),
+                       names)
+    missing = [k for k in base if not base[k] and (k.startswith(STACKS) or k.endswith((" api", " web")))]
+    assert not missing, f"nothing to compare: {missing}"
+    differ = [k for k in base if base[k] != changed[k]]
+    assert not differ, "\n".join(f"{k}:\n--- {MULTI['services']}\n{base[k]}--- {services}\n{changed[k]}"
+                                  for k in differ)
+
+
+def test_add_service_changes_no_other_block(added: Path, history, tmp_path: Path) -> None:  # noqa: ANN001
+    fresh = identity(up.render(history.path, history.head, MULTI, tmp_path / "fresh"), ["worker", "web"])
+    have = identity(added, ["worker", "web"])
+    assert have == fresh
+
+
+# Older templates gave the n-th service host port 8000+n.
+OLD_PORTS = {"API": 8000, "WEB": 8002}
+
+
+def with_old_ports(project: Path) -> None:
+    """Make a fresh render look like an older template's: position-derived host ports."""
+    for rel in (*STACKS, *ENV_EXAMPLES):
+        path = project / rel
+        text = path.read_text()
+        for env, port in OLD_PORTS.items():
+            text = re.sub(rf"(\$\{{{env}_PORT:-)[0-9]+\}}", rf"\g<1>{port}}}", text)
+            text = re.sub(rf"^{env}_PORT=[0-9]+$", f"{env}_PORT={port}", text, flags=re.MULTILINE)
+        path.write_text(text)
+
+
+def test_update_keeps_the_ports_an_older_template_gave_by_position(history, owned, tmp_path: Path) -> None:  # noqa: ANN001
+    project = up.render(history.path, history.head, MULTI, tmp_path / "project")
+    with_old_ports(project)
+    assert "${WEB_PORT:-8002}" in (project / STACKS[0]).read_text()
+    up.commit_all(project, "generated by a template that derived ports from positions")
+    edits = up.user_edits(project, "multi")
+    up.commit_all(project, "the team's edits")
+    up.update(project, history.head)
+    pinned = "api:port=8000 worker:worker web:node:port=8002"
+    assert answer(project, "services") == pinned
+    for rel in ("deploy/dev/docker-compose.yml", "deploy/prod/docker-compose.yml"):
+        text = (project / rel).read_text()
+        assert "${API_PORT:-8000}" in text and "${WEB_PORT:-8002}" in text, f"{rel}:\n{text}"
+    for rel in ENV_EXAMPLES:
+        text = (project / rel).read_text()
+        assert "API_PORT=8000\n" in text and "WEB_PORT=8002\n" in text, f"{rel}:\n{text}"
+    assert_clean_result(project, expected(history, tmp_path, {**MULTI, "services": pinned}), edits, owned)
+    # Once kept, the next update changes nothing.
+    up.commit_all(project, "update")
+    up.update(project, history.head)
+    assert not up.git(project, "status", "--porcelain"), up.git(project, "diff")
+
+
+OLD_STACK = """services:
+  core:
+    ports:
+      - "127.0.0.1:${CORE_PORT:-8000}:8000"
+  jobs:
+    environment:
+      REDIS_URL: redis://redis:6379/0
+  web:
+    environment:
+      UPSTREAM_URL: http://core:8000
+    ports:
+      - "127.0.0.1:${WEB_PORT:-8002}:8000"
+"""
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["one-line", "folded"])
+def test_keep_ports_pins_positions_and_reports_a_changed_upstream(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], folded: bool,
+) -> None:
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    import migrations
+
+    (tmp_path / "deploy/dev").mkdir(parents=True)
+    (tmp_path / "deploy/dev/docker-compose.yml").write_text(OLD_STACK)
+    spec = "core jobs:worker web:node"
+    value = f"services: >-\n  {spec.replace(' ', chr(10) + '  ', 1)}\n" if folded else f"services: {spec}\n"
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text(f"# Changes here will be overwritten by Copier\n_commit: v0.1.0\nlayout: multi\n"
+                       f"{value}zeta: 1\n")
+    up.commit_all(tmp_path, "an old project")
+    assert migrations.keep_ports(tmp_path) == ["core:port=8000", "web:node:port=8002"]
+    data = migrations.load_answers(answers.read_text())
+    assert data == {"_commit": "v0.1.0", "layout": "multi", "zeta": 1,
+                    "services": "core:port=8000 jobs:worker web:node:port=8002"}
+    err = capsys.readouterr().err
+    assert "'web' called 'core' (UPSTREAM_URL)" in err and "(none here)" in err, err
+    assert "core:port=8000 web:node:port=8002" in err, err
+    # Kept once: nothing left to pin.
+    assert migrations.keep_ports(tmp_path) == []
 
 
 # ----------------------------------------------------------------- layout
