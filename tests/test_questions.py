@@ -22,10 +22,25 @@ pytestmark = pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning
 
 NAME_31 = "a" * 31
 NAME_30 = "a" + "b" * 29
-NAME_RULE = "use lowercase letters, digits and single dashes; start with a letter"
-SLUG_RULE = "use lowercase letters, digits and single dashes; start with a letter"
-REGISTRY_RULE = "a lowercase image prefix such as ghcr.io/acme"
-NAME_CHARS = "the name may not contain double quotes, backticks, '$' or backslashes"
+NAME_RULE = "use a-z, 0-9, single -"
+SLUG_RULE = "a letter, then a-z, 0-9, single -"
+REGISTRY_RULE = "like ghcr.io/acme: lowercase, no tag"
+NAME_CHARS = 'no " ` $ or \\ in the name'
+# Questions whose refusals are Copier's own choice checks (a menu when interactive).
+CHOICE_QUESTIONS = {"layout", "ci_provider", "image_flavor", "python_version", "node_version", "components"}
+# A service_list as a --data-file could carry it: a name that runs `id` in a script.
+INJECTED_SERVICE_LIST = [
+    {
+        "name": "a b$(id)",
+        "language": "python",
+        "kind": "api",
+        "package": "a",
+        "env": "A",
+        "port": 8000,
+        "dev_port": 8000,
+        "path": "services/a b$(id)",
+    }
+]
 
 
 def refused(id: str, data: dict[str, Any], question: str, fragment: str, xfail: str = "") -> Any:
@@ -37,6 +52,8 @@ def refused(id: str, data: dict[str, Any], question: str, fragment: str, xfail: 
 REJECTED = [
     # ------------------------------------------------------------ services
     refused("services:upper", {"services": "API"}, "services", f"'API': {NAME_RULE}"),
+    refused("services:line-separator-u2028", {"services": "api\u2028web"}, "services", NAME_RULE),
+    refused("services:nel-u0085", {"services": "api\x85web"}, "services", NAME_RULE),
     refused("services:upper-in-list", {"services": "api Web:node"}, "services", f"'Web': {NAME_RULE}"),
     refused("services:leading-digit", {"services": "1api"}, "services", f"'1api': {NAME_RULE}"),
     refused("services:slash", {"services": "api/v1"}, "services", f"'api/v1': {NAME_RULE}"),
@@ -49,47 +66,47 @@ REJECTED = [
     refused("services:trailing-dash", {"services": "api-"}, "services", f"'api-': {NAME_RULE}"),
     refused("services:double-dash", {"services": "a--b"}, "services", f"'a--b': {NAME_RULE}"),
     refused("services:duplicate", {"services": "api web:node api:worker"}, "services", "'api' is listed twice"),
-    refused("services:reserved-deploy", {"services": "deploy"}, "services", "'deploy' is reserved"),
-    refused("services:reserved-scripts", {"services": "api scripts"}, "services", "'scripts' is reserved"),
-    refused("services:reserved-services", {"services": "services"}, "services", "'services' is reserved"),
-    refused("services:reserved-tests", {"services": "tests:node"}, "services", "'tests' is reserved"),
-    refused("services:reserved-src", {"layout": "single", "services": "src"}, "services", "'src' is reserved"),
-    refused("services:infra-postgres", {"services": "api postgres"}, "services", "'postgres' is reserved"),
-    refused("services:infra-redis", {"services": "redis:node:worker"}, "services", "'redis' is reserved"),
-    refused("services:31-chars", {"services": NAME_31}, "services", f"'{NAME_31}': at most 30 characters"),
+    refused("services:reserved-deploy", {"services": "deploy"}, "services", "'deploy' is a reserved name"),
+    refused("services:reserved-scripts", {"services": "api scripts"}, "services", "'scripts' is a reserved name"),
+    refused("services:reserved-services", {"services": "services"}, "services", "'services' is a reserved name"),
+    refused("services:reserved-tests", {"services": "tests:node"}, "services", "'tests' is a reserved name"),
+    refused("services:reserved-src", {"layout": "single", "services": "src"}, "services", "'src' is a reserved name"),
+    refused("services:infra-postgres", {"services": "api postgres"}, "services", "'postgres' is a reserved name"),
+    refused("services:infra-redis", {"services": "redis:node:worker"}, "services", "'redis' is a reserved name"),
+    refused("services:31-chars", {"services": NAME_31}, "services", "'aaaaaaaaa…': at most 30 characters"),
     refused("services:64-chars", {"services": "s" * 64}, "services", "at most 30 characters"),
     refused("services:empty", {"services": ""}, "services", "give at least one service"),
     refused("services:only-spaces", {"services": "    "}, "services", "give at least one service"),
-    refused("services:no-name", {"services": ":node"}, "services", "a service needs a name before ':'"),
+    refused("services:no-name", {"services": ":node"}, "services", "':node': no name before ':'"),
     refused(
         "services:single-two",
         {"layout": "single", "services": "api web:node"},
         "services",
-        "the single layout has exactly one service; got 2",
+        "single layout: one service, not 2",
     ),
-    refused("services:unknown-language", {"services": "api:go"}, "services", "'api:go': unknown option 'go'"),
-    refused("services:unknown-kind", {"services": "api:cron"}, "services", "'api:cron': unknown option 'cron'"),
-    refused("services:two-languages", {"services": "api:python:node"}, "services", "give one language, not two"),
-    refused("services:two-kinds", {"services": "api:worker:api"}, "services", "give one kind, not two"),
+    refused("services:unknown-language", {"services": "api:go"}, "services", "'go': not a language or kind"),
+    refused("services:unknown-kind", {"services": "api:cron"}, "services", "'cron': not a language or kind"),
+    refused("services:two-languages", {"services": "api:python:node"}, "services", "two languages"),
+    refused("services:two-kinds", {"services": "api:worker:api"}, "services", "two kinds"),
     refused(
         "services:python-keyword",
         {"services": "class"},
         "services",
-        "package would be 'class', which is a Python keyword",
+        "'class' is a Python keyword",
     ),
-    refused("services:python-stdlib", {"services": "json"}, "services", "package would be 'json'"),
-    refused("services:python-dependency", {"services": "fastapi"}, "services", "package would be 'fastapi'"),
+    refused("services:python-stdlib", {"services": "json"}, "services", "'json' shadows a Python module"),
+    refused("services:python-dependency", {"services": "fastapi"}, "services", "'fastapi' shadows a Python module"),
     refused(
         "services:python-transitive-dependency",
         {"services": "anyio"},
         "services",
-        "package would be 'anyio'",
+        "'anyio' shadows a Python module",
     ),
     refused(
         "services:database",
         {"services": "api database"},
         "services",
-        "'database' is reserved",
+        "'database' is a reserved name",
     ),
     # -------------------------------------------------------- project_slug
     refused("slug:upper", {"project_slug": "Acme"}, "project_slug", SLUG_RULE),
@@ -97,7 +114,9 @@ REJECTED = [
     refused("slug:spaces", {"project_slug": "acme shop"}, "project_slug", SLUG_RULE),
     refused("slug:trailing-dash", {"project_slug": "acme-"}, "project_slug", SLUG_RULE),
     refused("slug:31-chars", {"project_slug": NAME_31}, "project_slug", "at most 30 characters"),
-    refused("slug:derived-empty", {"project_name": "!!!"}, "project_slug", SLUG_RULE),
+    refused("slug:trailing-newline", {"project_slug": "acme\n"}, "project_slug", SLUG_RULE),
+    refused("slug:inner-newline", {"project_slug": "acme\nshop"}, "project_slug", SLUG_RULE),
+    refused("slug:non-ascii", {"project_slug": "café"}, "project_slug", SLUG_RULE),
     # -------------------------------------------------------- project_name
     refused("name:empty", {"project_name": ""}, "project_name", "give the project a name"),
     refused("name:double-quote", {"project_name": 'Acme "Shop"'}, "project_name", NAME_CHARS),
@@ -111,15 +130,45 @@ REJECTED = [
         "name:newline",
         {"project_name": "Acme\nShop", "description": "Shop"},
         "project_name",
-        "one line",
+        "U+000A is a line break",
     ),
+    refused("name:trailing-newline", {"project_name": "Acme\n"}, "project_name", "U+000A is a line break"),
+    refused("name:nel-u0085", {"project_name": "Acme\x85on: push"}, "project_name", "U+0085 is a line break"),
+    refused("name:u2028", {"project_name": "Acme\u2028on: push"}, "project_name", "U+2028 is a line break"),
+    refused("name:u2029", {"project_name": "Acme\u2029x"}, "project_name", "U+2029 is a line break"),
+    refused("name:tab", {"project_name": "Acme\tShop"}, "project_name", "U+0009 is a control character"),
+    refused("name:nul", {"project_name": "Acme\x00"}, "project_name", "U+0000 is a control character"),
+    refused("name:escape", {"project_name": "Acme\x1b[2J"}, "project_name", "U+001B is a control character"),
+    refused("name:zero-width", {"project_name": "Ac\u200bme"}, "project_name", "U+200B is an invisible character"),
+    refused("name:rtl", {"project_name": "Acme\u202eShop"}, "project_name", "U+202E is an invisible character"),
     # --------------------------------------------------------- description
-    refused("description:newline", {"description": "one\ntwo"}, "description", "one line only"),
+    refused("description:newline", {"description": "one\ntwo"}, "description", "U+000A is a line break"),
+    refused("description:nel-u0085", {"description": "one\x85two"}, "description", "U+0085 is a line break"),
+    refused("description:line-separator-u2028", {"description": "a\u2028b"}, "description", "U+2028 is a line break"),
+    refused("description:bom", {"description": "\ufeffShop"}, "description", "U+FEFF is an invisible character"),
+    # -------------------------------------------------------- service_list
+    # Computed from services (when: false): never taken from --data or --data-file.
+    refused(
+        "service_list:supplied",
+        {"service_list": INJECTED_SERVICE_LIST},
+        "service_list",
+        "computed; set services instead",
+    ),
+    refused(
+        "service_list:supplied-as-text",
+        {"service_list": '[{"name": "a b$(id)"}]'},
+        "service_list",
+        "computed; set services instead",
+    ),
+    refused("service_list:supplied-empty", {"service_list": []}, "service_list", "computed; set services instead"),
     # ------------------------------------------------------------ registry
     refused("registry:upper", {"registry": "GHCR.io/acme"}, "registry", REGISTRY_RULE),
     refused("registry:trailing-slash", {"registry": "ghcr.io/acme/"}, "registry", REGISTRY_RULE),
     refused("registry:tag", {"registry": "ghcr.io/acme:latest"}, "registry", REGISTRY_RULE),
     refused("registry:scheme", {"registry": "https://ghcr.io/acme"}, "registry", REGISTRY_RULE),
+    refused("registry:trailing-newline", {"registry": "ghcr.io/acme\n"}, "registry", REGISTRY_RULE),
+    refused("registry:inner-newline", {"registry": "ghcr.io/acme\nx"}, "registry", REGISTRY_RULE),
+    refused("registry:line-separator-u2028", {"registry": "ghcr.io/acme\u2028"}, "registry", REGISTRY_RULE),
     # ------------------------------------------------------------- choices
     refused("layout:unknown", {"layout": "triple"}, "layout", "'triple' is not in ['multi', 'single']"),
     refused(
@@ -163,6 +212,9 @@ def test_refused_answer_raises_and_writes_nothing(
     assert f"'{question}'" in message, f"the error does not name {question!r}: {message}"
     assert fragment in message, f"expected {fragment!r} in: {message}"
     assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"
+    if question not in CHOICE_QUESTIONS:
+        # The interactive prompt shows this line cut at 80 columns.
+        assert len(message) <= 80 and "\n" not in message, f"{len(message)} columns: {message}"
 
 
 def test_rejected_list_is_broad() -> None:
@@ -268,6 +320,15 @@ ACCEPTED = [
         recorded={"project_slug": "p-1st-shop"},
     ),
     accepted("name:apostrophe", {"project_name": "Bob's Shop"}, recorded={"project_slug": "bob-s-shop"}),
+    accepted(
+        "slug:accents-dropped",
+        {"project_name": "Café Crème"},
+        recorded={"project_slug": "cafe-creme", "registry": "ghcr.io/cafe-creme"},
+    ),
+    # No ASCII letter in the name: the slug comes from the folder's name (here "project").
+    accepted("slug:non-ascii-name", {"project_name": "日本語"}, recorded={"project_slug": "project"}),
+    accepted("slug:punctuation-only-name", {"project_name": "!!!"}, recorded={"project_slug": "project"}),
+    accepted("name:non-breaking-space", {"project_name": "Acme\u00a0Shop"}, recorded={"project_slug": "acme-shop"}),
 ]
 
 
@@ -327,3 +388,95 @@ def test_cli_refuses_and_creates_nothing(tmp_path: Path) -> None:
     assert "Validation error for question 'services'" in result.stderr, output
     assert f"'API': {NAME_RULE}" in result.stderr, output
     assert not dst.exists(), f"copier created {dst}: {leftovers(dst)}"
+
+
+def copier_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults --vcs-ref HEAD ARGS...` of this template, as a person runs it."""
+    cmd = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_cli_refuses_service_list_from_a_data_file(tmp_path: Path) -> None:
+    """The computed service_list with a name that would run `id` in scripts/test-service.sh."""
+    data_file = tmp_path / "answers.yml"
+    data_file.write_text(yaml.safe_dump({"project_name": "Acme", "service_list": INJECTED_SERVICE_LIST}))
+    dst = tmp_path / "project"
+    result = copier_cli("--data-file", str(data_file), str(TEMPLATE), str(dst))
+    output = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    assert result.returncode != 0, f"copier accepted a service_list\n{output}"
+    assert "Validation error for question 'service_list': computed; set services instead" in result.stderr, output
+    assert not dst.exists(), f"copier created {dst}: {leftovers(dst)}"
+
+
+def test_service_list_from_user_defaults_is_recomputed(tmp_path: Path) -> None:
+    """Copier's user defaults (settings.yml) skip validators: ServiceListHook ignores them."""
+    from copier import run_copy as copier_run_copy
+
+    dst = tmp_path / "project"
+    copier_run_copy(
+        str(TEMPLATE), str(dst), data={**BASE_ANSWERS, "services": "api jobs:worker"},
+        user_defaults={"service_list": INJECTED_SERVICE_LIST},
+        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD",
+    )
+    assert sorted(p.name for p in (dst / "services").iterdir()) == ["api", "jobs"]
+    injected = [p.relative_to(dst).as_posix() for p in dst.rglob("*")
+                if p.is_file() and "b$(id)" in p.read_text(errors="replace")]
+    assert not injected, f"the supplied service_list reached: {injected}"
+    assert "SERVICES := api jobs" in (dst / "Makefile").read_text()
+
+
+def test_cli_defaults_without_project_name_uses_the_folder(tmp_path: Path) -> None:
+    dst = tmp_path / "shop-backend"
+    result = copier_cli(str(TEMPLATE), str(dst))
+    assert result.returncode == 0, f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["project_slug"]) == ("shop-backend", "shop-backend")
+
+
+def test_name_without_ascii_letters_takes_the_slug_of_the_folder(tmp_path: Path) -> None:
+    from copier import run_copy as copier_run_copy
+
+    dst = tmp_path / "shop-backend"
+    copier_run_copy(str(TEMPLATE), str(dst), data={"project_name": "日本語"},
+                    defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["project_slug"]) == ("日本語", "shop-backend")
+
+
+def hooks_services() -> Any:
+    """hooks/services.py, imported by path (hooks/ is not a package)."""
+    import importlib.util
+
+    path = TEMPLATE / "hooks" / "services.py"
+    spec = importlib.util.spec_from_file_location("copier_template_hooks_services", path)
+    assert spec is not None and spec.loader is not None, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def rendered_helps() -> dict[str, str]:
+    """Every question's help as Copier renders it (the services help lists reserved names)."""
+    import jinja2
+
+    env = jinja2.Environment(extensions=[hooks_services().ServicesExtension])
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    return {
+        name: env.from_string(spec["help"]).render()
+        for name, spec in config.items()
+        if not name.startswith("_") and isinstance(spec, dict) and "help" in spec
+    }
+
+
+def test_every_help_line_fits_80_columns() -> None:
+    long = {name: line for name, text in rendered_helps().items() for line in text.splitlines() if len(line) > 80}
+    assert not long, f"help lines the prompt would cut: {long}"
+
+
+def test_services_help_shows_the_example_and_the_reserved_names() -> None:
+    text = rendered_helps()["services"]
+    RESERVED = hooks_services().RESERVED
+    assert "e.g.: api worker:worker web:node" in text.splitlines()[0], text
+    missing = [name for name in sorted(RESERVED) if name not in text.split()]
+    assert not missing, f"reserved names missing from the help: {missing}\n{text}"
