@@ -55,6 +55,7 @@ PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
 }
 API_PORT = 8000
 MAX_SLUG = 30
+MAX_PROJECT_NAME = 80
 # Copier shows a refused answer as "Validation error for question 'services': "
 # plus the message, cut at 80 columns: quoted words are shortened to this.
 MAX_QUOTED = 10
@@ -187,6 +188,24 @@ def text_error(value: object) -> str:
     return ""
 
 
+def project_name_error(value: object) -> str:
+    """Empty when value is a fine project name, else a short message (a validator).
+
+    The name goes into YAML comments, docstrings, JSON and TOML strings: one
+    line of printable text without the characters those would need escaped.
+    """
+    name = str(value)
+    if not name.strip():
+        return "give the project a name"
+    if any(char in name for char in '"`$\\'):
+        return 'no " ` $ or \\ in the name'
+    if message := text_error(name):
+        return message
+    if len(name) > MAX_PROJECT_NAME:
+        return f"at most {MAX_PROJECT_NAME} characters"
+    return ""
+
+
 def slugify(*candidates: object) -> str:
     """The first candidate that gives a slug: ASCII lowercase, digits, single dashes.
 
@@ -235,6 +254,7 @@ class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
         environment.filters["services_error"] = services_error
         environment.filters["parse_services"] = parse_services
         environment.filters["text_error"] = text_error
+        environment.filters["project_name_error"] = project_name_error
         environment.filters["slugify_name"] = slugify
         environment.globals["reserved_service_names"] = sorted(RESERVED)
 

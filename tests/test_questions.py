@@ -480,3 +480,13 @@ def test_services_help_shows_the_example_and_the_reserved_names() -> None:
     assert "e.g.: api worker:worker web:node" in text.splitlines()[0], text
     missing = [name for name in sorted(RESERVED) if name not in text.split()]
     assert not missing, f"reserved names missing from the help: {missing}\n{text}"
+
+
+def test_folder_name_that_would_be_refused_is_no_default(tmp_path: Path) -> None:
+    """Copier validates a default before it prompts: a refused one would crash the prompt."""
+    from copier import run_copy as copier_run_copy
+
+    dst = tmp_path / "shop$backend"
+    with pytest.raises(ValueError, match='Question "project_name" is required'):
+        copier_run_copy(str(TEMPLATE), str(dst), defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"

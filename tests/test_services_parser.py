@@ -501,3 +501,21 @@ def test_help_global_lists_every_reserved_name() -> None:
 
     env = jinja2.Environment(extensions=[services.ServicesExtension])
     assert env.globals["reserved_service_names"] == sorted(services.RESERVED)
+
+
+PROJECT_NAMES = {
+    "fine": ("Acme Shop", ""),
+    "non-ascii": ("日本語", ""),
+    "empty": ("", "give the project a name"),
+    "spaces": ("   ", "give the project a name"),
+    "double-quote": ('Acme "Shop"', 'no " ` $ or \\ in the name'),
+    "backslash": ("Acme\\Shop", 'no " ` $ or \\ in the name'),
+    "u2028": ("Acme\u2028on: push", "U+2028 is a line break"),
+    "80-chars": ("A" * 80, ""),
+    "81-chars": ("A" * 81, "at most 80 characters"),
+}
+
+
+@pytest.mark.parametrize(("name", "message"), PROJECT_NAMES.values(), ids=PROJECT_NAMES.keys())
+def test_project_name_error(name: str, message: str) -> None:
+    assert services.project_name_error(name) == message
