@@ -490,3 +490,22 @@ def test_folder_name_that_would_be_refused_is_no_default(tmp_path: Path) -> None
     with pytest.raises(ValueError, match='Question "project_name" is required'):
         copier_run_copy(str(TEMPLATE), str(dst), defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
     assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"
+
+
+def computed_questions() -> list[str]:
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    return [name for name, spec in config.items()
+            if not name.startswith("_") and isinstance(spec, dict) and spec.get("when") is False]
+
+
+def test_there_are_computed_questions() -> None:
+    assert "service_list" in computed_questions()
+
+
+@pytest.mark.parametrize("name", computed_questions())
+def test_every_computed_answer_refuses_supplied_data(tmp_path: Path, name: str) -> None:
+    """Copier takes --data for a `when: false` question and runs only its validator."""
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError, match=f"Validation error for question '{name}'"):
+        run_copy({name: "supplied"}, dst)
+    assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"

@@ -10,10 +10,16 @@ refusals (copier copy) are in tests/test_questions.py.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import update_project as up
+from support import TEMPLATE, project_env
+
+sys.path.insert(0, str(TEMPLATE / "hooks"))
+import migrations  # noqa: E402
 
 # A multi project with one service: `layout: single` renders without error there,
 # so only the answers-vs-files check stands between a hand edit and a flattened project.
@@ -63,11 +69,6 @@ def test_add_service_refuses_with_one_line(generated: Path, copy_of, name: str, 
 
 def test_add_service_name_never_reaches_a_shell(generated: Path, copy_of) -> None:  # noqa: ANN001
     """scripts/update.py itself (make would expand $(id) as a make variable first)."""
-    import subprocess
-    import sys
-
-    from support import project_env
-
     project = copy_of(generated)
     copier = Path(sys.executable).parent / "copier"
     result = subprocess.run(
@@ -109,3 +110,36 @@ def test_update_refuses_a_hand_edited_answers_file(
     up.commit_all(project, "hand edit")
     result = up.make(project, "update", ok=False)
     assert_refused(project, result, message)
+
+
+# ------------------------------------------------ the check, without Copier
+def files(root: Path, paths: list[str]) -> Path:
+    for path in paths:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("x\n")
+    return root
+
+
+CHECKED = {
+    # id: (files, answers, fragment of the refusal or None when accepted)
+    "multi-fine": (["services/api/Dockerfile"], {"layout": "multi", "services": "api"}, None),
+    "single-fine": (["Dockerfile", "src/app/main.py"], {"layout": "single", "services": "app"}, None),
+    "no-answers": (["Dockerfile"], {}, None),
+    "single-over-multi-files": (["services/api/Dockerfile"], {"layout": "single", "services": "api"},
+                                "says layout: single, but the project has services/api/"),
+    "multi-over-single-files": (["Dockerfile", "src/app/main.py"], {"layout": "multi", "services": "app"},
+                                "says layout: multi, but the service is at the project root"),
+    "unknown-layout": (["Dockerfile"], {"layout": "both", "services": "app"}, "layout is 'both'"),
+    "refused-services": (["services/api/Dockerfile"], {"layout": "multi", "services": "api postgres"},
+                         "services is refused: 'postgres' is a reserved name"),
+}
+
+
+@pytest.mark.parametrize(("paths", "answers", "error"), CHECKED.values(), ids=CHECKED.keys())
+def test_check_answers_match_files(tmp_path: Path, paths: list[str], answers: dict, error: str | None) -> None:
+    root = files(tmp_path, paths)
+    if error is None:
+        migrations.check_answers_match_files(root, answers)
+    else:
+        with pytest.raises(migrations.MigrationError, match=re.escape(error)):
+            migrations.check_answers_match_files(root, answers)
