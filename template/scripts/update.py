@@ -61,7 +61,9 @@ BOT = ("template-update[bot]", "template-update@users.noreply.github.com")
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 MAX_SERVICE_NAME = 30
 # The last line of a Python traceback: "ValueError: Validation error for ...".
-EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): (?P<message>.+)$")
+EXCEPTION_LINE = re.compile(
+    r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): (?P<message>.+)$"
+)
 
 
 class Failure(Exception):
@@ -107,10 +109,12 @@ def conflicts() -> list[str]:
 
 
 def run_copier(command: list[str]) -> tuple[int, list[str]]:
-    """Run Copier with its output shown as it comes, except a Python traceback: that is held back."""
+    """Run Copier, its output shown as it comes except a Python traceback: that is held back."""
     if os.environ.get("TRACEBACK") == "1":
         return subprocess.run(command, cwd=ROOT).returncode, []
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True, errors="replace")
+    process = subprocess.Popen(
+        command, cwd=ROOT, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
     assert process.stderr is not None
     held: list[str] = []
     for line in process.stderr:
@@ -123,7 +127,7 @@ def run_copier(command: list[str]) -> tuple[int, list[str]]:
 
 
 def failure_message(held: list[str]) -> str:
-    """The message of the exception that ended Copier: the traceback's last line, without its class."""
+    """The message of the exception that ended Copier: the traceback's last line, no class."""
     lines = [line.strip() for line in held if line.strip()]
     if not lines:
         return ""
@@ -140,8 +144,9 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
         more = " (TRACEBACK=1 shows Copier's traceback)" if held else ""
         if not git("status", "--porcelain", check=False).strip():
             raise Failure(f"{message or 'copier update failed'}; nothing was changed{more}")
-        raise Failure(f"copier update failed{': ' + message if message else ''}{more}; your files are "
-                      "as copier left them: see `git status`, undo with `git reset --hard && git clean -fd`")
+        raise Failure(f"copier update failed{': ' + message if message else ''}{more}; your "
+                      "files are as copier left them: see `git status`, undo with "
+                      "`git reset --hard && git clean -fd`")
     found = conflicts()
     if found:
         info("CONFLICTS: resolve these, then commit (make check-conflicts checks again):")
