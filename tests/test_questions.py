@@ -509,3 +509,46 @@ def test_every_computed_answer_refuses_supplied_data(tmp_path: Path, name: str) 
     with pytest.raises(ValueError, match=f"Validation error for question '{name}'"):
         run_copy({name: "supplied"}, dst)
     assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"
+
+
+# An accepted name with every character YAML, TOML, JSON or Jinja could trip on
+# but none that ends a line: it must stay text in every generated file.
+AWKWARD_NAME = "Acme: Shop # {{ x }} [y] & 'z' | ünï ✓ <b> % - ?"
+
+
+def data_files(root: Path) -> dict[str, object]:
+    import json
+    import tomllib
+
+    parsers = {".yml": yaml.safe_load, ".yaml": yaml.safe_load, ".toml": tomllib.loads, ".json": json.loads}
+    parsed = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts):
+        if path.suffix in parsers:
+            rel = path.relative_to(root).as_posix()
+            try:
+                parsed[rel] = parsers[path.suffix](path.read_text())
+            except Exception as error:  # noqa: BLE001 - report which file and why
+                pytest.fail(f"{rel} does not parse with project_name={AWKWARD_NAME!r}: {error}")
+    return parsed
+
+
+def shape(value: object) -> object:
+    """The keys of a parsed file, recursively: what an injected line would change."""
+    if isinstance(value, dict):
+        return {str(k): shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return None
+
+
+def test_awkward_name_stays_text_in_every_data_file(tmp_path: Path) -> None:
+    answers = {"ci_provider": "both", "description": f"{AWKWARD_NAME} description"}
+    plain = data_files(run_copy(answers, tmp_path / "plain"))
+    awkward_root = run_copy({**answers, "project_name": AWKWARD_NAME, "project_slug": "acme-shop"},
+                            tmp_path / "awkward")
+    awkward = data_files(awkward_root)
+    assert sorted(awkward) == sorted(plain)
+    changed = [rel for rel in plain if shape(awkward[rel]) != shape(plain[rel])]
+    assert not changed, f"the name changed the structure of: {changed}"
+    recorded = yaml.safe_load((awkward_root / ".copier-answers.yml").read_text())
+    assert recorded["project_name"] == AWKWARD_NAME
