@@ -8,6 +8,8 @@ covers the `services` parser without Copier.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -552,3 +554,87 @@ def test_awkward_name_stays_text_in_every_data_file(tmp_path: Path) -> None:
     assert not changed, f"the name changed the structure of: {changed}"
     recorded = yaml.safe_load((awkward_root / ".copier-answers.yml").read_text())
     assert recorded["project_name"] == AWKWARD_NAME
+
+
+# ------------------------------------------------------------ the prompt
+
+ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>])")
+
+
+class Terminal:
+    """Copier's interactive prompt in an 80-column pseudo terminal, read as plain text."""
+
+    def __init__(self, args: list[str], columns: int = 80) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: Copier
+            os.environ.update(COLUMNS=str(columns), LINES="50", TERM="xterm")
+            os.execv(sys.executable, [sys.executable, "-m", "copier", *args])
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+        self.raw = b""
+        self.seen = 0
+
+    @property
+    def text(self) -> str:
+        return ANSI.sub("", self.raw.decode(errors="replace"))
+
+    def expect(self, fragment: str, timeout: float = 60) -> None:
+        """Wait until fragment appears in the output after the last match; fail with the screen."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while fragment not in self.text[self.seen:]:
+            left = deadline - time.monotonic()
+            ready = select.select([self.fd], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = b""
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:  # the child is gone
+                    chunk = b""
+            if not chunk:
+                pytest.fail(f"{fragment!r} never appeared; the terminal showed:\n{self.text[-4000:]}",
+                            pytrace=False)
+            self.raw += chunk
+        self.seen = self.text.index(fragment, self.seen) + len(fragment)
+
+    def type(self, text: str, clear: bool = False) -> None:
+        os.write(self.fd, (b"\x7f" * 40 if clear else b"") + text.encode())
+
+    def close(self) -> int:
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        os.close(self.fd)
+        return os.waitpid(self.pid, 0)[1]
+
+
+def test_prompt_non_ascii_name_full_refusal_and_services_example(tmp_path: Path) -> None:
+    """The prompt: a name without ASCII letters, the services help and a refusal, all on screen."""
+    dst = tmp_path / "shop-backend"
+    term = Terminal(["copy", "--trust", "--vcs-ref", "HEAD", str(TEMPLATE), str(dst)])
+    try:
+        term.expect("Project name, as people write it")
+        term.expect("shop-backend")  # the folder's name is the default
+        term.type("日本語\r", clear=True)
+        term.expect("Slug for folders")
+        term.expect("shop-backend")  # no ASCII letter in the name: the folder's slug
+        term.type("\r")
+        term.expect("One-line description")
+        term.type("\r")
+        term.expect("Project layout")
+        term.type("\r")
+        term.expect("Services, separated by spaces, e.g.: api worker:worker web:node")
+        term.type("api postgres\r", clear=True)
+        term.expect("Validation error for question 'services': 'postgres' is a reserved name")
+    finally:
+        term.close()
+    assert not leftovers(dst), f"an interrupted prompt wrote files: {leftovers(dst)}"
