@@ -52,7 +52,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from services import ServicesError, parse  # noqa: E402
+from services import ANSWER_CHECKS, ServicesError, parse  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.
@@ -495,6 +495,10 @@ def check_answers_match_files(root: Path, answers: dict) -> None:
         parse(answers.get("services", ""), layout)
     except ServicesError as error:
         raise MigrationError(f"{ANSWERS_FILE}: services is refused: {error}") from error
+    # Copier drops an answer the new version refuses and takes the default instead.
+    for name, error_of in ANSWER_CHECKS.items():
+        if name in answers and (message := error_of(answers[name])):
+            raise MigrationError(f"{ANSWERS_FILE}: {name} is refused: {message}")
 
 
 # ----------------------------------------------------------------------- cli

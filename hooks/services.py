@@ -206,6 +206,35 @@ def project_name_error(value: object) -> str:
     return ""
 
 
+SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# host[:port] and path parts of an image name, lowercase, without a tag.
+REGISTRY_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+
+
+def slug_error(value: object) -> str:
+    """Empty when value is a project slug (the whole value: no final newline), else the message."""
+    slug = str(value)
+    if not SLUG_RE.fullmatch(slug):
+        return "a letter, then a-z, 0-9, single -"
+    if len(slug) > MAX_SLUG:
+        return f"at most {MAX_SLUG} characters"
+    return ""
+
+
+def registry_error(value: object) -> str:
+    """Empty when value is an image prefix such as ghcr.io/acme, else the message."""
+    return "" if REGISTRY_RE.fullmatch(str(value)) else "like ghcr.io/acme: lowercase, no tag"
+
+
+# Every free-text answer with a check here, by question: what `check` re-validates on update.
+ANSWER_CHECKS = {
+    "project_name": project_name_error,
+    "project_slug": slug_error,
+    "description": text_error,
+    "registry": registry_error,
+}
+
+
 def slugify(*candidates: object) -> str:
     """The first candidate that gives a slug: ASCII lowercase, digits, single dashes.
 
@@ -255,6 +284,8 @@ class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
         environment.filters["parse_services"] = parse_services
         environment.filters["text_error"] = text_error
         environment.filters["project_name_error"] = project_name_error
+        environment.filters["slug_error"] = slug_error
+        environment.filters["registry_error"] = registry_error
         environment.filters["slugify_name"] = slugify
         environment.globals["reserved_service_names"] = sorted(RESERVED)
 

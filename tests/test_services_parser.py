@@ -519,3 +519,49 @@ PROJECT_NAMES = {
 @pytest.mark.parametrize(("name", "message"), PROJECT_NAMES.values(), ids=PROJECT_NAMES.keys())
 def test_project_name_error(name: str, message: str) -> None:
     assert services.project_name_error(name) == message
+
+
+SLUG_CHECKS = {
+    "fine": ("acme-shop", ""),
+    "30-chars": ("a" * 30, ""),
+    "31-chars": ("a" * 31, "at most 30 characters"),
+    "trailing-newline": ("acme\n", "a letter, then a-z, 0-9, single -"),
+    "upper": ("Acme", "a letter, then a-z, 0-9, single -"),
+    "leading-digit": ("1acme", "a letter, then a-z, 0-9, single -"),
+    "double-dash": ("a--b", "a letter, then a-z, 0-9, single -"),
+}
+
+
+@pytest.mark.parametrize(("slug", "message"), SLUG_CHECKS.values(), ids=SLUG_CHECKS.keys())
+def test_slug_error(slug: str, message: str) -> None:
+    assert services.slug_error(slug) == message
+
+
+REGISTRY_CHECKS = {
+    "ghcr": ("ghcr.io/acme", True),
+    "port-and-path": ("registry.example.com:5000/team/sub", True),
+    "host-only": ("localhost:5000", True),
+    "trailing-newline": ("ghcr.io/acme\n", False),
+    "trailing-slash": ("ghcr.io/acme/", False),
+    "tag": ("ghcr.io/acme:latest", False),
+    "upper": ("GHCR.io/acme", False),
+    "scheme": ("https://ghcr.io/acme", False),
+    "u2028": ("ghcr.io/acme\u2028", False),
+}
+
+
+@pytest.mark.parametrize(("registry", "fine"), REGISTRY_CHECKS.values(), ids=REGISTRY_CHECKS.keys())
+def test_registry_error(registry: str, fine: bool) -> None:
+    assert services.registry_error(registry) == ("" if fine else "like ghcr.io/acme: lowercase, no tag")
+
+
+def test_answer_checks_cover_every_free_text_question() -> None:
+    import yaml
+
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    free_text = {name for name, spec in config.items()
+                 if isinstance(spec, dict) and spec.get("type") == "str" and "choices" not in spec
+                 and name != "services"}
+    assert free_text == set(services.ANSWER_CHECKS), "a free-text question without its check on update"
+    for name, check in services.ANSWER_CHECKS.items():
+        assert f"| {check.__name__}" in config[name]["validator"], (name, config[name]["validator"])

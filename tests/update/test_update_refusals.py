@@ -132,6 +132,17 @@ CHECKED = {
     "unknown-layout": (["Dockerfile"], {"layout": "both", "services": "app"}, "layout is 'both'"),
     "refused-services": (["services/api/Dockerfile"], {"layout": "multi", "services": "api postgres"},
                          "services is refused: 'postgres' is a reserved name"),
+    # Answers the template accepted once and refuses now: Copier would replace them with defaults.
+    "refused-name": (["services/api/Dockerfile"], {"layout": "multi", "services": "api", "project_name": "A\u2028B"},
+                     "project_name is refused: U+2028 is a line break"),
+    "refused-slug": (["services/api/Dockerfile"], {"layout": "multi", "services": "api", "project_slug": "acme\n"},
+                     "project_slug is refused: a letter, then a-z, 0-9, single -"),
+    "refused-registry": (["services/api/Dockerfile"],
+                         {"layout": "multi", "services": "api", "registry": "ghcr.io/acme/"},
+                         "registry is refused: like ghcr.io/acme: lowercase, no tag"),
+    "fine-values": (["services/api/Dockerfile"],
+                    {"layout": "multi", "services": "api", "project_name": "Acme", "project_slug": "acme",
+                     "description": "Shop", "registry": "ghcr.io/acme"}, None),
 }
 
 
