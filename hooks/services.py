@@ -206,6 +206,12 @@ def project_name_error(value: object) -> str:
     return ""
 
 
+def usable_name(value: object) -> str:
+    """value without the characters a project name may not have (a folder's name as default)."""
+    kept = "".join(char for char in str(value) if char not in '"`$\\' and not text_error(char))
+    return kept.strip()[:MAX_PROJECT_NAME].strip()
+
+
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # host[:port] and path parts of an image name, lowercase, without a tag.
 REGISTRY_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
@@ -284,6 +290,7 @@ class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
         environment.filters["parse_services"] = parse_services
         environment.filters["text_error"] = text_error
         environment.filters["project_name_error"] = project_name_error
+        environment.filters["usable_name"] = usable_name
         environment.filters["slug_error"] = slug_error
         environment.filters["registry_error"] = registry_error
         environment.filters["slugify_name"] = slugify

@@ -484,11 +484,19 @@ def test_services_help_shows_the_example_and_the_reserved_names() -> None:
     assert not missing, f"reserved names missing from the help: {missing}\n{text}"
 
 
-def test_folder_name_that_would_be_refused_is_no_default(tmp_path: Path) -> None:
+def test_folder_name_loses_what_the_name_may_not_have(tmp_path: Path) -> None:
     """Copier validates a default before it prompts: a refused one would crash the prompt."""
+    dst = tmp_path / "shop$backend \"v2\""
+    result = copier_cli(str(TEMPLATE), str(dst))
+    assert result.returncode == 0, f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["project_slug"]) == ("shopbackend v2", "shopbackend-v2")
+
+
+def test_folder_name_with_nothing_usable_is_no_default(tmp_path: Path) -> None:
     from copier import run_copy as copier_run_copy
 
-    dst = tmp_path / "shop$backend"
+    dst = tmp_path / "$$$"
     with pytest.raises(ValueError, match='Question "project_name" is required'):
         copier_run_copy(str(TEMPLATE), str(dst), defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
     assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"

@@ -565,3 +565,18 @@ def test_answer_checks_cover_every_free_text_question() -> None:
     assert free_text == set(services.ANSWER_CHECKS), "a free-text question without its check on update"
     for name, check in services.ANSWER_CHECKS.items():
         assert f"| {check.__name__}" in config[name]["validator"], (name, config[name]["validator"])
+
+
+USABLE_NAMES = {
+    "fine": ("shop-backend", "shop-backend"),
+    "refused-characters-dropped": ('shop$backend "v2"', "shopbackend v2"),
+    "line-breaks-dropped": ("a\u2028b\nc", "abc"),
+    "nothing-left": ("$$$", ""),
+    "cut-at-80": ("x" * 100, "x" * 80),
+}
+
+
+@pytest.mark.parametrize(("folder", "name"), USABLE_NAMES.values(), ids=USABLE_NAMES.keys())
+def test_usable_name(folder: str, name: str) -> None:
+    assert services.usable_name(folder) == name
+    assert not name or services.project_name_error(name) == ""
