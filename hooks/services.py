@@ -282,7 +282,7 @@ except ImportError:  # pragma: no cover
 
 
 class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
-    """Jinja filters `services_error` and `parse_services` for copier.yml."""
+    """The filters copier.yml validates and computes answers with, and the help's reserved names."""
 
     def __init__(self, environment):  # noqa: ANN001
         super().__init__(environment)
