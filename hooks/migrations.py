@@ -17,7 +17,9 @@ Commands::
                      an old project: projects that never answered NAME get
                      VALUE, the answer that keeps their old behaviour.
     check            before, every update: refuse a layout change Copier
-                     cannot do (multi -> single), before any file moves.
+                     cannot do (multi -> single), before any file moves, and
+                     an answers file whose layout the files contradict or
+                     whose services answer is refused (hand edits).
     keep-ports       before, every update: host ports this project has that
                      the template's rule (a checksum of the service's name)
                      would change become ``port=N`` options of its services
@@ -61,7 +63,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from services import ServicesError, default_port, parse, upstream_of  # noqa: E402
+from services import ANSWER_CHECKS, ServicesError, default_port, parse, upstream_of  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.
@@ -671,8 +673,42 @@ def set_answer(root: Path, name: str, value: str) -> str:
 def check(root: Path, layout: str, services: str) -> None:
     """Before the update: refuse what after_update cannot do, while nothing has moved."""
     old = load_answers((root / ANSWERS_FILE).read_text() if (root / ANSWERS_FILE).is_file() else "")
+    check_answers_match_files(root, old)
     new = {k: v for k, v in (("layout", layout), ("services", services)) if v}
     check_layouts(old, new)
+
+
+def check_answers_match_files(root: Path, answers: dict) -> None:
+    """Refuse an answers file the project's files contradict: a hand edit Copier would act on.
+
+    Copier takes the answers file as the truth. A `layout` edited by hand
+    would flatten a multi project or scatter a single one, and a refused
+    `services` answer would silently fall back to the template's default.
+    """
+    if not answers:
+        return
+    layout = answers.get("layout", "multi")
+    if layout not in ("multi", "single"):
+        raise MigrationError(f"{ANSWERS_FILE}: layout is {layout!r}; it must be multi or single")
+    folders = sorted(p.parent.name for p in root.glob("services/*/Dockerfile"))
+    if layout == "single" and folders:
+        raise MigrationError(
+            f"{ANSWERS_FILE} says layout: single, but the project has services/{folders[0]}/: "
+            "put back layout: multi (a multi project may have one service)"
+        )
+    if layout == "multi" and not folders and (root / "Dockerfile").is_file():
+        raise MigrationError(
+            f"{ANSWERS_FILE} says layout: multi, but the service is at the project root: "
+            "put back layout: single, then run make switch-layout"
+        )
+    try:
+        parse(answers.get("services", ""), layout)
+    except ServicesError as error:
+        raise MigrationError(f"{ANSWERS_FILE}: services is refused: {error}") from error
+    # Copier drops an answer the new version refuses and takes the default instead.
+    for name, error_of in ANSWER_CHECKS.items():
+        if name in answers and (message := error_of(answers[name])):
+            raise MigrationError(f"{ANSWERS_FILE}: {name} is refused: {message}")
 
 
 # ----------------------------------------------------------------------- cli

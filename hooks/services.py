@@ -16,6 +16,13 @@ turns it into a list of dicts with :func:`parse_services`; both are exposed as
 Jinja filters by :class:`ServicesExtension` (loaded through
 copier-template-extensions).  The module has no Copier import so that the
 unit tests can call it directly.
+
+``service_list`` (computed, ``when: false``) is never taken from the user:
+:class:`ServiceListHook` recomputes it from ``services`` and ``layout`` for
+every render.  The other answers' checks live here too: :func:`text_error`
+(one line of printable text) and :func:`slugify` (the project slug's default).
+Messages stay short: Copier's prompt shows "Validation error for question
+'NAME': " and the message on one line cut at 80 columns.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import itertools
 import keyword
 import re
 import sys
+import unicodedata
 import zlib
 from dataclasses import asdict, dataclass, replace
 
@@ -60,6 +68,11 @@ PORT_OPTION = re.compile(r"^port=(.*)$")
 PORT_NUMBER = re.compile(r"^[1-9][0-9]{3,4}$")
 # The service a node api's sample /upstream calls: the python api of this name.
 UPSTREAM = "api"
+MAX_SLUG = 30
+MAX_PROJECT_NAME = 80
+# Copier shows a refused answer as "Validation error for question 'services': "
+# plus the message, cut at 80 columns: quoted words are shortened to this.
+MAX_QUOTED = 10
 
 
 @dataclass(frozen=True)
@@ -80,57 +93,45 @@ class ServicesError(ValueError):
     """The services answer is not valid; the message says what is allowed."""
 
 
+def quoted(word: str) -> str:
+    """The word in quotes, shortened so that a message stays on one line."""
+    return f"'{word}'" if len(word) <= MAX_QUOTED else f"'{word[:MAX_QUOTED - 1]}…'"
+
+
 def _split(spec: object) -> list[str]:
     if not isinstance(spec, str):
-        raise ServicesError(
-            "services must be text such as 'api worker:worker web:node', "
-            f"not {type(spec).__name__}"
-        )
-    return [word for word in re.split(r"[\s,]+", spec.strip()) if word]
+        raise ServicesError(f"services must be text, not {type(spec).__name__}")
+    # ASCII whitespace only: U+0085 or U+2028 inside a name is refused, never a separator.
+    return [word for word in re.split(r"[\s,]+", spec, flags=re.ASCII) if word]
 
 
 def _parse_word(word: str) -> Service:
     name, *options = word.split(":")
     if not name:
-        raise ServicesError(f"'{word}': a service needs a name before ':'")
+        raise ServicesError(f"{quoted(word)}: no name before ':'")
     if len(name) > MAX_NAME:
-        raise ServicesError(
-            f"'{name}': at most {MAX_NAME} characters (it becomes part of "
-            "container, network and DNS names)"
-        )
-    if not NAME_RE.match(name):
-        raise ServicesError(
-            f"'{name}': use lowercase letters, digits and single dashes; "
-            "start with a letter and end with a letter or digit"
-        )
+        raise ServicesError(f"{quoted(name)}: at most {MAX_NAME} characters")
+    if not NAME_RE.fullmatch(name):
+        raise ServicesError(f"{quoted(name)}: use a-z, 0-9, single -")
     if name in RESERVED:
-        raise ServicesError(
-            f"'{name}' is reserved (a project folder or infrastructure name); "
-            f"reserved names: {', '.join(sorted(RESERVED))}"
-        )
+        raise ServicesError(f"{quoted(name)} is a reserved name")
     language = kind = None
     for option in options:
         if option in LANGUAGES:
             if language:
-                raise ServicesError(f"'{word}': give one language, not two")
+                raise ServicesError(f"{quoted(word)}: two languages")
             language = option
         elif option in KINDS:
             if kind:
-                raise ServicesError(f"'{word}': give one kind, not two")
+                raise ServicesError(f"{quoted(word)}: two kinds")
             kind = option
         else:
-            raise ServicesError(
-                f"'{word}': unknown option '{option}'; a language "
-                f"({' or '.join(LANGUAGES)}) or a kind ({' or '.join(KINDS)})"
-            )
+            raise ServicesError(f"{quoted(option)}: not a language or kind")
     service = Service(name, language or "python", kind or "api")
-    if service.language == "python" and (
-        keyword.iskeyword(service.package) or service.package in PYTHON_SHADOWED
-    ):
-        raise ServicesError(
-            f"'{name}': a python service's package would be '{service.package}', "
-            "which is a Python keyword or shadows a module it imports; pick another name"
-        )
+    if service.language == "python" and keyword.iskeyword(service.package):
+        raise ServicesError(f"{quoted(name)} is a Python keyword")
+    if service.language == "python" and service.package in PYTHON_SHADOWED:
+        raise ServicesError(f"{quoted(name)} shadows a Python module")
     return service
 
 
@@ -138,25 +139,20 @@ def parse(spec: object, layout: str = "multi") -> list[Service]:
     """Parse the services answer, raising ServicesError with a clear message."""
     words = _split(spec)
     if not words:
-        raise ServicesError(
-            "give at least one service, e.g. 'api' or 'api worker:worker web:node'"
-        )
+        raise ServicesError("give at least one service, e.g. 'api'")
     services = [_parse_word_with_port(word) for word in words]
     seen: set[str] = set()
     for service in services:
         if service.name in seen:
-            raise ServicesError(f"'{service.name}' is listed twice; names must be unique")
+            raise ServicesError(f"{quoted(service.name)} is listed twice")
         seen.add(service.name)
         # Python packages and env var stems use '_' for '-', so these collide too.
     stems = [s.package for s in services]
     if len(set(stems)) != len(stems):
-        raise ServicesError("two names differ only by '-' and '_'; names must be unique")
+        raise ServicesError("two names differ only by - and _")
     _check_ports(services)
     if layout == "single" and len(services) != 1:
-        raise ServicesError(
-            f"the single layout has exactly one service; got {len(services)} "
-            "(choose layout 'multi' for more)"
-        )
+        raise ServicesError(f"single layout: one service, not {len(services)}")
     return services
 
 
@@ -244,6 +240,118 @@ def _check_ports(services: list[Service]) -> None:
         taken[port] = service.name
 
 
+# ------------------------------------------------------------ other answers
+# Line breaks as YAML (U+0085, U+2028, U+2029), JSON, TOML or a terminal read
+# them, other control characters, and invisible format characters (zero-width
+# spaces, bidi overrides): none belongs in a name written into YAML comments,
+# workflows, manifests and docstrings.
+_REFUSED_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible character",
+    "Zl": "a line break",
+    "Zp": "a line break",
+    "Cs": "a lone surrogate",
+}
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def text_error(value: object) -> str:
+    """Empty when value is one line of printable text, else a short message (a validator)."""
+    for char in str(value):
+        category = unicodedata.category(char)
+        if char in _LINE_BREAKS or category in _REFUSED_CATEGORIES:
+            what = "a line break" if char in _LINE_BREAKS else _REFUSED_CATEGORIES[category]
+            return f"U+{ord(char):04X} is {what}"
+    return ""
+
+
+def project_name_error(value: object) -> str:
+    """Empty when value is a fine project name, else a short message (a validator).
+
+    The name goes into YAML comments, docstrings, JSON and TOML strings: one
+    line of printable text without the characters those would need escaped.
+    """
+    name = str(value)
+    if not name.strip():
+        return "give the project a name"
+    if any(char in name for char in '"`$\\'):
+        return 'no " ` $ or \\ in the name'
+    if message := text_error(name):
+        return message
+    if len(name) > MAX_PROJECT_NAME:
+        return f"at most {MAX_PROJECT_NAME} characters"
+    return ""
+
+
+def usable_name(value: object) -> str:
+    """value without the characters a project name may not have (a folder's name as default)."""
+    kept = "".join(char for char in str(value) if char not in '"`$\\' and not text_error(char))
+    return kept.strip()[:MAX_PROJECT_NAME].strip()
+
+
+SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# host[:port] and path parts of an image name, lowercase, without a tag.
+REGISTRY_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+
+
+def slug_error(value: object) -> str:
+    """Empty when value is a project slug (the whole value: no final newline), else the message."""
+    slug = str(value)
+    if not SLUG_RE.fullmatch(slug):
+        return "a letter, then a-z, 0-9, single -"
+    if len(slug) > MAX_SLUG:
+        return f"at most {MAX_SLUG} characters"
+    return ""
+
+
+def registry_error(value: object) -> str:
+    """Empty when value is an image prefix such as ghcr.io/acme, else the message."""
+    return "" if REGISTRY_RE.fullmatch(str(value)) else "like ghcr.io/acme: lowercase, no tag"
+
+
+# Every free-text answer with a check here, by question: what `check` re-validates on update.
+ANSWER_CHECKS = {
+    "project_name": project_name_error,
+    "project_slug": slug_error,
+    "description": text_error,
+    "registry": registry_error,
+}
+
+
+def slugify(*candidates: object) -> str:
+    """The first candidate that gives a slug: ASCII lowercase, digits, single dashes.
+
+    Accents are dropped (Café -> cafe); a leading digit gets 'p-'. A name
+    without ASCII letters or digits gives nothing, so the next candidate (the
+    destination folder's name) is tried, and 'project' at last.
+    """
+    for text in candidates:
+        ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+        if slug[:1].isdigit():
+            slug = f"p-{slug}"
+        slug = slug[:MAX_SLUG].rstrip("-")
+        if slug:
+            return slug
+    return "project"
+
+
+def computed_service_list(context: dict) -> None:
+    """Set service_list in a render context from services and layout, whatever was supplied.
+
+    service_list is a computed answer (`when: false`), but Copier takes any
+    value from --data, --data-file or the user's defaults for it. Names in it
+    reach scripts and paths, so it is always recomputed from the validated
+    services answer, and removed while that answer is not valid.
+    """
+    if "services" not in context or "layout" not in context:
+        return
+    try:
+        context["service_list"] = parse_services(context["services"], context["layout"])
+    except ServicesError:
+        context.pop("service_list", None)
+
+
 try:  # Jinja is present whenever Copier is; the unit tests need only the above.
     from jinja2.ext import Extension
 except ImportError:  # pragma: no cover
@@ -251,9 +359,29 @@ except ImportError:  # pragma: no cover
 
 
 class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
-    """Jinja filters `services_error` and `parse_services` for copier.yml."""
+    """The filters copier.yml validates and computes answers with, and the help's reserved names."""
 
     def __init__(self, environment):  # noqa: ANN001
         super().__init__(environment)
         environment.filters["services_error"] = services_error
         environment.filters["parse_services"] = parse_services
+        environment.filters["text_error"] = text_error
+        environment.filters["project_name_error"] = project_name_error
+        environment.filters["usable_name"] = usable_name
+        environment.filters["slug_error"] = slug_error
+        environment.filters["registry_error"] = registry_error
+        environment.filters["slugify_name"] = slugify
+        environment.globals["reserved_service_names"] = sorted(RESERVED)
+
+
+try:  # installed wherever the template runs (copier.yml loads it first)
+    from copier_template_extensions import ContextHook
+except ImportError:  # pragma: no cover
+    ContextHook = object  # type: ignore[assignment,misc]
+
+
+class ServiceListHook(ContextHook):  # type: ignore[misc,valid-type]
+    """Every render sees service_list computed from services and layout (never supplied)."""
+
+    def hook(self, context: dict) -> None:
+        computed_service_list(context)

@@ -8,6 +8,8 @@ covers the `services` parser without Copier.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +24,25 @@ pytestmark = pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning
 
 NAME_31 = "a" * 31
 NAME_30 = "a" + "b" * 29
-NAME_RULE = "use lowercase letters, digits and single dashes; start with a letter"
-SLUG_RULE = "use lowercase letters, digits and single dashes; start with a letter"
-REGISTRY_RULE = "a lowercase image prefix such as ghcr.io/acme"
-NAME_CHARS = "the name may not contain double quotes, backticks, '$' or backslashes"
+NAME_RULE = "use a-z, 0-9, single -"
+SLUG_RULE = "a letter, then a-z, 0-9, single -"
+REGISTRY_RULE = "like ghcr.io/acme: lowercase, no tag"
+NAME_CHARS = 'no " ` $ or \\ in the name'
+# Questions whose refusals are Copier's own choice checks (a menu when interactive).
+CHOICE_QUESTIONS = {"layout", "ci_provider", "image_flavor", "python_version", "node_version", "components"}
+# A service_list as a --data-file could carry it: a name that runs `id` in a script.
+INJECTED_SERVICE_LIST = [
+    {
+        "name": "a b$(id)",
+        "language": "python",
+        "kind": "api",
+        "package": "a",
+        "env": "A",
+        "port": 8000,
+        "dev_port": 8000,
+        "path": "services/a b$(id)",
+    }
+]
 
 
 def refused(id: str, data: dict[str, Any], question: str, fragment: str, xfail: str = "") -> Any:
@@ -37,6 +54,8 @@ def refused(id: str, data: dict[str, Any], question: str, fragment: str, xfail: 
 REJECTED = [
     # ------------------------------------------------------------ services
     refused("services:upper", {"services": "API"}, "services", f"'API': {NAME_RULE}"),
+    refused("services:line-separator-u2028", {"services": "api\u2028web"}, "services", NAME_RULE),
+    refused("services:nel-u0085", {"services": "api\x85web"}, "services", NAME_RULE),
     refused("services:upper-in-list", {"services": "api Web:node"}, "services", f"'Web': {NAME_RULE}"),
     refused("services:leading-digit", {"services": "1api"}, "services", f"'1api': {NAME_RULE}"),
     refused("services:slash", {"services": "api/v1"}, "services", f"'api/v1': {NAME_RULE}"),
@@ -49,47 +68,47 @@ REJECTED = [
     refused("services:trailing-dash", {"services": "api-"}, "services", f"'api-': {NAME_RULE}"),
     refused("services:double-dash", {"services": "a--b"}, "services", f"'a--b': {NAME_RULE}"),
     refused("services:duplicate", {"services": "api web:node api:worker"}, "services", "'api' is listed twice"),
-    refused("services:reserved-deploy", {"services": "deploy"}, "services", "'deploy' is reserved"),
-    refused("services:reserved-scripts", {"services": "api scripts"}, "services", "'scripts' is reserved"),
-    refused("services:reserved-services", {"services": "services"}, "services", "'services' is reserved"),
-    refused("services:reserved-tests", {"services": "tests:node"}, "services", "'tests' is reserved"),
-    refused("services:reserved-src", {"layout": "single", "services": "src"}, "services", "'src' is reserved"),
-    refused("services:infra-postgres", {"services": "api postgres"}, "services", "'postgres' is reserved"),
-    refused("services:infra-redis", {"services": "redis:node:worker"}, "services", "'redis' is reserved"),
-    refused("services:31-chars", {"services": NAME_31}, "services", f"'{NAME_31}': at most 30 characters"),
+    refused("services:reserved-deploy", {"services": "deploy"}, "services", "'deploy' is a reserved name"),
+    refused("services:reserved-scripts", {"services": "api scripts"}, "services", "'scripts' is a reserved name"),
+    refused("services:reserved-services", {"services": "services"}, "services", "'services' is a reserved name"),
+    refused("services:reserved-tests", {"services": "tests:node"}, "services", "'tests' is a reserved name"),
+    refused("services:reserved-src", {"layout": "single", "services": "src"}, "services", "'src' is a reserved name"),
+    refused("services:infra-postgres", {"services": "api postgres"}, "services", "'postgres' is a reserved name"),
+    refused("services:infra-redis", {"services": "redis:node:worker"}, "services", "'redis' is a reserved name"),
+    refused("services:31-chars", {"services": NAME_31}, "services", "'aaaaaaaaa…': at most 30 characters"),
     refused("services:64-chars", {"services": "s" * 64}, "services", "at most 30 characters"),
     refused("services:empty", {"services": ""}, "services", "give at least one service"),
     refused("services:only-spaces", {"services": "    "}, "services", "give at least one service"),
-    refused("services:no-name", {"services": ":node"}, "services", "a service needs a name before ':'"),
+    refused("services:no-name", {"services": ":node"}, "services", "':node': no name before ':'"),
     refused(
         "services:single-two",
         {"layout": "single", "services": "api web:node"},
         "services",
-        "the single layout has exactly one service; got 2",
+        "single layout: one service, not 2",
     ),
-    refused("services:unknown-language", {"services": "api:go"}, "services", "'api:go': unknown option 'go'"),
-    refused("services:unknown-kind", {"services": "api:cron"}, "services", "'api:cron': unknown option 'cron'"),
-    refused("services:two-languages", {"services": "api:python:node"}, "services", "give one language, not two"),
-    refused("services:two-kinds", {"services": "api:worker:api"}, "services", "give one kind, not two"),
+    refused("services:unknown-language", {"services": "api:go"}, "services", "'go': not a language or kind"),
+    refused("services:unknown-kind", {"services": "api:cron"}, "services", "'cron': not a language or kind"),
+    refused("services:two-languages", {"services": "api:python:node"}, "services", "two languages"),
+    refused("services:two-kinds", {"services": "api:worker:api"}, "services", "two kinds"),
     refused(
         "services:python-keyword",
         {"services": "class"},
         "services",
-        "package would be 'class', which is a Python keyword",
+        "'class' is a Python keyword",
     ),
-    refused("services:python-stdlib", {"services": "json"}, "services", "package would be 'json'"),
-    refused("services:python-dependency", {"services": "fastapi"}, "services", "package would be 'fastapi'"),
+    refused("services:python-stdlib", {"services": "json"}, "services", "'json' shadows a Python module"),
+    refused("services:python-dependency", {"services": "fastapi"}, "services", "'fastapi' shadows a Python module"),
     refused(
         "services:python-transitive-dependency",
         {"services": "anyio"},
         "services",
-        "package would be 'anyio'",
+        "'anyio' shadows a Python module",
     ),
     refused(
         "services:database",
         {"services": "api database"},
         "services",
-        "'database' is reserved",
+        "'database' is a reserved name",
     ),
     # -------------------------------------------------------- project_slug
     refused("slug:upper", {"project_slug": "Acme"}, "project_slug", SLUG_RULE),
@@ -97,7 +116,9 @@ REJECTED = [
     refused("slug:spaces", {"project_slug": "acme shop"}, "project_slug", SLUG_RULE),
     refused("slug:trailing-dash", {"project_slug": "acme-"}, "project_slug", SLUG_RULE),
     refused("slug:31-chars", {"project_slug": NAME_31}, "project_slug", "at most 30 characters"),
-    refused("slug:derived-empty", {"project_name": "!!!"}, "project_slug", SLUG_RULE),
+    refused("slug:trailing-newline", {"project_slug": "acme\n"}, "project_slug", SLUG_RULE),
+    refused("slug:inner-newline", {"project_slug": "acme\nshop"}, "project_slug", SLUG_RULE),
+    refused("slug:non-ascii", {"project_slug": "café"}, "project_slug", SLUG_RULE),
     # -------------------------------------------------------- project_name
     refused("name:empty", {"project_name": ""}, "project_name", "give the project a name"),
     refused("name:double-quote", {"project_name": 'Acme "Shop"'}, "project_name", NAME_CHARS),
@@ -111,15 +132,45 @@ REJECTED = [
         "name:newline",
         {"project_name": "Acme\nShop", "description": "Shop"},
         "project_name",
-        "one line",
+        "U+000A is a line break",
     ),
+    refused("name:trailing-newline", {"project_name": "Acme\n"}, "project_name", "U+000A is a line break"),
+    refused("name:nel-u0085", {"project_name": "Acme\x85on: push"}, "project_name", "U+0085 is a line break"),
+    refused("name:u2028", {"project_name": "Acme\u2028on: push"}, "project_name", "U+2028 is a line break"),
+    refused("name:u2029", {"project_name": "Acme\u2029x"}, "project_name", "U+2029 is a line break"),
+    refused("name:tab", {"project_name": "Acme\tShop"}, "project_name", "U+0009 is a control character"),
+    refused("name:nul", {"project_name": "Acme\x00"}, "project_name", "U+0000 is a control character"),
+    refused("name:escape", {"project_name": "Acme\x1b[2J"}, "project_name", "U+001B is a control character"),
+    refused("name:zero-width", {"project_name": "Ac\u200bme"}, "project_name", "U+200B is an invisible character"),
+    refused("name:rtl", {"project_name": "Acme\u202eShop"}, "project_name", "U+202E is an invisible character"),
     # --------------------------------------------------------- description
-    refused("description:newline", {"description": "one\ntwo"}, "description", "one line only"),
+    refused("description:newline", {"description": "one\ntwo"}, "description", "U+000A is a line break"),
+    refused("description:nel-u0085", {"description": "one\x85two"}, "description", "U+0085 is a line break"),
+    refused("description:line-separator-u2028", {"description": "a\u2028b"}, "description", "U+2028 is a line break"),
+    refused("description:bom", {"description": "\ufeffShop"}, "description", "U+FEFF is an invisible character"),
+    # -------------------------------------------------------- service_list
+    # Computed from services (when: false): never taken from --data or --data-file.
+    refused(
+        "service_list:supplied",
+        {"service_list": INJECTED_SERVICE_LIST},
+        "service_list",
+        "computed; set services instead",
+    ),
+    refused(
+        "service_list:supplied-as-text",
+        {"service_list": '[{"name": "a b$(id)"}]'},
+        "service_list",
+        "computed; set services instead",
+    ),
+    refused("service_list:supplied-empty", {"service_list": []}, "service_list", "computed; set services instead"),
     # ------------------------------------------------------------ registry
     refused("registry:upper", {"registry": "GHCR.io/acme"}, "registry", REGISTRY_RULE),
     refused("registry:trailing-slash", {"registry": "ghcr.io/acme/"}, "registry", REGISTRY_RULE),
     refused("registry:tag", {"registry": "ghcr.io/acme:latest"}, "registry", REGISTRY_RULE),
     refused("registry:scheme", {"registry": "https://ghcr.io/acme"}, "registry", REGISTRY_RULE),
+    refused("registry:trailing-newline", {"registry": "ghcr.io/acme\n"}, "registry", REGISTRY_RULE),
+    refused("registry:inner-newline", {"registry": "ghcr.io/acme\nx"}, "registry", REGISTRY_RULE),
+    refused("registry:line-separator-u2028", {"registry": "ghcr.io/acme\u2028"}, "registry", REGISTRY_RULE),
     # ------------------------------------------------------------- choices
     refused("layout:unknown", {"layout": "triple"}, "layout", "'triple' is not in ['multi', 'single']"),
     refused(
@@ -163,6 +214,9 @@ def test_refused_answer_raises_and_writes_nothing(
     assert f"'{question}'" in message, f"the error does not name {question!r}: {message}"
     assert fragment in message, f"expected {fragment!r} in: {message}"
     assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"
+    if question not in CHOICE_QUESTIONS:
+        # The interactive prompt shows this line cut at 80 columns.
+        assert len(message) <= 80 and "\n" not in message, f"{len(message)} columns: {message}"
 
 
 def test_rejected_list_is_broad() -> None:
@@ -268,6 +322,15 @@ ACCEPTED = [
         recorded={"project_slug": "p-1st-shop"},
     ),
     accepted("name:apostrophe", {"project_name": "Bob's Shop"}, recorded={"project_slug": "bob-s-shop"}),
+    accepted(
+        "slug:accents-dropped",
+        {"project_name": "Café Crème"},
+        recorded={"project_slug": "cafe-creme", "registry": "ghcr.io/cafe-creme"},
+    ),
+    # No ASCII letter in the name: the slug comes from the folder's name (here "project").
+    accepted("slug:non-ascii-name", {"project_name": "日本語"}, recorded={"project_slug": "project"}),
+    accepted("slug:punctuation-only-name", {"project_name": "!!!"}, recorded={"project_slug": "project"}),
+    accepted("name:non-breaking-space", {"project_name": "Acme\u00a0Shop"}, recorded={"project_slug": "acme-shop"}),
 ]
 
 
@@ -327,3 +390,259 @@ def test_cli_refuses_and_creates_nothing(tmp_path: Path) -> None:
     assert "Validation error for question 'services'" in result.stderr, output
     assert f"'API': {NAME_RULE}" in result.stderr, output
     assert not dst.exists(), f"copier created {dst}: {leftovers(dst)}"
+
+
+def copier_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`copier copy --trust --defaults --vcs-ref HEAD ARGS...` of this template, as a person runs it."""
+    cmd = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_cli_refuses_service_list_from_a_data_file(tmp_path: Path) -> None:
+    """The computed service_list with a name that would run `id` in scripts/test-service.sh."""
+    data_file = tmp_path / "answers.yml"
+    data_file.write_text(yaml.safe_dump({"project_name": "Acme", "service_list": INJECTED_SERVICE_LIST}))
+    dst = tmp_path / "project"
+    result = copier_cli("--data-file", str(data_file), str(TEMPLATE), str(dst))
+    output = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    assert result.returncode != 0, f"copier accepted a service_list\n{output}"
+    assert "Validation error for question 'service_list': computed; set services instead" in result.stderr, output
+    assert not dst.exists(), f"copier created {dst}: {leftovers(dst)}"
+
+
+def test_service_list_from_user_defaults_is_recomputed(tmp_path: Path) -> None:
+    """Copier's user defaults (settings.yml) skip validators: ServiceListHook ignores them."""
+    from copier import run_copy as copier_run_copy
+
+    dst = tmp_path / "project"
+    copier_run_copy(
+        str(TEMPLATE), str(dst), data={**BASE_ANSWERS, "services": "api jobs:worker"},
+        user_defaults={"service_list": INJECTED_SERVICE_LIST},
+        defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD",
+    )
+    assert sorted(p.name for p in (dst / "services").iterdir()) == ["api", "jobs"]
+    injected = [p.relative_to(dst).as_posix() for p in dst.rglob("*")
+                if p.is_file() and "b$(id)" in p.read_text(errors="replace")]
+    assert not injected, f"the supplied service_list reached: {injected}"
+    assert "SERVICES := api jobs" in (dst / "Makefile").read_text()
+
+
+def test_cli_defaults_without_project_name_uses_the_folder(tmp_path: Path) -> None:
+    dst = tmp_path / "shop-backend"
+    result = copier_cli(str(TEMPLATE), str(dst))
+    assert result.returncode == 0, f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["project_slug"]) == ("shop-backend", "shop-backend")
+
+
+def test_name_without_ascii_letters_takes_the_slug_of_the_folder(tmp_path: Path) -> None:
+    from copier import run_copy as copier_run_copy
+
+    dst = tmp_path / "shop-backend"
+    copier_run_copy(str(TEMPLATE), str(dst), data={"project_name": "日本語"},
+                    defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["project_slug"]) == ("日本語", "shop-backend")
+
+
+def hooks_services() -> Any:
+    """hooks/services.py, imported by path (hooks/ is not a package)."""
+    import importlib.util
+
+    path = TEMPLATE / "hooks" / "services.py"
+    spec = importlib.util.spec_from_file_location("copier_template_hooks_services", path)
+    assert spec is not None and spec.loader is not None, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def rendered_helps() -> dict[str, str]:
+    """Every question's help as Copier renders it (the services help lists reserved names)."""
+    import jinja2
+
+    env = jinja2.Environment(extensions=[hooks_services().ServicesExtension])
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    return {
+        name: env.from_string(spec["help"]).render()
+        for name, spec in config.items()
+        if not name.startswith("_") and isinstance(spec, dict) and "help" in spec
+    }
+
+
+def test_every_help_line_fits_80_columns() -> None:
+    long = {name: line for name, text in rendered_helps().items() for line in text.splitlines() if len(line) > 80}
+    assert not long, f"help lines the prompt would cut: {long}"
+
+
+def test_services_help_shows_the_example_and_the_reserved_names() -> None:
+    text = rendered_helps()["services"]
+    RESERVED = hooks_services().RESERVED
+    assert "e.g.: api worker:worker web:node" in text.splitlines()[0], text
+    missing = [name for name in sorted(RESERVED) if name not in text.split()]
+    assert not missing, f"reserved names missing from the help: {missing}\n{text}"
+
+
+def test_folder_name_loses_what_the_name_may_not_have(tmp_path: Path) -> None:
+    """Copier validates a default before it prompts: a refused one would crash the prompt."""
+    dst = tmp_path / "shop$backend \"v2\""
+    result = copier_cli(str(TEMPLATE), str(dst))
+    assert result.returncode == 0, f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["project_slug"]) == ("shopbackend v2", "shopbackend-v2")
+
+
+def test_folder_name_with_nothing_usable_is_no_default(tmp_path: Path) -> None:
+    from copier import run_copy as copier_run_copy
+
+    dst = tmp_path / "$$$"
+    with pytest.raises(ValueError, match='Question "project_name" is required'):
+        copier_run_copy(str(TEMPLATE), str(dst), defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"
+
+
+def computed_questions() -> list[str]:
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    return [name for name, spec in config.items()
+            if not name.startswith("_") and isinstance(spec, dict) and spec.get("when") is False]
+
+
+def test_there_are_computed_questions() -> None:
+    assert "service_list" in computed_questions()
+
+
+@pytest.mark.parametrize("name", computed_questions())
+def test_every_computed_answer_refuses_supplied_data(tmp_path: Path, name: str) -> None:
+    """Copier takes --data for a `when: false` question and runs only its validator."""
+    dst = tmp_path / "project"
+    with pytest.raises(ValueError, match=f"Validation error for question '{name}'"):
+        run_copy({name: "supplied"}, dst)
+    assert not leftovers(dst), f"a refused answer wrote files: {leftovers(dst)}"
+
+
+# An accepted name with every character YAML, TOML, JSON or Jinja could trip on
+# but none that ends a line: it must stay text in every generated file.
+AWKWARD_NAME = "Acme: Shop # {{ x }} [y] & 'z' | ünï ✓ <b> % - ?"
+
+
+def data_files(root: Path) -> dict[str, object]:
+    import json
+    import tomllib
+
+    parsers = {".yml": yaml.safe_load, ".yaml": yaml.safe_load, ".toml": tomllib.loads, ".json": json.loads}
+    parsed = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts):
+        if path.suffix in parsers:
+            rel = path.relative_to(root).as_posix()
+            try:
+                parsed[rel] = parsers[path.suffix](path.read_text())
+            except Exception as error:  # noqa: BLE001 - report which file and why
+                pytest.fail(f"{rel} does not parse with project_name={AWKWARD_NAME!r}: {error}")
+    return parsed
+
+
+def shape(value: object) -> object:
+    """The keys of a parsed file, recursively: what an injected line would change."""
+    if isinstance(value, dict):
+        return {str(k): shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return None
+
+
+def test_awkward_name_stays_text_in_every_data_file(tmp_path: Path) -> None:
+    answers = {"ci_provider": "both", "description": f"{AWKWARD_NAME} description"}
+    plain = data_files(run_copy(answers, tmp_path / "plain"))
+    awkward_root = run_copy({**answers, "project_name": AWKWARD_NAME, "project_slug": "acme-shop"},
+                            tmp_path / "awkward")
+    awkward = data_files(awkward_root)
+    assert sorted(awkward) == sorted(plain)
+    changed = [rel for rel in plain if shape(awkward[rel]) != shape(plain[rel])]
+    assert not changed, f"the name changed the structure of: {changed}"
+    recorded = yaml.safe_load((awkward_root / ".copier-answers.yml").read_text())
+    assert recorded["project_name"] == AWKWARD_NAME
+
+
+# ------------------------------------------------------------ the prompt
+
+ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>])")
+
+
+class Terminal:
+    """Copier's interactive prompt in an 80-column pseudo terminal, read as plain text."""
+
+    def __init__(self, args: list[str], columns: int = 80) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: Copier
+            os.environ.update(COLUMNS=str(columns), LINES="50", TERM="xterm")
+            os.execv(sys.executable, [sys.executable, "-m", "copier", *args])
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+        self.raw = b""
+        self.seen = 0
+
+    @property
+    def text(self) -> str:
+        return ANSI.sub("", self.raw.decode(errors="replace"))
+
+    def expect(self, fragment: str, timeout: float = 60) -> None:
+        """Wait until fragment appears in the output after the last match; fail with the screen."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while fragment not in self.text[self.seen:]:
+            left = deadline - time.monotonic()
+            ready = select.select([self.fd], [], [], max(left, 0))[0] if left > 0 else []
+            chunk = b""
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:  # the child is gone
+                    chunk = b""
+            if not chunk:
+                pytest.fail(f"{fragment!r} never appeared; the terminal showed:\n{self.text[-4000:]}",
+                            pytrace=False)
+            self.raw += chunk
+        self.seen = self.text.index(fragment, self.seen) + len(fragment)
+
+    def type(self, text: str, clear: bool = False) -> None:
+        os.write(self.fd, (b"\x7f" * 40 if clear else b"") + text.encode())
+
+    def close(self) -> int:
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        os.close(self.fd)
+        return os.waitpid(self.pid, 0)[1]
+
+
+def test_prompt_non_ascii_name_full_refusal_and_services_example(tmp_path: Path) -> None:
+    """The prompt: a name without ASCII letters, the services help and a refusal, all on screen."""
+    dst = tmp_path / "shop-backend"
+    term = Terminal(["copy", "--trust", "--vcs-ref", "HEAD", str(TEMPLATE), str(dst)])
+    try:
+        term.expect("Project name, as people write it")
+        term.expect("shop-backend")  # the folder's name is the default
+        term.type("日本語\r", clear=True)
+        term.expect("Slug for folders")
+        term.expect("shop-backend")  # no ASCII letter in the name: the folder's slug
+        term.type("\r")
+        term.expect("One-line description")
+        term.type("\r")
+        term.expect("Project layout")
+        term.type("\r")
+        term.expect("Services, separated by spaces, e.g.: api worker:worker web:node")
+        term.type("api postgres\r", clear=True)
+        term.expect("Validation error for question 'services': 'postgres' is a reserved name")
+    finally:
+        term.close()
+    assert not leftovers(dst), f"an interrupted prompt wrote files: {leftovers(dst)}"

@@ -287,10 +287,8 @@ def test_services_error_empty_when_fine(spec: str) -> None:
 
 
 def test_services_error_returns_the_message() -> None:
-    assert services.services_error("api web", "single") == (
-        "the single layout has exactly one service; got 2 (choose layout 'multi' for more)"
-    )
-    assert services.services_error("API").startswith("'API': use lowercase letters")
+    assert services.services_error("api web", "single") == "single layout: one service, not 2"
+    assert services.services_error("API") == "'API': use a-z, 0-9, single -"
 
 
 def test_services_error_is_a_value_error() -> None:
@@ -314,53 +312,26 @@ def test_extension_registers_both_filters() -> None:
 
 LONG_31 = "a" * 31
 LONG_64 = "s" + "x" * 63
-NAME_RULE = "use lowercase letters, digits and single dashes; start with a letter"
+NAME_RULE = "use a-z, 0-9, single -"
 
-# Every message of ServicesError, word for word, once.
+# Every message of ServicesError, word for word, once. Copier shows them after
+# "Validation error for question 'services': " (42 columns) in an 80-column line.
 MESSAGES: dict[str, tuple[object, str, str]] = {
-    "not-text": (
-        42,
-        "multi",
-        "services must be text such as 'api worker:worker web:node', not int",
-    ),
-    "empty": ("", "multi", "give at least one service, e.g. 'api' or 'api worker:worker web:node'"),
-    "no-name": (":node", "multi", "':node': a service needs a name before ':'"),
-    "too-long": (
-        LONG_31,
-        "multi",
-        f"'{LONG_31}': at most 30 characters (it becomes part of container, network and DNS names)",
-    ),
-    "name-rule": (
-        "API",
-        "multi",
-        "'API': use lowercase letters, digits and single dashes; start with a letter and end with a letter or digit",
-    ),
-    "reserved": (
-        "db",
-        "multi",
-        "'db' is reserved (a project folder or infrastructure name); reserved names: "
-        + ", ".join(sorted(services.RESERVED)),
-    ),
-    "two-languages": ("api:python:node", "multi", "'api:python:node': give one language, not two"),
-    "two-kinds": ("api:api:worker", "multi", "'api:api:worker': give one kind, not two"),
-    "unknown-option": (
-        "api:go",
-        "multi",
-        "'api:go': unknown option 'go'; a language (python or node) or a kind (api or worker)",
-    ),
-    "python-shadow": (
-        "class",
-        "multi",
-        "'class': a python service's package would be 'class', which is a Python keyword "
-        "or shadows a module it imports; pick another name",
-    ),
-    "duplicate": ("api api", "multi", "'api' is listed twice; names must be unique"),
-    "single-layout": (
-        "api web",
-        "single",
-        "the single layout has exactly one service; got 2 (choose layout 'multi' for more)",
-    ),
+    "not-text": (42, "multi", "services must be text, not int"),
+    "empty": ("", "multi", "give at least one service, e.g. 'api'"),
+    "no-name": (":node", "multi", "':node': no name before ':'"),
+    "too-long": (LONG_31, "multi", "'aaaaaaaaa…': at most 30 characters"),
+    "name-rule": ("API", "multi", "'API': use a-z, 0-9, single -"),
+    "reserved": ("db", "multi", "'db' is a reserved name"),
+    "two-languages": ("api:python:node", "multi", "'api:pytho…': two languages"),
+    "two-kinds": ("api:api:worker", "multi", "'api:api:w…': two kinds"),
+    "unknown-option": ("api:go", "multi", "'go': not a language or kind"),
+    "python-keyword": ("class", "multi", "'class' is a Python keyword"),
+    "python-shadow": ("json", "multi", "'json' shadows a Python module"),
+    "duplicate": ("api api", "multi", "'api' is listed twice"),
+    "single-layout": ("api web", "single", "single layout: one service, not 2"),
 }
+SERVICES_PREFIX = "Validation error for question 'services': "
 
 
 @pytest.mark.parametrize(("spec", "layout", "message"), MESSAGES.values(), ids=MESSAGES.keys())
@@ -372,15 +343,15 @@ def test_exact_message(spec: object, layout: str, message: str) -> None:
 
 # id -> (spec, layout, fragment of the message)
 ERRORS: dict[str, tuple[object, str, str]] = {
-    "not-text:list": (["api"], "multi", "services must be text such as"),
+    "not-text:list": (["api"], "multi", "services must be text"),
     "not-text:none": (None, "multi", "not NoneType"),
     "empty": ("", "multi", "give at least one service"),
     "only-spaces": ("   \t ", "multi", "give at least one service"),
     "only-commas": (" , ,, ", "multi", "give at least one service"),
-    "no-name:colon-first": (":node", "multi", "':node': a service needs a name before ':'"),
-    "no-name:colon-only": (":", "multi", "':': a service needs a name before ':'"),
-    "too-long:31": (LONG_31, "multi", f"'{LONG_31}': at most 30 characters"),
-    "too-long:64": (LONG_64, "multi", f"'{LONG_64}': at most 30 characters"),
+    "no-name:colon-first": (":node", "multi", "':node': no name before ':'"),
+    "no-name:colon-only": (":", "multi", "':': no name before ':'"),
+    "too-long:31": (LONG_31, "multi", "at most 30 characters"),
+    "too-long:64": (LONG_64, "multi", "'sxxxxxxxx…': at most 30 characters"),
     "name:upper": ("API", "multi", f"'API': {NAME_RULE}"),
     "name:camel": ("myApi", "multi", f"'myApi': {NAME_RULE}"),
     "name:leading-digit": ("1api", "multi", f"'1api': {NAME_RULE}"),
@@ -400,31 +371,34 @@ ERRORS: dict[str, tuple[object, str, str]] = {
     "name:pipe": ("a|b", "multi", f"'a|b': {NAME_RULE}"),
     "name:quote": ("a'b", "multi", f"'a'b': {NAME_RULE}"),
     "name:non-ascii": ("café", "multi", f"'café': {NAME_RULE}"),
-    "reserved:deploy": ("deploy", "multi", "'deploy' is reserved"),
-    "reserved:scripts": ("api scripts:worker", "multi", "'scripts' is reserved"),
-    "reserved:services": ("services", "multi", "'services' is reserved"),
-    "reserved:tests": ("tests:node", "multi", "'tests' is reserved"),
-    "reserved:src": ("src", "single", "'src' is reserved"),
-    "reserved:postgres": ("postgres", "multi", "'postgres' is reserved"),
-    "reserved:redis": ("redis:node:worker", "multi", "'redis' is reserved"),
-    "option:two-languages": ("api:python:node", "multi", "give one language, not two"),
-    "option:same-language-twice": ("api:node:node", "multi", "give one language, not two"),
-    "option:two-kinds": ("api:api:worker", "multi", "give one kind, not two"),
-    "option:three": ("api:node:api:worker", "multi", "give one kind, not two"),
-    "option:unknown-language": ("api:go", "multi", "'api:go': unknown option 'go'"),
-    "option:unknown-kind": ("api:cron", "multi", "'api:cron': unknown option 'cron'"),
-    "option:upper": ("api:Node", "multi", "unknown option 'Node'"),
-    "option:empty": ("api:", "multi", "'api:': unknown option ''"),
-    "python:keyword": ("class", "multi", "package would be 'class', which is a Python keyword"),
-    "python:keyword-async": ("async:worker", "multi", "package would be 'async'"),
-    "python:stdlib": ("json", "multi", "package would be 'json'"),
-    "python:stdlib-explicit": ("email:python:worker", "multi", "package would be 'email'"),
-    "python:dependency": ("fastapi", "multi", "package would be 'fastapi'"),
+    "name:line-separator": ("a\u2028b", "multi", f"'a\u2028b': {NAME_RULE}"),
+    "name:nel": ("a\x85b", "multi", f"'a\x85b': {NAME_RULE}"),
+    "name:zero-width": ("a\u200bb", "multi", f"'a\u200bb': {NAME_RULE}"),
+    "reserved:deploy": ("deploy", "multi", "'deploy' is a reserved name"),
+    "reserved:scripts": ("api scripts:worker", "multi", "'scripts' is a reserved name"),
+    "reserved:services": ("services", "multi", "'services' is a reserved name"),
+    "reserved:tests": ("tests:node", "multi", "'tests' is a reserved name"),
+    "reserved:src": ("src", "single", "'src' is a reserved name"),
+    "reserved:postgres": ("postgres", "multi", "'postgres' is a reserved name"),
+    "reserved:redis": ("redis:node:worker", "multi", "'redis' is a reserved name"),
+    "option:two-languages": ("api:python:node", "multi", "two languages"),
+    "option:same-language-twice": ("api:node:node", "multi", "two languages"),
+    "option:two-kinds": ("api:api:worker", "multi", "two kinds"),
+    "option:three": ("api:node:api:worker", "multi", "two kinds"),
+    "option:unknown-language": ("api:go", "multi", "'go': not a language or kind"),
+    "option:unknown-kind": ("api:cron", "multi", "'cron': not a language or kind"),
+    "option:upper": ("api:Node", "multi", "'Node': not a language or kind"),
+    "option:empty": ("api:", "multi", "'': not a language or kind"),
+    "python:keyword": ("class", "multi", "'class' is a Python keyword"),
+    "python:keyword-async": ("async:worker", "multi", "'async' is a Python keyword"),
+    "python:stdlib": ("json", "multi", "'json' shadows a Python module"),
+    "python:stdlib-explicit": ("email:python:worker", "multi", "'email' shadows a Python module"),
+    "python:dependency": ("fastapi", "multi", "'fastapi' shadows a Python module"),
     "duplicate": ("api api", "multi", "'api' is listed twice"),
     "duplicate:other-options": ("api web:node api:worker", "multi", "'api' is listed twice"),
     "duplicate:commas": ("api,api", "multi", "'api' is listed twice"),
-    "single:two": ("api web", "single", "exactly one service; got 2"),
-    "single:three": ("a,b,c", "single", "exactly one service; got 3"),
+    "single:two": ("api web", "single", "single layout: one service, not 2"),
+    "single:three": ("a,b,c", "single", "single layout: one service, not 3"),
     "single:none": ("", "single", "give at least one service"),
 }
 
@@ -435,6 +409,18 @@ def test_error_message(spec: object, layout: str, message: str) -> None:
         services.parse(spec, layout)
     assert message in str(caught.value)
     assert services.services_error(spec, layout) == str(caught.value)
+
+
+@pytest.mark.parametrize(("spec", "layout"), [v[:2] for v in ERRORS.values()], ids=ERRORS.keys())
+def test_message_fits_one_prompt_line(spec: object, layout: str) -> None:
+    """Copier's interactive prompt shows the prefix and the message on one 80-column line."""
+    line = SERVICES_PREFIX + services.services_error(spec, layout)
+    assert len(line) <= 80, f"{len(line)} columns: {line}"
+
+
+def test_quoted_shortens_long_words() -> None:
+    assert services.quoted("a" * services.MAX_QUOTED) == "'" + "a" * services.MAX_QUOTED + "'"
+    assert services.quoted("b" * 64) == "'" + "b" * (services.MAX_QUOTED - 1) + "…'"
 
 
 def test_first_error_wins() -> None:
@@ -449,7 +435,7 @@ def test_dash_underscore_collision_is_caught_by_the_name_rule() -> None:
     The "differ only by '-' and '_'" check in parse() is therefore unreachable
     today; this pins which message a person actually sees.
     """
-    with pytest.raises(ServicesError, match="^'a_b': use lowercase"):
+    with pytest.raises(ServicesError, match="^'a_b': use a-z"):
         services.parse("a-b a_b")
 
 
@@ -470,7 +456,7 @@ def test_reserved_covers_folders_and_infrastructure() -> None:
 @pytest.mark.parametrize("name", sorted(services.RESERVED))
 def test_every_reserved_name_is_refused_for_both_languages(name: str) -> None:
     for spec in (name, f"{name}:node"):
-        with pytest.raises(ServicesError, match="is reserved"):
+        with pytest.raises(ServicesError, match="is a reserved name"):
             services.parse(spec)
 
 
@@ -520,4 +506,173 @@ def test_python_transitive_dependency_names_are_refused() -> None:
 
 
 def test_database_is_reserved() -> None:
-    assert "is reserved" in services.services_error("database api")
+    assert "is a reserved name" in services.services_error("database api")
+
+
+# ------------------------------------------------------------ other answers
+
+# Characters that end a line for YAML (U+0085, U+2028, U+2029), JSON or a
+# terminal, or that hide text: refused in project_name and description.
+REFUSED_CHARACTERS = {
+    "newline": ("\n", "U+000A is a line break"),
+    "carriage-return": ("\r", "U+000D is a line break"),
+    "tab": ("\t", "U+0009 is a control character"),
+    "nul": ("\x00", "U+0000 is a control character"),
+    "escape": ("\x1b", "U+001B is a control character"),
+    "delete": ("\x7f", "U+007F is a control character"),
+    "nel-u0085": ("\x85", "U+0085 is a line break"),
+    "line-separator-u2028": ("\u2028", "U+2028 is a line break"),
+    "paragraph-separator-u2029": ("\u2029", "U+2029 is a line break"),
+    "zero-width-space": ("\u200b", "U+200B is an invisible character"),
+    "right-to-left-override": ("\u202e", "U+202E is an invisible character"),
+    "byte-order-mark": ("\ufeff", "U+FEFF is an invisible character"),
+    "lone-surrogate": ("\ud800", "U+D800 is a lone surrogate"),
+}
+
+
+@pytest.mark.parametrize(("char", "message"), REFUSED_CHARACTERS.values(), ids=REFUSED_CHARACTERS.keys())
+def test_text_error_refuses(char: str, message: str) -> None:
+    assert services.text_error(f"Acme{char}Shop") == message
+
+
+@pytest.mark.parametrize("text", ["Acme Shop", "Café Crème", "日本語", "Bob's Shop (beta)", "Ünïcödé ✓", "a\u00a0b"])
+def test_text_error_accepts_printable_text(text: str) -> None:
+    assert services.text_error(text) == ""
+
+
+SLUGS = {
+    "plain": (("Acme Shop",), "acme-shop"),
+    "punctuation": (("  Hello, World!! (beta) ",), "hello-world-beta"),
+    "leading-digit": (("1st Shop!",), "p-1st-shop"),
+    "accents-dropped": (("Café Crème",), "cafe-creme"),
+    "no-ascii-letters-uses-folder": (("日本語", "shop-backend"), "shop-backend"),
+    "nothing-usable": (("日本語", "Ωμέγα"), "project"),
+    "cut-at-30-without-trailing-dash": (("a" * 29 + " b",), "a" * 29),
+}
+
+
+@pytest.mark.parametrize(("candidates", "slug"), SLUGS.values(), ids=SLUGS.keys())
+def test_slugify(candidates: tuple[str, ...], slug: str) -> None:
+    assert services.slugify(*candidates) == slug
+    assert services.NAME_RE.fullmatch(slug) and len(slug) <= services.MAX_SLUG
+
+
+# ------------------------------------------------------------- service_list
+
+
+def test_computed_service_list_replaces_a_supplied_one() -> None:
+    context = {
+        "services": "api web:node",
+        "layout": "multi",
+        "service_list": [{"name": "a b$(id)", "path": "services/a b$(id)"}],
+    }
+    services.computed_service_list(context)
+    assert context["service_list"] == services.parse_services("api web:node", "multi")
+
+
+def test_computed_service_list_removed_while_services_is_invalid() -> None:
+    context = {"services": "API", "layout": "multi", "service_list": [{"name": "a b$(id)"}]}
+    services.computed_service_list(context)
+    assert "service_list" not in context
+
+
+def test_computed_service_list_waits_for_both_answers() -> None:
+    context = {"services": "api", "service_list": "supplied"}
+    services.computed_service_list(context)
+    assert context == {"services": "api", "service_list": "supplied"}
+
+
+def test_service_list_hook_recomputes_in_every_render() -> None:
+    import jinja2
+
+    env = jinja2.Environment(extensions=[services.ServiceListHook])
+    text = env.from_string("{% for s in service_list %}{{ s.name }} {% endfor %}").render(
+        _copier_conf={}, services="api jobs:worker", layout="multi", service_list=[{"name": "a b$(id)"}]
+    )
+    assert text == "api jobs "
+
+
+def test_help_global_lists_every_reserved_name() -> None:
+    import jinja2
+
+    env = jinja2.Environment(extensions=[services.ServicesExtension])
+    assert env.globals["reserved_service_names"] == sorted(services.RESERVED)
+
+
+PROJECT_NAMES = {
+    "fine": ("Acme Shop", ""),
+    "non-ascii": ("日本語", ""),
+    "empty": ("", "give the project a name"),
+    "spaces": ("   ", "give the project a name"),
+    "double-quote": ('Acme "Shop"', 'no " ` $ or \\ in the name'),
+    "backslash": ("Acme\\Shop", 'no " ` $ or \\ in the name'),
+    "u2028": ("Acme\u2028on: push", "U+2028 is a line break"),
+    "80-chars": ("A" * 80, ""),
+    "81-chars": ("A" * 81, "at most 80 characters"),
+}
+
+
+@pytest.mark.parametrize(("name", "message"), PROJECT_NAMES.values(), ids=PROJECT_NAMES.keys())
+def test_project_name_error(name: str, message: str) -> None:
+    assert services.project_name_error(name) == message
+
+
+SLUG_CHECKS = {
+    "fine": ("acme-shop", ""),
+    "30-chars": ("a" * 30, ""),
+    "31-chars": ("a" * 31, "at most 30 characters"),
+    "trailing-newline": ("acme\n", "a letter, then a-z, 0-9, single -"),
+    "upper": ("Acme", "a letter, then a-z, 0-9, single -"),
+    "leading-digit": ("1acme", "a letter, then a-z, 0-9, single -"),
+    "double-dash": ("a--b", "a letter, then a-z, 0-9, single -"),
+}
+
+
+@pytest.mark.parametrize(("slug", "message"), SLUG_CHECKS.values(), ids=SLUG_CHECKS.keys())
+def test_slug_error(slug: str, message: str) -> None:
+    assert services.slug_error(slug) == message
+
+
+REGISTRY_CHECKS = {
+    "ghcr": ("ghcr.io/acme", True),
+    "port-and-path": ("registry.example.com:5000/team/sub", True),
+    "host-only": ("localhost:5000", True),
+    "trailing-newline": ("ghcr.io/acme\n", False),
+    "trailing-slash": ("ghcr.io/acme/", False),
+    "tag": ("ghcr.io/acme:latest", False),
+    "upper": ("GHCR.io/acme", False),
+    "scheme": ("https://ghcr.io/acme", False),
+    "u2028": ("ghcr.io/acme\u2028", False),
+}
+
+
+@pytest.mark.parametrize(("registry", "fine"), REGISTRY_CHECKS.values(), ids=REGISTRY_CHECKS.keys())
+def test_registry_error(registry: str, fine: bool) -> None:
+    assert services.registry_error(registry) == ("" if fine else "like ghcr.io/acme: lowercase, no tag")
+
+
+def test_answer_checks_cover_every_free_text_question() -> None:
+    import yaml
+
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    free_text = {name for name, spec in config.items()
+                 if isinstance(spec, dict) and spec.get("type") == "str" and "choices" not in spec
+                 and name != "services"}
+    assert free_text == set(services.ANSWER_CHECKS), "a free-text question without its check on update"
+    for name, check in services.ANSWER_CHECKS.items():
+        assert f"| {check.__name__}" in config[name]["validator"], (name, config[name]["validator"])
+
+
+USABLE_NAMES = {
+    "fine": ("shop-backend", "shop-backend"),
+    "refused-characters-dropped": ('shop$backend "v2"', "shopbackend v2"),
+    "line-breaks-dropped": ("a\u2028b\nc", "abc"),
+    "nothing-left": ("$$$", ""),
+    "cut-at-80": ("x" * 100, "x" * 80),
+}
+
+
+@pytest.mark.parametrize(("folder", "name"), USABLE_NAMES.values(), ids=USABLE_NAMES.keys())
+def test_usable_name(folder: str, name: str) -> None:
+    assert services.usable_name(folder) == name
+    assert not name or services.project_name_error(name) == ""

@@ -27,6 +27,8 @@ the project has (`--vcs-ref=:current:`); `update` moves to a newer one.
 
 Copier runs as `uvx --from 'copier>=9.19' --with copier-template-extensions
 copier`; set COPIER to use another command (COPIER=copier for one on PATH).
+When Copier refuses an answer or fails, its message is shown on one line;
+TRACEBACK=1 shows Copier's whole traceback as well.
 Exit codes: 0 done, 1 failed or conflicts left to resolve, 2 usage error.
 """
 
@@ -56,6 +58,14 @@ COPIER = "uvx --from copier>=9.19 --with copier-template-extensions>=0.3 copier"
 UPDATE = ["update", "--trust", "--conflict=inline"]
 UNATTENDED = ["--defaults"]
 BOT = ("template-update[bot]", "template-update@users.noreply.github.com")
+# A service name as the template's `services` question takes it (the template
+# checks the rest: reserved names, Python modules, duplicates).
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+MAX_SERVICE_NAME = 30
+# The last line of a Python traceback: "ValueError: Validation error for ...".
+EXCEPTION_LINE = re.compile(
+    r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): (?P<message>.+)$"
+)
 
 
 class Failure(Exception):
@@ -130,12 +140,45 @@ def scan_conflicts() -> list[str]:
     return found + rejects
 
 
+def run_copier(command: list[str]) -> tuple[int, list[str]]:
+    """Run Copier, its output shown as it comes except a Python traceback: that is held back."""
+    if os.environ.get("TRACEBACK") == "1":
+        return subprocess.run(command, cwd=ROOT).returncode, []
+    process = subprocess.Popen(
+        command, cwd=ROOT, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    assert process.stderr is not None
+    held: list[str] = []
+    for line in process.stderr:
+        if held or line.startswith("Traceback (most recent call last):"):
+            held.append(line)
+        else:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    return process.wait(), held
+
+
+def failure_message(held: list[str]) -> str:
+    """The message of the exception that ended Copier: the traceback's last line, no class."""
+    lines = [line.strip() for line in held if line.strip()]
+    if not lines:
+        return ""
+    match = EXCEPTION_LINE.match(lines[-1])
+    return match.group("message") if match else lines[-1]
+
+
 def copier(*args: str, allow_conflicts: bool = False) -> int:
     command = [*shlex.split(os.environ.get("COPIER", COPIER)), *args]
     info("running " + shlex.join(command))
-    if subprocess.run(command, cwd=ROOT).returncode != 0:
-        raise Failure("copier update failed; your files are as copier left them: "
-                      "see `git status`, undo with `git reset --hard && git clean -fd`")
+    returncode, held = run_copier(command)
+    if returncode != 0:
+        message = failure_message(held)
+        more = " (TRACEBACK=1 shows Copier's traceback)" if held else ""
+        if not git("status", "--porcelain", check=False).strip():
+            raise Failure(f"{message or 'copier update failed'}; nothing was changed{more}")
+        raise Failure(f"copier update failed{': ' + message if message else ''}{more}; your "
+                      "files are as copier left them: see `git status`, undo with "
+                      "`git reset --hard && git clean -fd`")
     found = conflicts()
     if found:
         # Not `make check-conflicts`: with markers in the Makefile make stops at parsing it.
@@ -161,7 +204,17 @@ def services_update(services: list[str], *more: str) -> int:
                   f"--data=services={' '.join(services)}", *more)
 
 
+def check_service_name(name: str) -> None:
+    """One word as the services answer takes it, so NAME cannot bring options or more services."""
+    if not SERVICE_NAME.fullmatch(name):
+        raise Failure(f"{name!r}: a service name is lowercase letters, digits and single dashes, "
+                      "starting with a letter (LANG and KIND are separate options)")
+    if len(name) > MAX_SERVICE_NAME:
+        raise Failure(f"'{name}': a service name has at most {MAX_SERVICE_NAME} characters")
+
+
 def cmd_add_service(args: argparse.Namespace) -> int:
+    check_service_name(args.name)
     data = answers()
     if data.get("layout") != "multi":
         raise Failure("the single layout has exactly one service: run `make switch-layout` "
