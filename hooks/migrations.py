@@ -432,6 +432,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     fresh |= new_extension_points(root)
+    unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
     gone = removed_services(root, old, new)
     in_removed = {p for files in gone.values() for p in files}
@@ -505,6 +506,14 @@ def new_extension_points(root: Path) -> set[str]:
     if makefile is None or includes_local_mk(makefile):
         return set()
     return {p for p in created(root) if any(fnmatch.fnmatchcase(p, pattern) for pattern in EXTENSION_POINTS)}
+
+
+def unstage_makefile(root: Path) -> None:
+    """Drop the Makefile extension_points staged for Copier's diff: git shows the whole update again."""
+    makefile = head_file(root, "Makefile")
+    if makefile is None or includes_local_mk(makefile) or git(root, "ls-files", "--unmerged", "--", "Makefile"):
+        return
+    git(root, "reset", "--quiet", "--", "Makefile")
 
 
 @dataclass
@@ -599,7 +608,7 @@ def split_makefile(user: str, pristine: str) -> MakefileSplit:
 
 
 def _describe(edit: MakefileEdit) -> list[str]:
-    where = f"Makefile line {edit.line}" + (f" (target `{edit.target}`)" if edit.target else "")
+    where = "Makefile" + (f", target `{edit.target}`" if edit.target else "") + f" (line {edit.line} before the update)"
     lines = [f"{where}: your edit of the template's lines stays in the Makefile; "
              "to keep future updates free of conflicts, move it into local.mk by hand"
              + (" (a target of your own that runs the template's, say)" if edit.target else "") + ":"]
