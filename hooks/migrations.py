@@ -497,15 +497,23 @@ def includes_local_mk(makefile: bytes | None) -> bool:
 
 
 def new_extension_points(root: Path) -> set[str]:
-    """Extension points this update created in a project from before they existed.
+    """Extension points this update created where the project could not have had them.
 
     Copier creates them like any new file; keep_user_files would take them
-    for files the user deleted (their folder existed), unless they are fresh.
+    for files the user deleted (their folder existed), unless they are fresh:
+    all of them in a project from before local.mk, and an override whose
+    compose file is new too (the service's stack after a layout switch).
     """
     makefile = head_file(root, "Makefile")
-    if makefile is None or includes_local_mk(makefile):
-        return set()
-    return {p for p in created(root) if any(fnmatch.fnmatchcase(p, pattern) for pattern in EXTENSION_POINTS)}
+    predates = makefile is not None and not includes_local_mk(makefile)
+    fresh = set()
+    for path in created(root):
+        if not any(fnmatch.fnmatchcase(path, pattern) for pattern in EXTENSION_POINTS):
+            continue
+        base = path.replace(".override.yml", ".yml") if path.endswith(".override.yml") else ""
+        if predates or (base and head_file(root, base) is None):
+            fresh.add(path)
+    return fresh
 
 
 def unstage_makefile(root: Path) -> None:

@@ -323,3 +323,17 @@ def test_new_extension_points_are_only_those_of_an_old_project(tmp_path: Path) -
     for rel in ("local.mk", "deploy/dev/docker-compose.override.yml", "deploy/dev/notes.txt"):
         (root / rel).write_text("created by the update\n")
     assert migrations.new_extension_points(root) == {"local.mk", "deploy/dev/docker-compose.override.yml"}
+
+
+def test_an_override_of_a_new_stack_is_new(tmp_path: Path) -> None:
+    """After a layout switch the service's stage 2 stack is new, and so is its override; others are not."""
+    root = tmp_path / "project"
+    (root / "deploy/dev").mkdir(parents=True)
+    (root / "Makefile").write_text("all:\n\t@true\n\n-include local.mk\n")
+    (root / "deploy/dev/docker-compose.yml").write_text("services: {}\n")
+    up.commit_all(root, "current, the dev override deleted by the user")
+    (root / "services/app/deploy/test").mkdir(parents=True)
+    for rel in ("deploy/dev/docker-compose.override.yml", "services/app/deploy/test/docker-compose.yml",
+                "services/app/deploy/test/docker-compose.override.yml"):
+        (root / rel).write_text("created by the update\n")
+    assert migrations.new_extension_points(root) == {"services/app/deploy/test/docker-compose.override.yml"}
