@@ -630,46 +630,55 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
     Runs before Copier diffs the project against the old render (it diffs
     the index), so the moved lines are staged: Copier then sees a Makefile
     without them and a local.mk of the user's, and the Makefile updates
-    without conflict.
+    without conflict. When they cannot move (the old version does not
+    render, local.mk is git-ignored) nothing changes and the report says
+    what to move by hand.
     """
     user = head_file(root, "Makefile")
     if user is None or includes_local_mk(user):
         return []
-    answers = load_answers(head_file(root, ANSWERS_FILE))
-    with tempfile.TemporaryDirectory(prefix="copier-old-") as tmp:
-        pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
-                          fallback=str(answers.get("_src_path", "")))
-        base = (pristine / "Makefile").read_bytes() if (pristine / "Makefile").is_file() else None
     readme = ["README.md is yours from now on: this and later updates leave it as it is. "
               "The template's documentation of the tooling (targets, tests, releases, updating, "
               "extension points) is docs/development.md now: link it from README.md and delete "
               "what you no longer need there."]
+    answers = load_answers(head_file(root, ANSWERS_FILE))
+    with tempfile.TemporaryDirectory(prefix="copier-old-") as tmp:
+        try:
+            pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
+                              fallback=str(answers.get("_src_path", "")))
+        except MigrationError as error:
+            return [f"your additions to the Makefile stay in it ({error}): move your own targets and "
+                    f"variables into {LOCAL_MK} by hand, the Makefile includes it now"] + readme
+        base = (pristine / "Makefile").read_bytes() if (pristine / "Makefile").is_file() else None
     if base is None or includes_local_mk(base):
         return readme  # the old version had no Makefile, or the user removed the include
-    split = split_makefile(user.decode(), base.decode())
+    split = split_makefile(user.decode(errors="surrogateescape"), base.decode(errors="surrogateescape"))
     report = []
-    if split.moved:
-        local = root / LOCAL_MK
-        if local.is_file():
-            text = local.read_text()
-        else:
+    ignored = bool(split.moved) and subprocess.run(
+        ["git", "check-ignore", "--quiet", "--", LOCAL_MK], cwd=root, check=False).returncode == 0
+    if ignored:
+        report.append(f"{LOCAL_MK} is ignored by git, so your additions stay in the Makefile: "
+                      f"move these lines into {LOCAL_MK} yourself (or un-ignore it):")
+        report += [f"  {line}" for line in split.moved]
+    elif split.moved or split.dropped_includes:
+        staged = ["Makefile"]
+        if split.moved:
+            local = root / LOCAL_MK
             starter = template / "template" / LOCAL_MK
-            text = starter.read_text() if starter.is_file() else ""
-        if text and not text.endswith("\n"):
-            text += "\n"
-        local.write_text(text + MOVED_HEADER + "\n".join(split.moved) + "\n")
-        (root / "Makefile").write_text(split.makefile)
-        git(root, "add", "--", "Makefile", LOCAL_MK)
-        targets = [m.group(0).rstrip(":") for line in split.moved if (m := RULE.match(line))
-                   and not line.startswith(".")]
-        report.append(f"moved your additions to the Makefile into {LOCAL_MK} (yours; the Makefile "
-                      "includes it)" + (f": targets {', '.join(targets)}" if targets else ""))
-    elif split.dropped_includes:
-        (root / "Makefile").write_text(split.makefile)
-        git(root, "add", "--", "Makefile")
-    if split.dropped_includes:
-        report.append(f"dropped your include of {LOCAL_MK} from the Makefile: the template's Makefile "
-                      "includes it now")
+            text = local.read_text() if local.is_file() else starter.read_text() if starter.is_file() else ""
+            text += "\n" if text and not text.endswith("\n") else ""
+            local.write_text(text + MOVED_HEADER + "\n".join(split.moved) + "\n",
+                             encoding="utf-8", errors="surrogateescape")
+            staged.append(LOCAL_MK)
+            targets = [m.group(0).rstrip(":") for line in split.moved if (m := RULE.match(line))
+                       and not line.startswith(".")]
+            report.append(f"moved your additions to the Makefile into {LOCAL_MK} (yours; the Makefile "
+                          "includes it)" + (f": targets {', '.join(targets)}" if targets else ""))
+        (root / "Makefile").write_bytes(split.makefile.encode(errors="surrogateescape"))
+        git(root, "add", "--", *staged)
+        if split.dropped_includes:
+            report.append(f"dropped your include of {LOCAL_MK} from the Makefile: the template's Makefile "
+                          "includes it now")
     for edit in split.kept:
         report += _describe(edit)
     return report + readme

@@ -337,3 +337,56 @@ def test_an_override_of_a_new_stack_is_new(tmp_path: Path) -> None:
                 "services/app/deploy/test/docker-compose.override.yml"):
         (root / rel).write_text("created by the update\n")
     assert migrations.new_extension_points(root) == {"services/app/deploy/test/docker-compose.override.yml"}
+
+
+# ------------------------------------------------- the migration, no renders
+def old_version(makefile: str | None):  # noqa: ANN201
+    """A stand-in for migrations.render: the old version's Makefile, or a version that does not render."""
+
+    def _render(template, ref, answers, dst, fallback=""):  # noqa: ANN001, ANN202
+        if makefile is None:
+            raise migrations.MigrationError("cannot render the template: no such version")
+        dst.mkdir(parents=True)
+        (dst / "Makefile").write_text(makefile)
+        return dst
+
+    return _render
+
+
+def old_project(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    for rel, text in {**files, ".copier-answers.yml": "_commit: v0.1.0\nlayout: single\nservices: app\n"}.items():
+        (root / rel).write_text(text)
+    up.commit_all(root, "a project from before local.mk")
+    return root
+
+
+def test_extension_points_move_and_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = old_project(tmp_path, {"Makefile": PRISTINE + TEAM_TARGET})
+    monkeypatch.setattr(migrations, "render", old_version(PRISTINE))
+    report = migrations.extension_points(root, TEMPLATE, "v0.1.0")
+    assert (root / "Makefile").read_text() == PRISTINE
+    local_mk = (root / "local.mk").read_text()
+    assert local_mk.startswith((TEMPLATE / "template/local.mk").read_text()) and TEAM_TARGET.strip() in local_mk
+    assert sorted(up.git(root, "diff", "--cached", "--name-only").split()) == ["Makefile", "local.mk"]
+    assert "targets team-hello" in report[0] and "docs/development.md" in report[-1], report
+
+
+@pytest.mark.parametrize(
+    ("files", "makefile", "said"),
+    [
+        pytest.param({}, None, "move your own targets and variables into local.mk by hand", id="no-old-render"),
+        pytest.param({".gitignore": "local.mk\n"}, PRISTINE, "local.mk is ignored by git", id="ignored"),
+    ],
+)
+def test_extension_points_change_nothing_when_they_cannot_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], makefile: str | None, said: str
+) -> None:
+    root = old_project(tmp_path, {"Makefile": PRISTINE + TEAM_TARGET, **files})
+    monkeypatch.setattr(migrations, "render", old_version(makefile))
+    report = migrations.extension_points(root, TEMPLATE, "v0.1.0")
+    assert said in report[0], report
+    assert not up.git(root, "status", "--porcelain", "--ignored"), "the project changed"
+    if makefile is not None:
+        assert "  team-hello: ## greet the team" in report, report
