@@ -139,7 +139,8 @@ def test_make_dev_commands_merge_the_dev_override(render, tmp_path: Path, name: 
     override = project / "deploy/dev/docker-compose.override.yml"
     override.write_text(override_for(first_service(name)))
     local_mk = project / "local.mk"
-    local_mk.write_text(local_mk.read_text() + "\n.PHONY: print-dev\nprint-dev:\n\t@echo '$(DEV)'\n")
+    # $(info) prints the command as make expands it, whatever quotes it holds.
+    local_mk.write_text(local_mk.read_text() + "\n.PHONY: print-dev\nprint-dev:\n\t@:$(info $(DEV))\n")
 
     def dev_config() -> str:
         out = checked(subprocess.run(["make", "--no-print-directory", "print-dev"], cwd=project,
