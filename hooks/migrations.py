@@ -475,7 +475,6 @@ def check(root: Path, layout: str, services: str) -> None:
     check_layouts(old, new)
 
 
-
 # ---------------------------------------------------------- extension points
 LOCAL_MK = "local.mk"
 INCLUDE_LOCAL_MK = "-include local.mk"
@@ -517,7 +516,7 @@ def new_extension_points(root: Path) -> set[str]:
 
 
 def unstage_makefile(root: Path) -> None:
-    """Drop the Makefile extension_points staged for Copier's diff: git shows the whole update again."""
+    """Unstage the Makefile extension_points staged for Copier's diff: git diff shows its whole update."""
     makefile = head_file(root, "Makefile")
     if makefile is None or includes_local_mk(makefile) or git(root, "ls-files", "--unmerged", "--", "Makefile"):
         return
