@@ -25,6 +25,11 @@ Commands::
                      would change become ``port=N`` options of its services
                      answer; a node api whose UPSTREAM_URL the new rule
                      changes is reported.
+    extension-points before, every update; acts once, on a project from
+                     before local.mk (its Makefile has no `-include
+                     local.mk`): the user's additions to the Makefile move
+                     to local.mk, so the Makefile merges without conflict;
+                     edits inside template recipes stay, with what to move.
     after-update     after, every update, last: switch single -> multi
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
@@ -51,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import fnmatch
 import os
 import re
 import subprocess
@@ -627,6 +633,8 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
                                        "--exclude-standard", "--", p)]
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
+    fresh |= new_extension_points(root)
+    unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
     identity = None
     if old.get("layout") == "multi" == layout and old.get("services") != new.get("services"):
@@ -711,6 +719,214 @@ def check_answers_match_files(root: Path, answers: dict) -> None:
             raise MigrationError(f"{ANSWERS_FILE}: {name} is refused: {message}")
 
 
+# ---------------------------------------------------------- extension points
+LOCAL_MK = "local.mk"
+INCLUDE_LOCAL_MK = "-include local.mk"
+# User-owned files the template creates for the user's additions (copier.yml).
+EXTENSION_POINTS = (LOCAL_MK, "deploy/*/docker-compose.override.yml",
+                    "services/*/deploy/test/docker-compose.override.yml")
+# A line that includes local.mk, the template's or the user's own.
+INCLUDES_LOCAL_MK = re.compile(r"^\s*(-|s)?include\s+(\./)?local\.mk\s*$")
+RULE = re.compile(r"^[^\s#=:][^=]*?::?(?!=)")
+MOVED_HEADER = (
+    "\n# Moved here from the Makefile by `make update` (the template now includes\n"
+    "# this file at the end of its Makefile): your additions, as you wrote them.\n"
+)
+
+
+def includes_local_mk(makefile: bytes | None) -> bool:
+    """Whether a Makefile has the template's `-include local.mk` line."""
+    return makefile is not None and INCLUDE_LOCAL_MK in makefile.decode(errors="replace").splitlines()
+
+
+def new_extension_points(root: Path) -> set[str]:
+    """Extension points this update created where the project could not have had them.
+
+    Copier creates them like any new file; keep_user_files would take them
+    for files the user deleted (their folder existed), unless they are fresh:
+    all of them in a project from before local.mk, and an override whose
+    compose file is new too (the service's stack after a layout switch).
+    """
+    makefile = head_file(root, "Makefile")
+    predates = makefile is not None and not includes_local_mk(makefile)
+    fresh = set()
+    for path in created(root):
+        if not any(fnmatch.fnmatchcase(path, pattern) for pattern in EXTENSION_POINTS):
+            continue
+        base = path.replace(".override.yml", ".yml") if path.endswith(".override.yml") else ""
+        if predates or (base and head_file(root, base) is None):
+            fresh.add(path)
+    return fresh
+
+
+def unstage_makefile(root: Path) -> None:
+    """Unstage the Makefile extension_points staged for Copier's diff: git diff shows its whole update."""
+    makefile = head_file(root, "Makefile")
+    if makefile is None or includes_local_mk(makefile) or git(root, "ls-files", "--unmerged", "--", "Makefile"):
+        return
+    git(root, "reset", "--quiet", "--", "Makefile")
+
+
+@dataclass
+class MakefileEdit:
+    """A change of the user's Makefile against the pristine render: where and what."""
+
+    line: int  # first line in the user's Makefile (1-based); where a deletion was for deletions
+    target: str  # the template target whose lines it touches, or ""
+    removed: list[str]
+    added: list[str]
+
+
+@dataclass
+class MakefileSplit:
+    makefile: str  # the user's Makefile without the movable additions
+    moved: list[str] = field(default_factory=list)  # lines for local.mk, blocks separated by ""
+    kept: list[MakefileEdit] = field(default_factory=list)
+    dropped_includes: bool = False
+
+
+def _is_recipe(line: str) -> bool:
+    return line.startswith("\t")
+
+
+def _self_contained(block: list[str]) -> bool:
+    """Lines that make sense on their own: every recipe line belongs to a rule of the block."""
+    in_rule = continued = False
+    for line in block:
+        if continued:
+            continued = line.rstrip("\n").endswith("\\")
+            continue
+        continued = line.rstrip("\n").endswith("\\")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if _is_recipe(line):
+            if not in_rule:
+                return False
+        else:
+            in_rule = bool(RULE.match(line))
+    return not continued
+
+
+def _target_at(pristine: list[str], index: int) -> str:
+    """The template target whose rule or recipe line index is (or follows), if any."""
+    for line in reversed(pristine[:index + 1]):
+        if _is_recipe(line) or not line.strip() or line.startswith("#"):
+            continue
+        match = RULE.match(line)
+        return match.group(0).rstrip(":") if match and not line.startswith(".") else ""
+    return ""
+
+
+def split_makefile(user: str, pristine: str) -> MakefileSplit:
+    """Separate the user's additions to a template Makefile from edits of its lines.
+
+    An addition moves to local.mk when it stands on its own: whole lines
+    inserted between the template's rules, whose recipe lines belong to
+    rules of their own. Edits of template lines, and lines inserted into a
+    template recipe, stay where they are.
+    """
+    ours, theirs = pristine.splitlines(keepends=True), user.splitlines(keepends=True)
+    result = MakefileSplit("")
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        block = theirs[j1:j2]
+        if tag == "equal":
+            out += block
+            continue
+        inside_recipe = i1 < len(ours) and _is_recipe(ours[i1])
+        after_continuation = i1 > 0 and ours[i1 - 1].rstrip("\n").endswith("\\")
+        if tag == "insert" and not inside_recipe and not after_continuation and _self_contained(block):
+            lines = [line.rstrip("\n") for line in block]
+            if any(INCLUDES_LOCAL_MK.match(line) for line in lines):
+                result.dropped_includes = True  # the template includes it now
+                lines = [line for line in lines if not INCLUDES_LOCAL_MK.match(line)]
+            while lines and not lines[0].strip():
+                lines.pop(0)
+            while lines and not lines[-1].strip():
+                lines.pop()
+            if lines:
+                result.moved += ([""] if result.moved else []) + lines
+            continue
+        out += block
+        result.kept.append(MakefileEdit(
+            line=j1 + 1, target=_target_at(ours, max(i1 - 1, 0) if tag == "insert" else i1),
+            removed=[line.rstrip("\n") for line in ours[i1:i2]],
+            added=[line.rstrip("\n") for line in block],
+        ))
+    result.makefile = "".join(out)
+    return result
+
+
+def _describe(edit: MakefileEdit) -> list[str]:
+    where = "Makefile" + (f", target `{edit.target}`" if edit.target else "") + f" (line {edit.line} before the update)"
+    lines = [f"{where}: your edit of the template's lines stays in the Makefile; "
+             "to keep future updates free of conflicts, move it into local.mk by hand"
+             + (" (a target of your own that runs the template's, say)" if edit.target else "") + ":"]
+    lines += [f"  - {line}" for line in edit.removed] + [f"  + {line}" for line in edit.added]
+    return lines
+
+
+def extension_points(root: Path, template: Path, version_from: str) -> list[str]:
+    """Before the update of a project from before local.mk: move its Makefile additions there.
+
+    Runs before Copier diffs the project against the old render (it diffs
+    the index), so the moved lines are staged: Copier then sees a Makefile
+    without them and a local.mk of the user's, and the Makefile updates
+    without conflict. When they cannot move (the old version does not
+    render, local.mk is git-ignored) nothing changes and the report says
+    what to move by hand.
+    """
+    user = head_file(root, "Makefile")
+    if user is None or includes_local_mk(user):
+        return []
+    readme = ["README.md is yours from now on: this and later updates leave it as it is. "
+              "The template's documentation of the tooling (targets, tests, releases, updating, "
+              "extension points) is docs/development.md now: link it from README.md and delete "
+              "what you no longer need there."]
+    answers = load_answers(head_file(root, ANSWERS_FILE))
+    with tempfile.TemporaryDirectory(prefix="copier-old-") as tmp:
+        try:
+            pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
+                              fallback=str(answers.get("_src_path", "")))
+        except MigrationError as error:
+            return [f"your additions to the Makefile stay in it ({error}): move your own targets and "
+                    f"variables into {LOCAL_MK} by hand, the Makefile includes it now"] + readme
+        base = (pristine / "Makefile").read_bytes() if (pristine / "Makefile").is_file() else None
+    if base is None or includes_local_mk(base):
+        return readme  # the old version had no Makefile, or the user removed the include
+    split = split_makefile(user.decode(errors="surrogateescape"), base.decode(errors="surrogateescape"))
+    report = []
+    ignored = bool(split.moved) and subprocess.run(
+        ["git", "check-ignore", "--quiet", "--", LOCAL_MK], cwd=root, check=False).returncode == 0
+    if ignored:
+        report.append(f"{LOCAL_MK} is ignored by git, so your additions stay in the Makefile: "
+                      f"move these lines into {LOCAL_MK} yourself (or un-ignore it):")
+        report += [f"  {line}" for line in split.moved]
+    elif split.moved or split.dropped_includes:
+        staged = ["Makefile"]
+        if split.moved:
+            local = root / LOCAL_MK
+            starter = template / "template" / LOCAL_MK
+            text = local.read_text() if local.is_file() else starter.read_text() if starter.is_file() else ""
+            text += "\n" if text and not text.endswith("\n") else ""
+            local.write_text(text + MOVED_HEADER + "\n".join(split.moved) + "\n",
+                             encoding="utf-8", errors="surrogateescape")
+            staged.append(LOCAL_MK)
+            targets = [m.group(0).rstrip(":") for line in split.moved if (m := RULE.match(line))
+                       and not line.startswith(".")]
+            report.append(f"moved your additions to the Makefile into {LOCAL_MK} (yours; the Makefile "
+                          "includes it)" + (f": targets {', '.join(targets)}" if targets else ""))
+        (root / "Makefile").write_bytes(split.makefile.encode(errors="surrogateescape"))
+        git(root, "add", "--", *staged)
+        if split.dropped_includes:
+            report.append(f"dropped your include of {LOCAL_MK} from the Makefile: the template's Makefile "
+                          "includes it now")
+    for edit in split.kept:
+        report += _describe(edit)
+    return report + readme
+
+
 # ----------------------------------------------------------------------- cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -729,6 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_cmd.add_argument("--services", default="")
     commands.add_parser("after-update", help="layout switch, keep user files, report")
     commands.add_parser("keep-ports", help="pin the host ports an older template gave by position")
+    commands.add_parser("extension-points", help="move an old project's Makefile additions to local.mk")
     args = parser.parse_args(argv)
     root = args.project.resolve()
     version_from = os.environ.get("VERSION_FROM", "")
@@ -741,6 +958,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             check(root, args.layout, args.services)
         elif args.command == "keep-ports":
             keep_ports(root)
+        elif args.command == "extension-points":
+            for line in extension_points(root, args.template, version_from):
+                say(line)
         else:
             after_update(root, args.template, version_from)
     except MigrationError as error:

@@ -7,11 +7,13 @@ test_workflows.py.
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from support import COMBOS, compose_binary, run, tool
+from support import COMBOS, compose_binary, project_env, run, tool
 
 
 def shell_scripts(project: Path) -> list[str]:
@@ -42,7 +44,11 @@ def compose_files(project: Path) -> list[Path]:
 
 
 def compose_config(project: Path, compose_file: Path, env: dict[str, str] | None = None):
+    """`docker compose config` of a compose file merged with its override, as the scripts run it."""
     args = [compose_binary(), "-f", str(compose_file)]
+    override = compose_file.with_name("docker-compose.override.yml")
+    if override.is_file():
+        args += ["-f", str(override)]
     example = compose_file.parent / ".env.example"
     if example.is_file():
         args += ["--env-file", str(example)]
@@ -54,9 +60,13 @@ def compose_config(project: Path, compose_file: Path, env: dict[str, str] | None
 
 @pytest.mark.parametrize("name", COMBOS)
 def test_compose_config(render, name: str) -> None:
+    """Every compose file, merged with the user-owned override beside it (each has one)."""
     project = render(name)
     files = compose_files(project)
     assert len(files) >= 3
+    no_override = [str(f.relative_to(project)) for f in files
+                   if not f.with_name("docker-compose.override.yml").is_file()]
+    assert not no_override, f"no docker-compose.override.yml beside {no_override}"
     failures = []
     for compose_file in files:
         result = compose_config(project, compose_file)
@@ -101,3 +111,111 @@ def test_node_sources_parse(render, name: str) -> None:
     assert sources
     for source in sources:
         run(["node", "--check", source], cwd=project)
+
+
+# ----------------------------------------------------------- extension points
+# The user-owned override files reach compose through every command the project runs.
+MARK = "FROM_THE_OVERRIDE"
+EXTENSION_COMBOS = ["multi-github-pg-redis-mixed", "single-github-python-api"]
+
+
+def override_for(service: str) -> str:
+    return f"services:\n  {service}:\n    environment:\n      {MARK}: \"yes\"\n"
+
+
+def first_service(name: str) -> str:
+    return str(COMBOS[name]["services"]).split()[0].split(":")[0]
+
+
+def checked(result: subprocess.CompletedProcess[str], what: str) -> str:
+    assert result.returncode == 0, f"{what} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.parametrize("name", EXTENSION_COMBOS)
+def test_make_dev_commands_merge_the_dev_override(render, tmp_path: Path, name: str) -> None:
+    """$(DEV) of dev-up/dev-down/build, seen from local.mk, merges the dev override when there is one."""
+    project = Path(shutil.copytree(render(name), tmp_path / "p"))
+    override = project / "deploy/dev/docker-compose.override.yml"
+    override.write_text(override_for(first_service(name)))
+    local_mk = project / "local.mk"
+    # $(info) prints the command as make expands it, whatever quotes it holds.
+    local_mk.write_text(local_mk.read_text() + "\n.PHONY: print-dev\nprint-dev:\n\t@:$(info $(DEV))\n")
+
+    def dev_config() -> str:
+        out = checked(subprocess.run(["make", "--no-print-directory", "print-dev"], cwd=project,
+                                     capture_output=True, text=True, env=project_env(), timeout=60),
+                      "make print-dev")
+        command = shlex.split(out)
+        assert command[:2] == ["docker", "compose"], out
+        return checked(subprocess.run(
+            [compose_binary(), *command[2:], "--env-file", "deploy/dev/.env.example", "config"],
+            cwd=project, capture_output=True, text=True, timeout=60,
+            env={k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "POSTGRES_"))}),
+            f"{command} config")
+
+    assert f"{MARK}: \"yes\"" in dev_config()
+    override.unlink()  # the user may delete it: nothing breaks
+    assert MARK not in dev_config()
+
+
+STACK_SHELL = """
+set -euo pipefail
+source scripts/lib/stack.sh
+stack_init test-project "$1" lint
+printf '%s' "$COMPOSE_FILE"
+"""
+
+
+@pytest.mark.parametrize("name", EXTENSION_COMBOS)
+def test_stack_scripts_merge_the_test_overrides(render, tmp_path: Path, name: str) -> None:
+    """stack_init (test-service.sh, run-integration-tests.sh) sets COMPOSE_FILE to base + override."""
+    project = Path(shutil.copytree(render(name), tmp_path / "p"))
+    env = project_env(TEST_INSTANCE_ID="lint")
+    bases = sorted(project.glob("deploy/test/docker-compose.yml")) + sorted(
+        project.glob("services/*/deploy/test/docker-compose.yml"))
+    assert len(bases) == (4 if COMBOS[name]["layout"] == "multi" else 1), bases
+    for base in bases:
+        override = base.with_name("docker-compose.override.yml")
+        service = base.parent.parent.parent.name if "services" in base.parts else first_service(name)
+        override.write_text(override_for(service))
+        compose_file = checked(subprocess.run(["bash", "-c", STACK_SHELL, "stack", str(base)], cwd=project,
+                                              capture_output=True, text=True, env=env, timeout=60),
+                               "stack_init")
+        assert compose_file.split("\n") == [str(base), str(override)]
+        config = checked(subprocess.run(
+            [compose_binary(), "config"], cwd=project, capture_output=True, text=True, timeout=60,
+            env={**env, "COMPOSE_FILE": compose_file, "COMPOSE_PATH_SEPARATOR": "\n"}),
+            f"compose config of {base.relative_to(project)}")
+        assert f"{MARK}: \"yes\"" in config, config
+        override.unlink()
+        compose_file = checked(subprocess.run(["bash", "-c", STACK_SHELL, "stack", str(base)], cwd=project,
+                                              capture_output=True, text=True, env=env, timeout=60),
+                               "stack_init")
+        assert compose_file == str(base), "a deleted override must not be passed"
+
+
+CLEAN_ALL_SHELL = """
+set -euo pipefail
+source scripts/lib/stack.sh
+# Record what each removal hands to compose instead of removing anything.
+docker() { printf '%s %s\\n' "$COMPOSE_PROJECT_NAME" "${COMPOSE_FILE//$'\\n'/,}" >&3; }
+stack_clean_all 3>&1 >/dev/null 2>&1
+"""
+
+
+def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
+    project = Path(shutil.copytree(render("multi-github-pg-redis-mixed"), tmp_path / "p"))
+    (project / "services/web/deploy/test/docker-compose.override.yml").unlink()
+    out = checked(subprocess.run(["bash", "-c", CLEAN_ALL_SHELL], cwd=project, capture_output=True,
+                                 text=True, env=project_env(TEST_INSTANCE_ID="lint"), timeout=60),
+                  "stack_clean_all")
+    root = str(project)
+    assert out.splitlines() == [
+        f"acme-shop-test-lint {root}/deploy/test/docker-compose.yml,{root}/deploy/test/docker-compose.override.yml",
+        f"acme-shop-test-lint-svc-api {root}/services/api/deploy/test/docker-compose.yml,"
+        f"{root}/services/api/deploy/test/docker-compose.override.yml",
+        f"acme-shop-test-lint-svc-web {root}/services/web/deploy/test/docker-compose.yml",
+        f"acme-shop-test-lint-svc-worker {root}/services/worker/deploy/test/docker-compose.yml,"
+        f"{root}/services/worker/deploy/test/docker-compose.override.yml",
+    ]

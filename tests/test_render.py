@@ -29,6 +29,12 @@ ROOT_FILES = {
     "scripts/update.py",
     "scripts/check-conflicts.sh",
     ".pre-commit-config.yaml",
+    "docs/development.md",
+    # Extension points: user-owned, created once.
+    "local.mk",
+    "deploy/dev/docker-compose.override.yml",
+    "deploy/test/docker-compose.override.yml",
+    "deploy/prod/docker-compose.override.yml",
 }
 MULTI_ROOT_FILES = {
     "pyproject.toml",
@@ -44,7 +50,8 @@ CI_FILES = {
 
 def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
     """The files one service renders, relative to its folder."""
-    files = {"Dockerfile", ".dockerignore", "deploy/test/docker-compose.yml"}
+    files = {"Dockerfile", ".dockerignore", "deploy/test/docker-compose.yml",
+             "deploy/test/docker-compose.override.yml"}
     if multi:
         files.add("Makefile")
     if language == "python":
@@ -234,10 +241,33 @@ def test_services_share_one_source(render) -> None:
     assert web == gateway
 
 
-def test_readme_names_every_service(render) -> None:
-    text = (render("multi-github-pg-redis-mixed") / "README.md").read_text()
+def test_development_doc_names_every_service(render) -> None:
+    text = (render("multi-github-pg-redis-mixed") / "docs/development.md").read_text()
     for name in ("api", "worker", "web"):
         assert f"**{name}**" in text
+
+
+@pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-github-python-api"])
+def test_readme_is_short_and_links_the_development_doc(render, name: str) -> None:
+    """README.md is the user's (created once); the tooling documentation is the template's."""
+    project = render(name)
+    readme = (project / "README.md").read_text()
+    assert "](docs/development.md)" in readme
+    assert len(readme.splitlines()) < 30, "the tooling documentation belongs in docs/development.md"
+    assert "## Tests" in (project / "docs/development.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-github-python-api"])
+def test_development_doc_lists_every_extension_point(render, name: str) -> None:
+    """Every user-owned file the template creates outside the code is named in the doc."""
+    project = render(name)
+    doc = (project / "docs/development.md").read_text()
+    points = ["local.mk", "README.md"] + sorted(
+        p.relative_to(project).as_posix() for p in project.glob("deploy/*/docker-compose.override.yml"))
+    if COMBOS[name]["layout"] == "multi":
+        points.append("services/<name>/deploy/test/docker-compose.override.yml")
+    missing = [p for p in points if f"| `{p}` |" not in doc]
+    assert len(points) >= 5 and not missing, f"not in the extension point table: {missing}"
 
 
 def test_template_path_render_in_empty_dir(tmp_path: Path) -> None:

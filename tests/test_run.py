@@ -14,13 +14,22 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-github-python-api"])
-def test_make_help_lists_every_target(render, name: str) -> None:
-    project = render(name)
+def test_make_help_lists_every_target(render, tmp_path: Path, name: str) -> None:
+    """The Makefile's targets and the user's own in local.mk (the user-owned makefile it includes)."""
+    import shutil
+
+    project = Path(shutil.copytree(render(name), tmp_path / "p"))
+    local_mk = project / "local.mk"
+    local_mk.write_text(local_mk.read_text() + "\n.PHONY: team-deploy\nteam-deploy: ## ship it\n\t@echo shipped\n")
     result = subprocess.run(["make"], cwd=project, capture_output=True, text=True, env=project_env())
     assert result.returncode == 0, result.stderr
     listed = set(re.findall(r"^\s+(\S+)\s", result.stdout, re.M))
-    declared = set(re.findall(r"^([a-zA-Z_-]+):.*## ", (project / "Makefile").read_text(), re.M))
-    assert declared and listed == declared, f"help lists {sorted(listed)}, Makefile has {sorted(declared)}"
+    declared = set()
+    for makefile in ("Makefile", "local.mk"):
+        declared |= set(re.findall(r"^([a-zA-Z_-]+):.*## ", (project / makefile).read_text(), re.M))
+    assert declared and listed == declared, f"help lists {sorted(listed)}, the makefiles have {sorted(declared)}"
+    assert "team-deploy" in listed
+    run(["make", "team-deploy"], cwd=project, env=project_env())
     for target in ("test", "test-unit", "test-integration", "test-infra-up", "test-infra-down",
                    "test-clean-all", "dev-up", "dev-down", "build"):
         assert target in listed, target

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Stage 3: the whole stack (deploy/test/docker-compose.yml) on real
-# containers, then tests/integration against it. Logs and reports go to
-# .artifacts/<instance>/integration/.
+# Stage 3: the whole stack (deploy/test/docker-compose.yml, merged with your
+# deploy/test/docker-compose.override.yml) on real containers, then
+# tests/integration against it. Logs and reports: .artifacts/<instance>/integration/.
 #
 # usage: scripts/run-integration-tests.sh [OPTION...]
 #   (none)       --up, --test, then --down: the stack is removed whatever happens
@@ -17,7 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
 
 usage() {
-  sed -n '5,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '5,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 main() {

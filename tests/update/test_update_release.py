@@ -35,8 +35,8 @@ def release_v040(root: Path) -> None:
                     "answer", QUESTION, "180"],
     })
     config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000))
-    readme = root / "template/README.md.jinja"
-    readme.write_text(readme.read_text() + "\nTest stacks may take {{ stack_timeout }}s to start.\n")
+    doc = root / "template/docs/development.md.jinja"  # template-owned (README.md is the user's)
+    doc.write_text(doc.read_text() + "\nTest stacks may take {{ stack_timeout }}s to start.\n")
 
 
 def check_update(project: Path, tmp_path: Path) -> dict[str, str]:
@@ -66,7 +66,7 @@ def test_a_new_release_arrives_with_its_migrations(history, tmp_path: Path) -> N
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert recorded["_commit"] == "v0.4.0"
     assert recorded[QUESTION] == 180, "the migration did not keep the old project's behaviour"
-    assert "Test stacks may take 180s to start." in (project / "README.md").read_text()
+    assert "Test stacks may take 180s to start." in (project / "docs/development.md").read_text()
     assert not up.leftovers(project)
     fresh = up.render(newer.path, "v0.4.0", answers, tmp_path / "fresh")
     assert re.search(rf"^{QUESTION}: 60$", (fresh / ".copier-answers.yml").read_text(), re.MULTILINE)

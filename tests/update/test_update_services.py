@@ -99,9 +99,11 @@ def test_remove_service_keeps_the_user_owned_files(removed: tuple[Path, str]) ->
     worker = project / "services/worker"
     assert (worker / "src/worker/jobs.py").read_text() == "JOBS = ['nightly-report']\n"
     assert (worker / "src/worker/worker.py").is_file() and (worker / "tests/unit").is_dir()
-    template_files = ["Dockerfile", "Makefile", "pyproject.toml", ".dockerignore", "deploy"]
+    template_files = ["Dockerfile", "Makefile", "pyproject.toml", ".dockerignore", "deploy/test/docker-compose.yml"]
     left = [name for name in template_files if (worker / name).exists()]
     assert not left, f"template-owned files of the removed service remain: {left}"
+    # Its compose override is the user's (an extension point): kept, like src/ and tests/.
+    assert "services/worker/deploy/test/docker-compose.override.yml" in output, output
     # The user is told what remains and how to delete it.
     assert "service 'worker' removed" in output, output
     assert "services/worker/src/worker/jobs.py" in output, output
