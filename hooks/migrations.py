@@ -550,7 +550,10 @@ def switch_import(root: Path, template: Path, old: str, new: str) -> list[str]:
                 and distribution(old) not in wanted
         if not verdicts[project]:
             continue
-        text = (root / path).read_text()
+        try:  # bytes, not read_text(): CRLF line ends stay as they are
+            text = (root / path).read_bytes().decode()
+        except UnicodeDecodeError:
+            continue
         rewritten = switch_import_text(text, old, new)
         if rewritten != text:
             write_keeping_mode(root / path, rewritten.encode())
