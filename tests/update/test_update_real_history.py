@@ -22,12 +22,12 @@ import sys
 import pytest
 import real_history as rh
 import update_project as up
-from support import TEMPLATE
+from support import TEMPLATE, project_files
 
 IDS = [f"{layout}@{commit}" for layout, commit in rh.PROJECTS]
 HTTPX_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*|from[ \t]+)(httpx2?)\b", re.MULTILINE)
 # Checked by the extension-point tests at the end, against that contract.
-EXTENSION_FILES = ("Makefile", "README.md")
+EXTENSION_FILES = ("Makefile", "README.md", rh.LOCAL_MAKEFILE)
 TARGET_RULE = re.compile(rf"^{re.escape(rh.CUSTOM_TARGET)}:", re.MULTILINE)
 
 
@@ -84,6 +84,17 @@ def test_user_tests_import_the_http_client_the_new_template_installs(real: rh.Re
         assert "from httpx2 import Client" in (real.project / team_test).read_text()
     else:
         assert "in place of httpx" not in real.output, f"nothing to migrate from {real.commit}:\n{real.output}"
+
+
+def test_the_httpx_migration_is_idempotent(real: rh.RealUpdate, copy_of) -> None:  # noqa: ANN001
+    project = copy_of(real.project)
+    before = {p: (project / p).read_bytes() for p in project_files(project)}
+    result = subprocess.run([sys.executable, str(TEMPLATE / "hooks" / "migrations.py"), f"--template={TEMPLATE}",
+                             "switch-import", "httpx", "httpx2"], cwd=project, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and not result.stderr, f"a second run did something:\n{result.stderr}"
+    after = {p: (project / p).read_bytes() for p in project_files(project)}
+    assert after == before, "a second run changed: " + ", ".join(sorted(p for p in after if after[p] != before.get(p)))
 
 
 def test_custom_makefile_target_survives_update(real: rh.RealUpdate) -> None:
