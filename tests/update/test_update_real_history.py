@@ -119,3 +119,11 @@ def test_readme_paragraph_survives_update(real: rh.RealUpdate) -> None:
     markers = up.MARKER_LINE.findall(readme)
     assert not markers, f"conflict in README.md after the update from {real.commit}:\n{readme}"
     assert rh.README_PARAGRAPH in readme.splitlines(), f"README.md lost the team's paragraph:\n{readme}"
+
+
+def test_a_shallow_checkout_is_refused_with_what_to_do(tmp_path) -> None:  # noqa: ANN001
+    shallow = tmp_path / "shallow"
+    up.git(tmp_path, "clone", "--quiet", "--depth=1", f"file://{TEMPLATE}", str(shallow))
+    with pytest.raises(rh.RealHistoryError) as error:
+        rh.clone(shallow, tmp_path / "clone")
+    assert "need the full history (git fetch --unshallow" in str(error.value)

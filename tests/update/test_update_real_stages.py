@@ -41,7 +41,9 @@ def working_copy(real_updated, tmp_path_factory: pytest.TempPathFactory) -> Call
 def test_unit_stage_is_green(working_copy, layout: str, commit: str) -> None:  # noqa: ANN001
     project = working_copy(layout, commit)
     result = up.make(project, "test-unit")
-    assert "passed" in result.stdout, result.stdout + result.stderr
+    reports = "".join(p.read_text() for p in sorted(project.glob(".artifacts/*/unit/*/junit.xml")))
+    assert 'name="test_ping_answers_pong"' in reports, (
+        "the team's unit test of its route did not run:\n" + result.stdout + result.stderr)
 
 
 @pytest.mark.parametrize(("layout", "commit"), rh.PROJECTS, ids=IDS)
@@ -49,10 +51,13 @@ def test_integration_tests_collect(working_copy, layout: str, commit: str) -> No
     project = working_copy(layout, commit)
     python = rh.python_projects(project)
     assert python, f"no python project with tests/integration in {project}"
+    collected = ""
     for folder in python:
         result = rh.run_in(["uv", "run", "--quiet", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
                             "tests/integration"], folder)
         assert " collected" in result.stdout, result.stdout
+        collected += result.stdout
+    assert "test_team_live.py::test_ping_on_the_live_service" in collected, collected
     for folder in rh.node_projects(project):
         if not (folder / "node_modules").is_dir():
             rh.run_in(["npm", "install", "--no-audit", "--no-fund"], folder)
