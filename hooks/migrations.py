@@ -483,13 +483,27 @@ def distribution(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
 
 
+def declared_loosely(text: str) -> set[str]:
+    """Distributions named by quoted requirement strings, for Pythons without tomllib (< 3.11).
+
+    May also return other quoted words (a superset): only membership is asked.
+    """
+    return {distribution(m) for m in re.findall(r"""["']([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?=[<>=!~;\[@"'])""", text)}
+
+
 def declared(pyproject: Path) -> set[str] | None:
     """Every distribution a pyproject.toml asks for (all groups and extras); None if unreadable."""
-    import tomllib
-
     try:
-        data = tomllib.loads(pyproject.read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = pyproject.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        import tomllib
+    except ImportError:  # Copier may run on Python 3.10
+        return None if re.search(r"^(<{7}|>{7})( |$)", text, re.MULTILINE) else declared_loosely(text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
         return None
     project = data.get("project", {})
     lists = [project.get("dependencies", []), *project.get("optional-dependencies", {}).values(),

@@ -117,3 +117,10 @@ def test_the_same_name_twice_is_refused_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         "migration failed: switch-import needs two different distribution names, got 'httpx' and 'HTTPX'"]
     assert (root / "tests/integration/test_live.py").read_text() == OLD_TEST
+
+
+def test_without_tomllib_the_requirements_are_read_loosely() -> None:
+    text = PYPROJECT.format(client="httpx2>=2.16") + '[project.optional-dependencies]\nweb = ["Flask[async] >= 3"]\n'
+    found = migrations.declared_loosely(text)
+    assert {"fastapi", "pytest", "httpx2", "flask"} <= found
+    assert "httpx" not in found
