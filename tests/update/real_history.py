@@ -70,7 +70,7 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def clone(src: Path, dst: Path, commits: tuple[str, ...] = REAL_COMMITS) -> Clone:
+def clone(src: Path, dst: Path, commits: tuple[str, ...] = (*REAL_COMMITS, HTTPX2_COMMIT)) -> Clone:
     """This repository's history in dst, with src's working tree committed on top."""
     head = git(src, "rev-parse", "HEAD")
     git(dst.parent, "clone", "--quiet", "--no-checkout", str(src), str(dst))
