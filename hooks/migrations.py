@@ -30,6 +30,12 @@ Commands::
                      local.mk`): the user's additions to the Makefile move
                      to local.mk, so the Makefile merges without conflict;
                      edits inside template recipes stay, with what to move.
+    switch-import OLD NEW
+                     after, every update: where the template replaced the
+                     dependency OLD by NEW (the generated pyproject.toml
+                     installs NEW, no longer OLD), the user-owned Python
+                     files of that project import NEW under the name OLD;
+                     projects that still declare OLD are left alone.
     after-update     after, every update, last: switch single -> multi
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
@@ -927,6 +933,109 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
     return report + readme
 
 
+# ------------------------------------------------------------ switch-import
+IMPORT_STATEMENT = re.compile(r"^(?P<indent>[ \t]*)import[ \t]+(?P<names>[\w. \t,]+?)(?P<rest>[ \t]*(?:#.*)?)$")
+FROM_STATEMENT = re.compile(r"^(?P<indent>[ \t]*)from[ \t]+(?P<module>[\w.]+)(?P<rest>[ \t]+import\b.*)$")
+
+
+def distribution(requirement: str) -> str:
+    """The normalised distribution name of a PEP 508 requirement ("httpx>=0.27" -> "httpx")."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+
+
+def declared_loosely(text: str) -> set[str]:
+    """Distributions named by quoted requirement strings, for Pythons without tomllib (< 3.11).
+
+    May also return other quoted words (a superset): only membership is asked.
+    """
+    return {distribution(m) for m in re.findall(r"""["']([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?=[<>=!~;\[@"'])""", text)}
+
+
+def declared(pyproject: Path) -> set[str] | None:
+    """Every distribution a pyproject.toml asks for (all groups and extras); None if unreadable."""
+    try:
+        text = pyproject.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        import tomllib
+    except ImportError:  # Copier may run on Python 3.10
+        return None if re.search(r"^(<{7}|>{7})( |$)", text, re.MULTILINE) else declared_loosely(text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    project = data.get("project", {})
+    lists = [project.get("dependencies", []), *project.get("optional-dependencies", {}).values(),
+             *data.get("dependency-groups", {}).values(),
+             data.get("tool", {}).get("uv", {}).get("dev-dependencies", [])]
+    return {distribution(r) for group in lists for r in group if isinstance(r, str)}
+
+
+def switch_import_line(line: str, old: str, new: str) -> str:
+    """One source line with `old` imported from `new` under the same name; other lines unchanged."""
+    found = IMPORT_STATEMENT.match(line)
+    if found:
+        names = []
+        for part in found["names"].split(","):
+            words = part.split()
+            if words and words[0] == old and len(words) == 1:
+                words = [new, "as", old]
+            elif words and words[0] == old and len(words) == 3 and words[1] == "as":
+                words = [new, "as", words[2]]
+            names.append(" ".join(words))
+        return f"{found['indent']}import {', '.join(names)}{found['rest']}"
+    found = FROM_STATEMENT.match(line)
+    if found and (found["module"] == old or found["module"].startswith(f"{old}.")):
+        return f"{found['indent']}from {new}{found['module'][len(old):]}{found['rest']}"
+    return line
+
+
+def switch_import_text(text: str, old: str, new: str) -> str:
+    return "".join(switch_import_line(line.rstrip("\r\n"), old, new) + line[len(line.rstrip("\r\n")):]
+                   for line in text.splitlines(keepends=True))
+
+
+def switch_import(root: Path, template: Path, old: str, new: str) -> list[str]:
+    """Rewrite `import old` in user-owned Python files whose project now installs new instead.
+
+    A file's project is its nearest pyproject.toml (a service, or the root
+    in the single layout and for the cross-service tests). Idempotent:
+    `import new as old` is left as it is. Returns the files changed.
+    """
+    owned = user_owned(template)
+    names = {distribution(old), distribution(new)}
+    if "" in names or len(names) != 2:
+        raise MigrationError(f"switch-import needs two different distribution names, got {old!r} and {new!r}")
+    paths = set(git_paths(root, "ls-files", "--cached", "--others", "--exclude-standard"))
+    verdicts: dict[Path, bool] = {}
+    changed = []
+    for path in sorted(p for p in paths if p.endswith(".py") and owned(p) and (root / p).is_file()):
+        project = next((d for d in (root / path).parents
+                        if (d / "pyproject.toml").is_file() and (d == root or root in d.parents)), None)
+        if project is None:
+            continue
+        if project not in verdicts:
+            wanted = declared(project / "pyproject.toml")
+            if wanted is None:
+                say(f"{project.relative_to(root).as_posix()}/pyproject.toml does not parse: "
+                    f"left its imports of {old} alone")
+            verdicts[project] = wanted is not None and distribution(new) in wanted \
+                and distribution(old) not in wanted
+        if not verdicts[project]:
+            continue
+        try:  # bytes, not read_text(): CRLF line ends stay as they are
+            text = (root / path).read_bytes().decode()
+        except UnicodeDecodeError:
+            continue
+        rewritten = switch_import_text(text, old, new)
+        if rewritten != text:
+            write_keeping_mode(root / path, rewritten.encode())
+            changed.append(path)
+    return changed
+
+
 # ----------------------------------------------------------------------- cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -943,6 +1052,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_cmd = commands.add_parser("check", help="refuse an unsupported layout change")
     check_cmd.add_argument("--layout", default="")
     check_cmd.add_argument("--services", default="")
+    switch_cmd = commands.add_parser("switch-import", help="import NEW as OLD where NEW replaced OLD")
+    switch_cmd.add_argument("old", help="the distribution and module the template dropped (httpx)")
+    switch_cmd.add_argument("new", help="the distribution and module that replaced it (httpx2)")
     commands.add_parser("after-update", help="layout switch, keep user files, report")
     commands.add_parser("keep-ports", help="pin the host ports an older template gave by position")
     commands.add_parser("extension-points", help="move an old project's Makefile additions to local.mk")
@@ -961,6 +1073,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "extension-points":
             for line in extension_points(root, args.template, version_from):
                 say(line)
+        elif args.command == "switch-import":
+            for path in switch_import(root, args.template, args.old, args.new):
+                say(f"{path}: imports {args.new} in place of {args.old}, which the project no longer installs")
         else:
             after_update(root, args.template, version_from)
     except MigrationError as error:

@@ -13,6 +13,7 @@ import pytest
 # The helper modules sit next to this file; make them importable in any --import-mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import real_history as rh  # noqa: E402
 import template_history as th  # noqa: E402
 import update_project as up  # noqa: E402
 from support import TEMPLATE  # noqa: E402
@@ -77,3 +78,30 @@ def copy_of(tmp_path: Path) -> Callable[[Path], Path]:
         return Path(shutil.copytree(project, tmp_path / project.name, symlinks=True))
 
     return _copy
+
+
+@pytest.fixture(scope="session")
+def real_clone(tmp_path_factory: pytest.TempPathFactory) -> rh.Clone:
+    """This repository's real history, with the working tree committed on top."""
+    try:
+        return rh.clone(TEMPLATE, tmp_path_factory.mktemp("real") / "template")
+    except rh.RealHistoryError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def real_updated(real_clone: rh.Clone, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Callable[[str, str], rh.RealUpdate]:
+    """real_updated(layout, commit): rendered at a real commit, edited, updated to the working tree.
+
+    Once per session and worker; tests that run the project copy it first.
+    """
+    cache: dict[tuple[str, str], rh.RealUpdate] = {}
+
+    def _updated(layout: str, commit: str) -> rh.RealUpdate:
+        if (layout, commit) not in cache:
+            base = tmp_path_factory.mktemp(f"real-{layout}-{commit}")
+            cache[layout, commit] = rh.update_from(real_clone, layout, commit, base)
+        return cache[layout, commit]
+
+    return _updated

@@ -1,0 +1,254 @@
+"""Projects rendered at REAL earlier commits of this repository, edited like a team would, updated.
+
+The synthetic history (template_history.py) proves the update machinery on
+changes made for the purpose; this module proves it on what the template
+really was. :func:`clone` copies this repository's history into a temp
+repo and commits the working tree's template (uncommitted changes included)
+on top, so the head of the clone is what is being developed. Projects are
+rendered at each commit of :data:`REAL_COMMITS`, committed, edited by
+:func:`team_edits`, committed, and updated to that head with the Copier CLI,
+as scripts/update.py runs it (``copier update --trust --defaults
+--conflict=inline``).
+
+Add a commit to :data:`REAL_COMMITS` whenever a template change touches
+what user-owned files rely on; its migration must then keep these tests
+green.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+import template_history as th
+import update_project as up
+
+# Real commits of this repository, oldest first: the skeleton, the runner of
+# issue 4 (last one with httpx), update safety + README sections, and the
+# commit before the issue-8 work.
+REAL_COMMITS = ("00d8236", "0d9b398", "840096f", "bfde4c7")
+# The commit whose generated pyproject.toml files replaced httpx by httpx2.
+HTTPX2_COMMIT = "7eb7132"
+# (layout, commit) of every project: the default multi project at every
+# commit, and one single-layout project from the oldest.
+PROJECTS = (*(("multi", c) for c in REAL_COMMITS), ("single-python", REAL_COMMITS[0]))
+# What the team appends to the template-owned Makefile, as old projects had
+# to: after the update the target lives in the user-owned local.mk.
+CUSTOM_TARGET = "seed-demo"
+CUSTOM_TARGET_OUTPUT = "demo data loaded for the team"
+CUSTOM_TARGET_TEXT = (
+    f"\n.PHONY: {CUSTOM_TARGET}\n"
+    f"{CUSTOM_TARGET}: ## load the team's demo data\n"
+    f"\t@echo '{CUSTOM_TARGET_OUTPUT}'\n"
+)
+README_PARAGRAPH = "Deploys happen on Tuesdays; the on-call rota is in the team wiki."
+LOCAL_MAKEFILE = "local.mk"
+GIT_ENV = th.GIT_ENV
+
+
+class RealHistoryError(RuntimeError):
+    """The clone lacks a real commit (shallow checkout) or git failed."""
+
+
+@dataclass(frozen=True)
+class Clone:
+    path: Path
+    head: str  # full sha of the working tree's commit on top of the real history
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, **GIT_ENV})
+    if result.returncode != 0:
+        raise RealHistoryError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def clone(src: Path, dst: Path, commits: tuple[str, ...] = (*REAL_COMMITS, HTTPX2_COMMIT)) -> Clone:
+    """This repository's history in dst, with src's working tree committed on top."""
+    head = git(src, "rev-parse", "HEAD")
+    git(dst.parent, "clone", "--quiet", "--no-checkout", str(src), str(dst))
+    git(dst, "fetch", "--quiet", str(src), head)  # HEAD may be on no branch (CI checkouts)
+    git(dst, "checkout", "--quiet", "-B", "main", head)
+    missing = [c for c in commits if subprocess.run(
+        ["git", "cat-file", "-e", f"{c}^{{commit}}"], cwd=dst, capture_output=True).returncode != 0]
+    if missing:
+        raise RealHistoryError(
+            f"commits {', '.join(missing)} are not in this checkout's history: the real-history "
+            "update tests need the full history (git fetch --unshallow; actions/checkout fetch-depth: 0)"
+        )
+    th.copy_parts(src, dst)
+    git(dst, "add", "--all")
+    if git(dst, "status", "--porcelain"):
+        git(dst, "commit", "--quiet", "-m", "The working tree under test")
+    return Clone(dst, git(dst, "rev-parse", "HEAD"))
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    folder: str  # "services/api", or "." in the single layout
+
+    @property
+    def base(self) -> str:
+        return "" if self.folder == "." else f"{self.folder}/"
+
+    @property
+    def package(self) -> str:
+        return self.name.replace("-", "_")
+
+
+def edited_service(layout: str) -> Service:
+    name, language, folder = up.EDITED_SERVICE[layout]
+    assert language == "python", "the team's edits are written for a python api"
+    return Service(name, folder)
+
+
+def httpx_module(project: Path, service: Service) -> str:
+    """httpx or httpx2: what the project's own sample integration test imports."""
+    sample = project / service.base / "tests" / "integration" / f"test_{service.package}_live.py"
+    if not sample.is_file():
+        sample = next((project / service.base / "tests" / "integration").glob("test_*_live.py"))
+    found = re.search(r"^import (httpx2?)\b", sample.read_text(), re.MULTILINE)
+    if found is None:
+        pytest.fail(f"{sample}: imports neither httpx nor httpx2: update tests/update/real_history.py")
+    return found.group(1)
+
+
+def team_edits(project: Path, layout: str) -> up.Edits:
+    """What a team does with a fresh project (not committed): code, tests, Makefile, README, tweaks.
+
+    - user-owned: an edited handler (the 404 message of read_item), a new
+      route, a unit test of it, an integration test of it written with the
+      HTTP client the project's sample tests use then;
+    - template-owned, as old projects had to: a custom target appended to
+      the Makefile, a paragraph appended to README.md, a LABEL in the
+      service's Dockerfile, an env var in the dev compose file.
+    """
+    service = edited_service(layout)
+    edits = up.Edits()
+    main = f"{service.base}src/{service.package}/main.py"
+    text = (project / main).read_text()
+    if 'detail="no such item"' not in text:
+        pytest.fail(f"{main} has no read_item 404 to edit: update tests/update/real_history.py")
+    route = ["@app.get(\"/ping\")", "def ping() -> dict[str, str]:", '    return {"ping": "pong"}']
+    text = text.replace('detail="no such item"', 'detail="item not found"') + "\n\n" + "\n".join(route) + "\n"
+    (project / main).write_text(text)
+    edits.line(main, '        raise HTTPException(status_code=404, detail="item not found")')
+    for line in route:
+        edits.line(main, line)
+
+    edits.added[f"{service.base}tests/unit/test_team.py"] = (
+        '"""The team\'s own unit tests."""\n\n'
+        "from fastapi.testclient import TestClient\n\n"
+        f"from {service.package}.main import app\n\n\n"
+        "def test_ping_answers_pong() -> None:\n"
+        '    assert TestClient(app).get("/ping").json() == {"ping": "pong"}\n'
+    )
+    module = httpx_module(project, service)
+    edits.added[f"{service.base}tests/integration/test_team_live.py"] = (
+        '"""The team\'s own integration test: the route they added, on the live service."""\n\n'
+        "from __future__ import annotations\n\n"
+        f"from {module} import Client\n\n\n"
+        "def test_ping_on_the_live_service(api_url: str) -> None:\n"
+        "    with Client(base_url=api_url, timeout=5) as client:\n"
+        '        assert client.get("/ping").json() == {"ping": "pong"}\n'
+    )
+    for rel, content in edits.added.items():
+        (project / rel).write_text(content)
+
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().rstrip("\n") + "\n" + CUSTOM_TARGET_TEXT)
+    readme = project / "README.md"
+    readme.write_text(readme.read_text().rstrip("\n") + "\n\n" + README_PARAGRAPH + "\n")
+    edits.line("README.md", README_PARAGRAPH)
+
+    dockerfile = f"{service.base}Dockerfile"
+    label = 'LABEL org.example.team="payments"'
+    up._insert_after(project / dockerfile, re.compile(r"^FROM .* AS runtime$"), label)
+    edits.line(dockerfile, label)
+    compose = "deploy/dev/docker-compose.yml"
+    tweak = "      LOG_LEVEL: debug"
+    up._insert_after(project / compose, re.compile(r"^    environment:$"), tweak,
+                     start=re.compile(rf"^  {service.name}:$"))
+    edits.line(compose, tweak)
+    return edits
+
+
+@dataclass
+class RealUpdate:
+    layout: str
+    commit: str
+    project: Path
+    edits: up.Edits  # what the project must hold after the update (httpx migration applied)
+    output: str  # what `copier update` printed (migrations included)
+    had_httpx: bool  # rendered before the httpx -> httpx2 switch
+    source: Clone
+
+    @property
+    def service(self) -> Service:
+        return edited_service(self.layout)
+
+    @cached_property
+    def expected(self) -> Path:
+        """A fresh render of the clone's head with the same answers (rendered on first use)."""
+        return up.render(self.source.path, self.source.head, up.LAYOUTS[self.layout],
+                         self.project.parent / "expected")
+
+
+def copier_update(project: Path, ref: str) -> str:
+    """copier update as scripts/update.py runs it; fails the test with Copier's output."""
+    copier = Path(sys.executable).parent / "copier"
+    cmd = [str(copier), "update", "--trust", "--defaults", "--conflict=inline", f"--vcs-ref={ref}"]
+    result = subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=300,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")})
+    output = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    if result.returncode != 0:
+        pytest.fail(f"`{' '.join(cmd)}` exited {result.returncode} in {project}\n{output}", pytrace=False)
+    return output
+
+
+def update_from(source: Clone, layout: str, commit: str, base: Path) -> RealUpdate:
+    """Render at commit, commit, edit, commit, update to the clone's head."""
+    answers = up.LAYOUTS[layout]
+    project = up.render(source.path, commit, answers, base / "project")
+    up.commit_all(project, f"Generated from the template at {commit}")
+    edits = team_edits(project, layout)
+    up.commit_all(project, "The team's edits")
+    output = copier_update(project, source.head)
+    switched = subprocess.run(["git", "merge-base", "--is-ancestor", HTTPX2_COMMIT, commit],
+                              cwd=source.path, capture_output=True).returncode == 0
+    if not switched:  # the migration rewrites the team's test: that is the only change allowed
+        edits = up.Edits(edits.lines, {rel: text.replace("from httpx import", "from httpx2 import")
+                                       for rel, text in edits.added.items()}, edits.deleted)
+    return RealUpdate(layout, commit, project, edits, output, had_httpx=not switched, source=source)
+
+
+def python_projects(project: Path) -> list[Path]:
+    """Folders with a pyproject.toml and a tests/integration folder (services, the root)."""
+    return sorted(p.parent for p in project.rglob("pyproject.toml")
+                  if (p.parent / "tests" / "integration").is_dir()
+                  and not {".venv", "node_modules", ".git"} & set(p.relative_to(project).parts))
+
+
+def node_projects(project: Path) -> list[Path]:
+    return sorted(p.parent for p in project.rglob("package.json")
+                  if (p.parent / "tests" / "integration").is_dir()
+                  and not {".venv", "node_modules", ".git"} & set(p.relative_to(project).parts))
+
+
+def run_in(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run a project's tool with the environment a user has; fail the test with its output."""
+    from support import project_env
+
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=project_env())
+    if result.returncode != 0:
+        pytest.fail(f"`{' '.join(cmd)}` exited {result.returncode} in {cwd}\n--- stdout\n{result.stdout}"
+                    f"\n--- stderr\n{result.stderr}", pytrace=False)
+    return result
