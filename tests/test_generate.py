@@ -99,7 +99,7 @@ def test_generate_records_an_absolute_source_and_an_existing_commit(template: Pa
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ("-d services=Bad", "'Bad': use lowercase letters"),
+        ("-d services=Bad", "'Bad': use a-z, 0-9, single -"),
         ("-d layout=weird", "Invalid choice for 'layout'"),
         ("-d services", "-d services: expected NAME=VALUE"),
     ],

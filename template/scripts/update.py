@@ -106,9 +106,10 @@ MARKER = re.compile(r"^(?:<{7}|>{7})(?: |$)")
 
 
 def conflicts() -> list[str]:
-    """What scripts/check-conflicts.sh reports, one line per problem (file:line: text, or a .rej file)."""
+    """What scripts/check-conflicts.sh reports, one line per problem (file:line: text, or .rej)."""
     try:
-        result = subprocess.run([str(ROOT / CHECK_CONFLICTS), "--list"], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run([str(ROOT / CHECK_CONFLICTS), "--list"], cwd=ROOT,
+                                capture_output=True, text=True)
     except OSError:
         return scan_conflicts()
     if result.returncode in (0, 1):
@@ -132,7 +133,8 @@ def scan_conflicts() -> list[str]:
             lines = (ROOT / rel).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             continue
-        found += [f"{rel}:{number}:{line}" for number, line in enumerate(lines, 1) if MARKER.match(line)]
+        found += [f"{rel}:{number}:{line}"
+                  for number, line in enumerate(lines, 1) if MARKER.match(line)]
     rejects = sorted(
         p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*.rej")
         if p.is_file() and not {".git", "node_modules", ".venv"} & set(p.relative_to(ROOT).parts)

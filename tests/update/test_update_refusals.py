@@ -79,6 +79,18 @@ def test_add_service_name_never_reaches_a_shell(generated: Path, copy_of) -> Non
     assert "uid=" not in result.stdout + result.stderr, "the name ran `id`"
 
 
+@pytest.mark.parametrize("name", ["a`id`", "it's`id`", "$$(id)"], ids=["backticks", "quote", "dollar"])
+def test_make_passes_the_name_as_text(generated: Path, copy_of, name: str) -> None:  # noqa: ANN001
+    """Through make: backticks, quotes and `$` in NAME reach update.py as text, never a shell."""
+    project = copy_of(generated)
+    result = up.make(project, "add-service", f"NAME={name}", ok=False)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "uid=" not in result.stdout + result.stderr, "the name ran `id`"
+    shown = name.replace("$$", "$")
+    assert f"'{shown}'" in result.stderr or shown in result.stderr, result.stderr
+    assert not up.git(project, "status", "--porcelain")
+
+
 def test_traceback_on_request(generated: Path, copy_of) -> None:  # noqa: ANN001
     project = copy_of(generated)
     result = up.make(project, "add-service", "NAME=postgres", "TRACEBACK=1", ok=False)
