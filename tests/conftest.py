@@ -24,7 +24,14 @@ def render(copie_session) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-cop
     return _render
 
 
+UPDATE_TESTS = Path(__file__).resolve().parent / "update"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The update tests render template histories and update projects: minutes, not seconds.
+    for item in items:
+        if UPDATE_TESTS in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.slow)
     if not any(item.get_closest_marker("docker") for item in items):
         return
     ok, reason = docker_available()

@@ -91,7 +91,7 @@ def old_script_name(root: Path) -> None:
     """Undo the 0.2.0 rename: the script and every reference to it."""
     new = root / "template" / NEW_SCRIPT
     if not new.is_file():
-        raise HistoryError(f"template/{NEW_SCRIPT} is gone: update tests/update/history.py")
+        raise HistoryError(f"template/{NEW_SCRIPT} is gone: update tests/update/template_history.py")
     new.rename(root / "template" / OLD_SCRIPT)
     for path in [*(root / "template").rglob("*"), *(root / "partials").rglob("*")]:
         if not path.is_file():
@@ -112,7 +112,7 @@ def old_healthcheck(root: Path) -> None:
     if not count or old == text:
         raise HistoryError(
             f"{DOCKERFILE} has no HEALTHCHECK --interval other than {OLD_INTERVAL}: "
-            "pick another change in tests/update/history.py"
+            "pick another change in tests/update/template_history.py"
         )
     path.write_text(old)
 
