@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import template_history as th
 import update_project as up
+import yaml
 
 # Real commits of this repository, oldest first: the skeleton, the runner of
 # issue 4 (last one with httpx), update safety + README sections, and the
@@ -197,8 +198,14 @@ class RealUpdate:
 
     @cached_property
     def expected(self) -> Path:
-        """A fresh render of the clone's head with the same answers (rendered on first use)."""
-        return up.render(self.source.path, self.source.head, up.LAYOUTS[self.layout],
+        """A fresh render of the clone's head with the updated answers (rendered on first use).
+
+        The services answer is the updated project's: the keep-ports migration
+        pins the ports older templates gave by position as `port=N` options.
+        """
+        answers = yaml.safe_load((self.project / ".copier-answers.yml").read_text())
+        return up.render(self.source.path, self.source.head,
+                         {**up.LAYOUTS[self.layout], "services": answers["services"]},
                          self.project.parent / "expected")
 
 
