@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from runner_fakes import recorded
-from test_runner import parsing, view
+from test_runner import parsing, reports, view
 from test_runner import state as run_state
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "live-display.txt"
@@ -189,3 +189,16 @@ def test_summary_all_passed(tmp_path: Path) -> None:
     state.ended = T0 + 2.5
     verdict = export(view.render_summary(state)).strip().splitlines()[-1]
     assert verdict == "✓ all 9 targets passed in 2.5s"
+
+
+def test_summary_counts_from_the_junit_report(tmp_path: Path) -> None:
+    """Once a target's report is read, its counts are the report's, in the row and the table."""
+    state = sample_state(tmp_path)
+    web = state.stages[0].targets[2]
+    web.junit = reports.parse_junit(recorded("vitest3-collect_error.junit.xml"))
+    row = rows(export(view.render(state, now=T0 + 12.3)))["✗ web"]
+    assert row.split()[2:4] == ["1", "failed"]  # the output's summary said 2 failed
+    state.ended = T0 + 21
+    table = export(view.render_summary(state))
+    unit_web = [line for line in table.splitlines() if "│ web " in line and "✗ failed" in line]
+    assert len(unit_web) == 1 and "1 passed, 1 failed" in unit_web[0], table
