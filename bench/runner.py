@@ -22,7 +22,7 @@ usage: .venv/bin/python bench/runner.py [PROJECT] [--repeat N] [--runner FILE]
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import os
 import statistics
 import subprocess
@@ -32,6 +32,7 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 BENCH_DATA = {
@@ -59,15 +60,17 @@ def render(dst: Path) -> Path:
     return dst
 
 
-def load_runner(path: Path):
-    """A test-runner.py as a module (for its unit commands and TEST_ARGS)."""
-    spec = importlib.util.spec_from_file_location("bench_test_runner", path)
-    if spec is None or spec.loader is None:
-        sys.exit(f"bench/runner.py: cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def load_runner(path: Path) -> tuple[ModuleType, ModuleType]:
+    """The planning and process modules of the test_runner package beside a test-runner.py."""
+    sys.path.insert(0, str(path.parent))
+    try:
+        planning = importlib.import_module("test_runner.planning")
+        process = importlib.import_module("test_runner.process")
+    except ImportError as exc:
+        sys.exit(f"bench/runner.py: no test_runner package beside {path}: {exc}")
+    finally:
+        sys.path.pop(0)
+    return planning, process
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -112,16 +115,16 @@ def main() -> None:
         if not (project / "scripts" / "unit-tests.sh").is_file():
             sys.exit(f"bench/runner.py: {project} has no scripts/unit-tests.sh")
         runner_file = (args.runner or project / "scripts" / "test-runner.py").resolve()
-        runner = load_runner(runner_file)
-        targets = runner.plan(project, ["unit"]).targets
-        commands = [runner.resolve_command(project, t.command) for t in targets]
+        planning, process = load_runner(runner_file)
+        targets = planning.plan(project, ["unit"]).targets
+        commands = [process.resolve_command(project, t.command) for t in targets]
         cpus = os.cpu_count() or 1
 
         def direct(with_runner_env: bool) -> Callable[[], float]:
             def run() -> float:
                 total = 0.0
                 for target, command in zip(targets, commands, strict=True):
-                    env = runner.child_env(target.framework) if with_runner_env else None
+                    env = process.child_env(target.framework) if with_runner_env else None
                     total += timed(command, project, env)
                 return total
 

@@ -1,15 +1,18 @@
 """Helpers for testing the generated project's runner (template/scripts/test-runner.py).
 
-The runner is imported from its file (the name has a dash) for the parser and
-render tests, and run as a subprocess against a fake project for the rest: a
-tmp_path with services/<name>/Dockerfile and scripts/*.sh that replay the
-recorded tool output under tests/runner/recorded/ and then pass, fail, crash,
-hang, or wait for an interrupt, depending on a behaviour file per target.
+The runner's package (template/scripts/test_runner/, importable as test_runner
+once conftest.py put its folder on sys.path) is imported for the parser,
+plan and render tests, and scripts/test-runner.py is run as a subprocess
+against a fake project for the rest: a tmp_path with scripts/services.json,
+services/<name>/Dockerfile and scripts/*.sh that replay the recorded tool
+output under tests/runner/recorded/ (and its junit report, where the stage
+scripts would write it) and then pass, fail, crash, hang, or wait for an
+interrupt, depending on a behaviour file per target.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -19,22 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RUNNER = REPO / "template" / "scripts" / "test-runner.py"
+SCRIPTS = REPO / "template" / "scripts"
+RUNNER = SCRIPTS / "test-runner.py"
 RECORDED = Path(__file__).resolve().parent / "recorded"
-
-
-def load_runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("project_test_runner", RUNNER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+INSTANCE = "fake"
 
 
 def recorded(name: str) -> str:
@@ -71,9 +66,22 @@ wait_for() {
     sleep 0.02
   done
 }
+# The junit report of the recorded run, where scripts/lib/stack.sh puts it.
+report() {
+  local junit="${root}/recorded/${file%.txt}.junit.xml" dir
+  [[ -f "${junit}" && -x "${root}/scripts/get-test-instance-id.sh" ]] || return 0
+  case "${stage}" in
+    unit) dir="unit/${key}"; [[ "${key}" == root ]] && dir="unit/$(basename "${root}")" ;;
+    service) dir="service-${key}" ;;
+    *) dir=integration ;;
+  esac
+  dir="${root}/.artifacts/$("${root}/scripts/get-test-instance-id.sh")/${dir}"
+  mkdir -p "${dir}"
+  cp "${junit}" "${dir}/junit.xml"
+}
 case "${mode}" in
-  pass) cat "${root}/recorded/${file}"; finish; exit 0 ;;
-  fail) cat "${root}/recorded/${file}"; finish; exit 1 ;;
+  pass) cat "${root}/recorded/${file}"; report; finish; exit 0 ;;
+  fail) cat "${root}/recorded/${file}"; report; finish; exit 1 ;;
   crash)
     echo "Building ${key}"
     echo "docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
@@ -117,6 +125,9 @@ exec "$(dirname "$0")/fake-target.sh" service "$1"
 """
 INTEGRATION = r"""#!/usr/bin/env bash
 exec "$(dirname "$0")/fake-target.sh" integration stack
+"""
+INSTANCE_ID = f"""#!/usr/bin/env bash
+echo {INSTANCE}
 """
 
 
@@ -205,7 +216,9 @@ def plain_env() -> dict[str, str]:
     """The caller's environment without anything that forces colours or sizes."""
     drop = {"FORCE_COLOR", "NO_COLOR", "PY_COLORS", "COLUMNS", "LINES", "TEST_ARGS"}
     drop |= {"TTY_COMPATIBLE", "TTY_INTERACTIVE", "CLICOLOR_FORCE"}
-    return {k: v for k, v in os.environ.items() if k not in drop}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in the template's scripts/
+    return env
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 15, what: str = "") -> None:
@@ -218,39 +231,81 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15, what: str = "
 
 
 def make_fake_project(
-    root: Path, services: dict[str, str] | None = None, layout: str = "multi"
+    root: Path,
+    services: dict[str, str] | None = None,
+    layout: str = "multi",
+    registry: bool = True,
+    reports: bool = True,
 ) -> FakeProject:
-    """services: name -> 'python' | 'node'. Single layout: one service at the root."""
+    """services: name -> 'python' | 'node'. Single layout: one service at the root.
+
+    registry: write scripts/services.json (else the runner scans the folders).
+    reports: give the project scripts/get-test-instance-id.sh, so that targets
+    replaying a recording also leave its junit report where the runner looks.
+    """
     if services is None:
         services = {"api": "python", "web": "node", "worker": "python"}
     scripts = root / "scripts"
     scripts.mkdir(parents=True)
-    for name, text in {
+    files = {
         "fake-target.sh": FAKE_TARGET,
         "unit-tests.sh": UNIT_TESTS,
         "test-service.sh": TEST_SERVICE,
         "run-integration-tests.sh": INTEGRATION,
-    }.items():
+    }
+    if reports:
+        files["get-test-instance-id.sh"] = INSTANCE_ID
+    for name, text in files.items():
         path = scripts / name
         path.write_text(text)
         path.chmod(0o755)
     shutil.copytree(RECORDED, root / "recorded", ignore=shutil.ignore_patterns("*.sh", "*.md"))
     (root / "behaviour").mkdir()
     (root / "markers").mkdir()
+    entries = []
     if layout == "multi":
         (root / "pyproject.toml").write_text('[project]\nname = "stack-tests"\n')
         for name, language in services.items():
             folder = root / "services" / name
             folder.mkdir(parents=True)
             (folder / "Dockerfile").write_text("FROM scratch\n")
-            manifest = "pyproject.toml" if language == "python" else "package.json"
-            (folder / manifest).write_text("{}\n" if language == "node" else "[project]\n")
+            write_manifest(folder, language)
+            entries.append(registry_entry(name, f"services/{name}", language))
     else:
         ((name, language),) = services.items()
-        manifest = "pyproject.toml" if language == "python" else "package.json"
-        (root / manifest).write_text("{}\n" if language == "node" else "[project]\n")
-        suffix = "" if language == "python" else ":node"
-        (root / ".copier-answers.yml").write_text(
-            f"_commit: v0.1.0\n_src_path: gh:example/template\nservices: {name}{suffix}\n"
-        )
+        write_manifest(root, language)
+        entries.append(registry_entry(name, ".", language))
+    if registry:
+        write_registry(root, layout, entries)
     return FakeProject(root)
+
+
+def write_manifest(folder: Path, language: str) -> None:
+    if language == "python":
+        (folder / "pyproject.toml").write_text("[project]\n")
+    else:
+        (folder / "package.json").write_text("{}\n")
+
+
+def registry_entry(name: str, path: str, language: str, kind: str = "api") -> dict[str, object]:
+    """One service of scripts/services.json, in the registry's fixed shape."""
+    return {
+        "name": name,
+        "path": path,
+        "language": language,
+        "kind": kind,
+        "package": name.replace("-", "_"),
+        "env": name.upper().replace("-", "_"),
+        "port": 8000,
+        "dev_port": 8000,
+        "framework": "pytest" if language == "python" else "vitest",
+        "word": name,
+        "upstream": None,
+    }
+
+
+def write_registry(root: Path, layout: str, services: list[dict[str, object]]) -> None:
+    path = root / "scripts" / "services.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    registry = {"layout": layout, "project_slug": root.name, "services": services}
+    path.write_text(json.dumps(registry, indent=2) + "\n")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 from runner_fakes import FakeProject, Result, plain_env, wait_until
+from test_runner import parsing
 
 MakeProject = Callable[..., FakeProject]
 ALL_TARGETS = [
@@ -160,26 +161,26 @@ def test_jobs_2_runs_targets_together(fake_project: MakeProject) -> None:
 # ---------------------------------------------------------------- environment
 
 
-def test_test_args_per_framework(fake_project: MakeProject, runner) -> None:
+def test_test_args_per_framework(fake_project: MakeProject) -> None:
     project = fake_project()
     result = project.run("--no-live", "--stage", "unit")
     assert result.returncode == 0, explain(result)
-    assert project.marker("unit", "api", "test_args").read_text().strip() == runner.PYTEST_ARGS
-    assert project.marker("unit", "web", "test_args").read_text().strip() == runner.VITEST_ARGS
-    assert runner.PYTEST_ARGS == "-v --durations=0 --color=no -p no:cacheprovider"
-    assert runner.VITEST_ARGS == "--reporter=verbose --no-color"
+    assert project.marker("unit", "api", "test_args").read_text().strip() == parsing.PYTEST_ARGS
+    assert project.marker("unit", "web", "test_args").read_text().strip() == parsing.VITEST_ARGS
+    assert parsing.PYTEST_ARGS == "-v --durations=0 --color=no -p no:cacheprovider"
+    assert parsing.VITEST_ARGS == "--reporter=verbose --no-color"
     # No colours forced on (vitest reads even FORCE_COLOR=0 as "on").
     assert project.marker("unit", "web", "colors").read_text().split() == ["1", "unset"]
 
 
-def test_user_test_args_are_appended(fake_project: MakeProject, runner) -> None:
+def test_user_test_args_are_appended(fake_project: MakeProject) -> None:
     project = fake_project({"api": "python"})
     cmd = project.command("--no-live", "--stage", "unit")
     env = {**plain_env(), "TEST_ARGS": "-k smoke", "FORCE_COLOR": "1"}
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     args = project.marker("unit", "api", "test_args").read_text().strip()
-    assert args == f"{runner.PYTEST_ARGS} -k smoke"
+    assert args == f"{parsing.PYTEST_ARGS} -k smoke"
     assert project.marker("unit", "api", "colors").read_text().split() == ["1", "unset"]
 
 
@@ -237,6 +238,29 @@ def test_single_layout(fake_project: MakeProject) -> None:
     assert "[unit] ● web started: scripts/unit-tests.sh ." in result.stdout
     assert "[integration] ● web started: scripts/run-integration-tests.sh" in result.stdout
     assert project.run("--no-live", "--stage", "service").returncode == 2
+
+
+def test_without_a_registry_the_folders_are_scanned(fake_project: MakeProject) -> None:
+    """A project mid-update from a template version without scripts/services.json."""
+    project = fake_project(registry=False)
+    project.behave("unit", "web", "pass", "vitest3-passing.txt")
+    result = project.run("--no-live", "--stage", "unit")
+    assert result.returncode == 0, explain(result)
+    assert not (project.root / "scripts" / "services.json").exists()
+    assert sorted(project.started()) == [("unit", "api"), ("unit", "web"), ("unit", "worker")]
+    assert project.marker("unit", "web", "test_args").read_text().strip() == parsing.VITEST_ARGS
+
+
+def test_a_broken_registry_is_a_usage_error(fake_project: MakeProject) -> None:
+    project = fake_project()
+    registry = project.root / "scripts" / "services.json"
+    registry.write_text('{"layout": "multi", "services": [{"name": "api"}]}\n')
+    result = project.run("--no-live")
+    assert result.returncode == 2, explain(result)
+    assert result.stderr == (
+        "test-runner.py: error: scripts/services.json: every service needs a 'name' and a 'path'\n"
+    )
+    assert project.started() == []
 
 
 # ------------------------------------------------------------------ interrupts

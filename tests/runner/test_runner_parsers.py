@@ -6,10 +6,10 @@ and recorded/README.md), with exactly the TEST_ARGS the runner sets.
 
 from __future__ import annotations
 
-from types import ModuleType
-
 import pytest
 from runner_fakes import recorded
+from test_runner import parsing
+from test_runner import state as run_state
 
 PYTEST_VERSIONS = ["pytest8", "pytest9"]
 
@@ -45,8 +45,8 @@ def feed_all(parser, text: str, chunk: int | None = None) -> list[str]:
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
 @pytest.mark.parametrize("suite", sorted(EXPECTED))
 @pytest.mark.parametrize("chunk", [None, 1, 7, 4096], ids=lambda c: f"chunk:{c or 'all'}")
-def test_pytest_totals_and_counts(runner: ModuleType, version: str, suite: str, chunk) -> None:
-    parser = runner.PytestParser()
+def test_pytest_totals_and_counts(version: str, suite: str, chunk) -> None:
+    parser = parsing.PytestParser()
     feed_all(parser, recorded(f"{version}-{suite}.txt"), chunk)
     total, done, counts = EXPECTED[suite]
     assert (parser.total, parser.done, parser.counts) == (total, done, counts)
@@ -56,11 +56,11 @@ def test_pytest_totals_and_counts(runner: ModuleType, version: str, suite: str, 
 
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
-def test_pytest_progress_mid_run(runner: ModuleType, version: str) -> None:
+def test_pytest_progress_mid_run(version: str) -> None:
     """Progress from '[ 52%]', the running test from the name pytest prints first."""
     text = recorded(f"{version}-mixed.txt")
     cut = text.index("[ 52%]") + len("[ 52%]\n")
-    parser = runner.PytestParser()
+    parser = parsing.PytestParser()
     parser.feed(text[:cut])
     assert (parser.total, parser.done, parser.percent) == (21, 11, 52.0)
     assert parser.counts == {
@@ -86,28 +86,28 @@ def test_pytest_progress_mid_run(runner: ModuleType, version: str) -> None:
     assert parser.activity == "tests/test_outcomes.py::test_many[5]"
 
 
-def test_pytest_names_with_spaces(runner: ModuleType) -> None:
+def test_pytest_names_with_spaces() -> None:
     text = recorded("pytest9-passing.txt")
     head = text[: text.index("tests/test_ok.py::test_words[gamma with space]")]
-    parser = runner.PytestParser()
+    parser = parsing.PytestParser()
     parser.feed(head + "tests/test_ok.py::test_words[gamma with space] ")
     assert parser.activity == "tests/test_ok.py::test_words[gamma with space]"
     assert parser.done == 6
 
 
-def test_pytest_before_collection_shows_last_line(runner: ModuleType) -> None:
+def test_pytest_before_collection_shows_last_line() -> None:
     """While an image builds there is no test yet: the last output line stands in."""
-    parser = runner.PytestParser()
+    parser = parsing.PytestParser()
     parser.feed("#5 [api 2/6] RUN pip install -r requirements.txt\n#5 0.4s ")
     assert parser.activity == "#5 [api 2/6] RUN pip install -r requirements.txt"
     assert parser.total is None and parser.percent is None
 
 
-def test_pytest_deselected_and_xdist_lines(runner: ModuleType) -> None:
-    parser = runner.PytestParser()
+def test_pytest_deselected_and_xdist_lines() -> None:
+    parser = parsing.PytestParser()
     parser.feed("collecting ... collected 10 items / 2 deselected / 8 selected\n")
     assert parser.total == 8
-    xdist = runner.PytestParser()
+    xdist = parsing.PytestParser()
     xdist.feed("created: 2/2 workers\n2 workers [4 items]\n\n")
     xdist.feed("[gw0] [ 25%] PASSED tests/test_a.py::test_one \n")
     xdist.feed("[gw1] [ 50%] FAILED tests/test_a.py::test_two \n")
@@ -115,16 +115,16 @@ def test_pytest_deselected_and_xdist_lines(runner: ModuleType) -> None:
     assert xdist.counts == {"passed": 1, "failed": 1}
 
 
-def test_pytest_colours_and_compose_prefixes_are_ignored(runner: ModuleType) -> None:
-    parser = runner.PytestParser()
+def test_pytest_colours_and_compose_prefixes_are_ignored() -> None:
+    parser = parsing.PytestParser()
     parser.feed("api-1  | collected 2 items\n")
     parser.feed("\x1b[32mtests/test_a.py::test_one PASSED\x1b[0m   [ 50%]\n")
     assert (parser.total, parser.done, parser.percent) == (2, 1, 50.0)
 
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
-def test_pytest_durations(runner: ModuleType, version: str) -> None:
-    parser = runner.PytestParser()
+def test_pytest_durations(version: str) -> None:
+    parser = parsing.PytestParser()
     feed_all(parser, recorded(f"{version}-mixed.txt"))
     slow = [d for d in parser.durations if d.seconds > 1]
     assert [(d.phase, d.name) for d in slow] == [("call", "tests/test_outcomes.py::test_slow")]
@@ -136,17 +136,17 @@ def test_pytest_durations(runner: ModuleType, version: str) -> None:
     ("stage", "slow"),
     [("unit", ["tests/test_outcomes.py::test_slow"]), ("service", []), ("integration", [])],
 )
-def test_pytest_outliers_by_stage(runner: ModuleType, version: str, stage: str, slow) -> None:
+def test_pytest_outliers_by_stage(version: str, stage: str, slow) -> None:
     """Over 1 s is slow for a unit test; service and integration tests get 5 s."""
-    target = runner.Target(stage, "api", ["true"], "pytest", parser=runner.PytestParser())
+    target = run_state.Target(stage, "api", ["true"], "pytest", parser=parsing.PytestParser())
     feed_all(target.parser, recorded(f"{version}-mixed.txt"))
     assert [t.name for t in target.slow_tests()] == slow
 
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
-def test_pytest_failures_section(runner: ModuleType, version: str) -> None:
-    lines = feed_all(runner.PytestParser(), recorded(f"{version}-mixed.txt"))
-    report = runner.failure_report("pytest", lines)
+def test_pytest_failures_section(version: str) -> None:
+    lines = feed_all(parsing.PytestParser(), recorded(f"{version}-mixed.txt"))
+    report = parsing.failure_report("pytest", lines)
     assert report[0].strip("= ") == "ERRORS"
     assert any(line.strip("= ") == "FAILURES" for line in report)
     assert any(line.strip("= ") == "short test summary info" for line in report)
@@ -160,9 +160,9 @@ def test_pytest_failures_section(runner: ModuleType, version: str) -> None:
 
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
-def test_pytest_collection_error_section(runner: ModuleType, version: str) -> None:
-    lines = feed_all(runner.PytestParser(), recorded(f"{version}-collect_error.txt"))
-    report = runner.failure_report("pytest", lines)
+def test_pytest_collection_error_section(version: str) -> None:
+    lines = feed_all(parsing.PytestParser(), recorded(f"{version}-collect_error.txt"))
+    report = parsing.failure_report("pytest", lines)
     text = "\n".join(report)
     assert report[0].strip("= ") == "ERRORS"
     assert "ModuleNotFoundError: No module named 'does_not_exist'" in text
@@ -175,28 +175,28 @@ def test_pytest_collection_error_section(runner: ModuleType, version: str) -> No
 
 @pytest.mark.parametrize("suite", sorted(VITEST_EXPECTED))
 @pytest.mark.parametrize("chunk", [None, 1, 5, 4096], ids=lambda c: f"chunk:{c or 'all'}")
-def test_vitest_totals_and_counts(runner: ModuleType, suite: str, chunk) -> None:
-    parser = runner.VitestParser()
+def test_vitest_totals_and_counts(suite: str, chunk) -> None:
+    parser = parsing.VitestParser()
     feed_all(parser, recorded(f"vitest3-{suite}.txt"), chunk)
     total, done, counts = VITEST_EXPECTED[suite]
     assert (parser.total, parser.done, parser.counts) == (total, done, counts)
     assert parser.finished and parser.percent == 100.0
 
 
-def test_vitest_progress_mid_run(runner: ModuleType) -> None:
+def test_vitest_progress_mid_run() -> None:
     """No total until the summary; the last finished test stands for the current one."""
     text = recorded("vitest3-mixed.txt")
     cut = text.index("handles case 3 ")
     cut = text.index("\n", cut) + 1
-    parser = runner.VitestParser()
+    parser = parsing.VitestParser()
     parser.feed(text[:cut])
     assert (parser.total, parser.done, parser.percent) == (None, 8, None)
     assert parser.counts == {"passed": 5, "failed": 1, "skipped": 2}
     assert parser.activity == "src/math.test.js > math > handles case 3"
 
 
-def test_vitest_durations_and_outliers(runner: ModuleType) -> None:
-    target = runner.Target("unit", "web", ["true"], "vitest", parser=runner.VitestParser())
+def test_vitest_durations_and_outliers() -> None:
+    target = run_state.Target("unit", "web", ["true"], "vitest", parser=parsing.VitestParser())
     feed_all(target.parser, recorded("vitest3-mixed.txt"))
     assert len(target.parser.durations) == 12  # skipped and todo tests have none
     slow = target.slow_tests()
@@ -206,15 +206,15 @@ def test_vitest_durations_and_outliers(runner: ModuleType) -> None:
     assert target.slow_tests() == []
 
 
-def test_vitest_file_summary_lines_are_not_tests(runner: ModuleType) -> None:
-    parser = runner.VitestParser()
+def test_vitest_file_summary_lines_are_not_tests() -> None:
+    parser = parsing.VitestParser()
     parser.feed(" ✓ src/a.test.ts (5 tests) 3ms\n ✓ src/a.test.ts > works 1ms\n")
     assert parser.done == 1
 
 
-def test_vitest_failures_section(runner: ModuleType) -> None:
-    lines = feed_all(runner.VitestParser(), recorded("vitest3-mixed.txt"))
-    report = runner.failure_report("vitest", lines)
+def test_vitest_failures_section() -> None:
+    lines = feed_all(parsing.VitestParser(), recorded("vitest3-mixed.txt"))
+    report = parsing.failure_report("vitest", lines)
     text = "\n".join(report)
     assert "Failed Tests 2" in report[0]
     assert "AssertionError: expected [ 1, 2, 3 ] to deeply equal [ 1, 2, 4 ]" in text
@@ -224,9 +224,9 @@ def test_vitest_failures_section(runner: ModuleType) -> None:
     assert " RUN " not in text
 
 
-def test_vitest_suite_error_section(runner: ModuleType) -> None:
-    lines = feed_all(runner.VitestParser(), recorded("vitest3-collect_error.txt"))
-    text = "\n".join(runner.failure_report("vitest", lines))
+def test_vitest_suite_error_section() -> None:
+    lines = feed_all(parsing.VitestParser(), recorded("vitest3-collect_error.txt"))
+    text = "\n".join(parsing.failure_report("vitest", lines))
     assert "Failed Suites 1" in text
     assert "Cannot find module './does-not-exist.js'" in text
     assert "✓ src/good.test.js > good" not in text
@@ -236,31 +236,31 @@ def test_vitest_suite_error_section(runner: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("framework", ["pytest", "vitest", None])
-def test_tail_when_the_tool_never_ran(runner: ModuleType, framework) -> None:
+def test_tail_when_the_tool_never_ran(framework) -> None:
     lines = [f"step {i}" for i in range(100)] + ["Error: docker daemon not running", "", ""]
-    report = runner.failure_report(framework, lines)
-    assert len(report) == runner.TAIL_LINES
+    report = parsing.failure_report(framework, lines)
+    assert len(report) == parsing.TAIL_LINES
     assert report[-1] == "Error: docker daemon not running"
-    assert report[0] == f"step {100 - runner.TAIL_LINES + 1}"
+    assert report[0] == f"step {100 - parsing.TAIL_LINES + 1}"
 
 
-def test_tail_when_pytest_passed_but_the_script_failed(runner: ModuleType) -> None:
+def test_tail_when_pytest_passed_but_the_script_failed() -> None:
     lines = recorded("pytest9-passing.txt").splitlines() + ["compose down: network in use"]
-    report = runner.failure_report("pytest", lines)
+    report = parsing.failure_report("pytest", lines)
     assert report[-1] == "compose down: network in use"
 
 
-def test_activity_after_the_tests_is_the_scripts_output(runner: ModuleType) -> None:
+def test_activity_after_the_tests_is_the_scripts_output() -> None:
     """Once pytest is done the row shows the teardown, not a stale test name."""
-    parser = runner.PytestParser()
+    parser = parsing.PytestParser()
     parser.feed(recorded("pytest9-passing.txt"))
     parser.feed(" Container bench-api-1  Removed\n")
     assert parser.activity == "Container bench-api-1  Removed"
 
 
-def test_endless_line_is_cut(runner: ModuleType) -> None:
+def test_endless_line_is_cut() -> None:
     """Output without newlines (progress redrawn with \\r) cannot grow without bound."""
-    parser = runner.Parser()
+    parser = parsing.Parser()
     lines = parser.feed("\rdownloading 10%" * 10_000)
     assert lines == ["downloading 10%"]
     assert parser.close() == []

@@ -10,11 +10,12 @@ import difflib
 import io
 import os
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rich.console import Console
 from runner_fakes import recorded
+from test_runner import parsing, reports, view
+from test_runner import state as run_state
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "live-display.txt"
 T0 = 100.0
@@ -32,41 +33,41 @@ def fed(parser, text: str):
     return parser
 
 
-def sample_state(runner: ModuleType, tmp_path: Path):
+def sample_state(tmp_path: Path):
     """Mid-run: api at 52% on test_many[4], worker passed, web failed, jobs waiting."""
     mixed = recorded("pytest9-mixed.txt")
     cut = mixed.index("[ 52%]") + len("[ 52%]\n")
-    api_parser = runner.PytestParser()
+    api_parser = parsing.PytestParser()
     api_parser.feed(mixed[:cut] + "tests/test_outcomes.py::test_many[4] ")
 
-    Target, Status = runner.Target, runner.Status
+    Target, Status = run_state.Target, run_state.Status
     unit = [
         Target("unit", "api", ["scripts/unit-tests.sh", "services/api"], "pytest",
                parser=api_parser, status=Status.RUNNING, started=T0),
         Target("unit", "jobs", ["scripts/unit-tests.sh", "services/jobs"], "pytest",
-               parser=runner.PytestParser()),
+               parser=parsing.PytestParser()),
         Target("unit", "web", ["scripts/unit-tests.sh", "services/web"], "vitest",
-               parser=fed(runner.VitestParser(), recorded("vitest3-mixed.txt")),
+               parser=fed(parsing.VitestParser(), recorded("vitest3-mixed.txt")),
                status=Status.FAILED, started=T0, ended=T0 + 4.5, returncode=1),
         Target("unit", "worker", ["scripts/unit-tests.sh", "services/worker"], "pytest",
-               parser=fed(runner.PytestParser(), recorded("pytest9-passing.txt")),
+               parser=fed(parsing.PytestParser(), recorded("pytest9-passing.txt")),
                status=Status.PASSED, started=T0, ended=T0 + 3.2, returncode=0),
     ]  # fmt: skip
     service = [
         Target("service", name, ["scripts/test-service.sh", name], "pytest",
-               parser=runner.PytestParser())
+               parser=parsing.PytestParser())
         for name in ("api", "jobs", "web", "worker")
     ]  # fmt: skip
     integration = [
         Target("integration", "stack", ["scripts/run-integration-tests.sh"], "pytest",
-               parser=runner.PytestParser())
+               parser=parsing.PytestParser())
     ]  # fmt: skip
     stages = [
-        runner.Stage("unit", unit),
-        runner.Stage("service", service),
-        runner.Stage("integration", integration),
+        run_state.Stage("unit", unit),
+        run_state.Stage("service", service),
+        run_state.Stage("integration", integration),
     ]
-    return runner.RunState(root=tmp_path, layout="multi", stages=stages, started=T0)
+    return run_state.RunState(root=tmp_path, layout="multi", stages=stages, started=T0)
 
 
 def rows(text: str) -> dict[str, str]:
@@ -81,13 +82,14 @@ def rows(text: str) -> dict[str, str]:
     return found
 
 
-def test_live_display_rows(runner: ModuleType, tmp_path: Path) -> None:
-    text = export(runner.render(sample_state(runner, tmp_path), now=T0 + 12.3))
+def test_live_display_rows(tmp_path: Path) -> None:
+    text = export(view.render(sample_state(tmp_path), now=T0 + 12.3))
     found = rows(text)
 
     running = found["● api"]
-    filled = round(runner.BAR_WIDTH * 0.52)
-    assert "━" * filled + "░" * (runner.BAR_WIDTH - filled) in running
+    filled = round(view.BAR_WIDTH * 0.52)
+    # Without colours rich draws only the filled part of its bar.
+    assert "━" * filled + " " * (view.BAR_WIDTH - filled) + "  52%" in running
     assert " 52%" in running and "11/21" in running and "12.3s" in running
     lines = text.splitlines()
     under = lines[lines.index(running) + 1]
@@ -101,8 +103,29 @@ def test_live_display_rows(runner: ModuleType, tmp_path: Path) -> None:
     assert sum(line.lstrip().startswith("○") for line in lines) == 6  # jobs + 5 waiting
 
 
-def test_live_display_snapshot(runner: ModuleType, tmp_path: Path) -> None:
-    text = export(runner.render(sample_state(runner, tmp_path), now=T0 + 12.3))
+def bar_cells(percent: float | None, elapsed: float = 0.0) -> dict[str, int]:
+    """Cells of the bar by colour, as a colour terminal gets it."""
+    console = Console(width=100, file=io.StringIO(), color_system="truecolor")
+    cells: dict[str, int] = {}
+    for segment in console.render(view.bar(percent, elapsed)):
+        if segment.text.strip() and segment.style is not None and segment.style.color:
+            name = segment.style.color.name
+            cells[name] = cells.get(name, 0) + len(segment.text)
+    return cells
+
+
+def test_the_bar_is_richs_own() -> None:
+    """rich's ProgressBar: green up to the percentage, its background colour after."""
+    back = Console().get_style("bar.back").color.name
+    assert bar_cells(52) == {"green": 12, back: 12}
+    assert bar_cells(0) == {back: view.BAR_WIDTH}
+    assert bar_cells(100) == {"green": view.BAR_WIDTH}
+    assert bar_cells(250) == {"green": view.BAR_WIDTH}  # clamped
+    assert sum(bar_cells(None).values()) == view.BAR_WIDTH  # the pulse fills the width
+
+
+def test_live_display_snapshot(tmp_path: Path) -> None:
+    text = export(view.render(sample_state(tmp_path), now=T0 + 12.3))
     if os.environ.get("UPDATE_SNAPSHOTS"):
         SNAPSHOT.parent.mkdir(exist_ok=True)
         SNAPSHOT.write_text(text, encoding="utf-8")
@@ -116,31 +139,31 @@ def test_live_display_snapshot(runner: ModuleType, tmp_path: Path) -> None:
         pytest.fail(f"live display changed (UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
 
 
-def test_live_display_unknown_total_pulses(runner: ModuleType, tmp_path: Path) -> None:
+def test_live_display_unknown_total_pulses(tmp_path: Path) -> None:
     """vitest prints no total before its summary: the bar moves instead of filling."""
-    state = sample_state(runner, tmp_path)
+    state = sample_state(tmp_path)
     web = state.stages[0].targets[2]
-    web.status, web.ended, web.parser = runner.Status.RUNNING, None, runner.VitestParser()
+    web.status, web.ended, web.parser = run_state.Status.RUNNING, None, parsing.VitestParser()
     text = recorded("vitest3-mixed.txt")
     web.parser.feed(text[: text.index("handles case 3 ")])
-    frames = {rows(export(runner.render(state, now=T0 + t / 8)))["● web"] for t in range(4)}
+    frames = {rows(export(view.render(state, now=T0 + t / 8)))["● web"] for t in range(4)}
     assert len(frames) == 4, frames  # a different frame every 1/8 s
     for frame in frames:
         assert "━━━━" in frame and "%" not in frame and frame.split()[-2] == "7"
 
 
-def test_summary_after_a_failure(runner: ModuleType, tmp_path: Path) -> None:
-    state = sample_state(runner, tmp_path)
-    Status = runner.Status
+def test_summary_after_a_failure(tmp_path: Path) -> None:
+    state = sample_state(tmp_path)
+    Status = run_state.Status
     api = state.stages[0].targets[0]
-    api.parser = fed(runner.PytestParser(), recorded("pytest9-mixed.txt"))
+    api.parser = fed(parsing.PytestParser(), recorded("pytest9-mixed.txt"))
     api.status, api.ended, api.returncode = Status.FAILED, T0 + 20, 1
     state.stages[0].targets[1].status = Status.SKIPPED
     for stage in state.stages[1:]:
         for target in stage.targets:
             target.status = Status.SKIPPED
     state.ended = T0 + 21
-    text = export(runner.render_summary(state))
+    text = export(view.render_summary(state))
     table = {
         tuple(cell.strip() for cell in line.strip("│").split("│")[:3]): line
         for line in text.splitlines()
@@ -158,11 +181,24 @@ def test_summary_after_a_failure(runner: ModuleType, tmp_path: Path) -> None:
     assert verdict.endswith("not run: service, integration")
 
 
-def test_summary_all_passed(runner: ModuleType, tmp_path: Path) -> None:
-    state = sample_state(runner, tmp_path)
+def test_summary_all_passed(tmp_path: Path) -> None:
+    state = sample_state(tmp_path)
     for target in state.targets:
-        target.status, target.ended = runner.Status.PASSED, T0 + 1
+        target.status, target.ended = run_state.Status.PASSED, T0 + 1
         target.started = T0
     state.ended = T0 + 2.5
-    verdict = export(runner.render_summary(state)).strip().splitlines()[-1]
+    verdict = export(view.render_summary(state)).strip().splitlines()[-1]
     assert verdict == "✓ all 9 targets passed in 2.5s"
+
+
+def test_summary_counts_from_the_junit_report(tmp_path: Path) -> None:
+    """Once a target's report is read, its counts are the report's, in the row and the table."""
+    state = sample_state(tmp_path)
+    web = state.stages[0].targets[2]
+    web.junit = reports.parse_junit(recorded("vitest3-collect_error.junit.xml"))
+    row = rows(export(view.render(state, now=T0 + 12.3)))["✗ web"]
+    assert row.split()[2:4] == ["1", "failed"]  # the output's summary said 2 failed
+    state.ended = T0 + 21
+    table = export(view.render_summary(state))
+    unit_web = [line for line in table.splitlines() if "│ web " in line and "✗ failed" in line]
+    assert len(unit_web) == 1 and "1 passed, 1 failed" in unit_web[0], table

@@ -7,11 +7,12 @@
 # a slow test, a collection error) to a temp dir and runs them with pytest 8,
 # pytest 9 (throwaway `uv venv`s) and vitest 3 (`npm install vitest@3`),
 # with exactly the TEST_ARGS and colour environment scripts/test-runner.py
-# sets, saving stdout+stderr merged to <tool>-<suite>.txt.
+# sets, saving stdout+stderr merged to <tool>-<suite>.txt and the junit
+# report the project's stage scripts also ask for to <tool>-<suite>.junit.xml.
 # Needs uv, node and npm, and network access to PyPI and npm.
 set -euo pipefail
 
-# Keep in sync with PYTEST_ARGS / VITEST_ARGS in template/scripts/test-runner.py.
+# Keep in sync with PYTEST_ARGS / VITEST_ARGS in template/scripts/test_runner/parsing.py.
 readonly PYTEST_TEST_ARGS="-v --durations=0 --color=no -p no:cacheprovider"
 readonly VITEST_TEST_ARGS="--reporter=verbose --no-color"
 
@@ -207,7 +208,7 @@ run_tool() {
   # Keep the recording machine's paths out of the repository.
   local prefix
   prefix="$(python3 -c 'import sys; print(sys.base_prefix)')"
-  sed -i -e "s|${work}|<tmp>|g" -e "s|${prefix}|<python>|g" "${out}"
+  sed -i -e "s|${work}|<tmp>|g" -e "s|${prefix}|<python>|g" -e "s|${out_dir}|<out>|g" "${out}"
 }
 
 work=""
@@ -229,9 +230,12 @@ main() {
       # shellcheck disable=SC2086
       (cd "${work}/py/${suite}" &&
         run_tool "${out_dir}/pytest${major}-${suite}.txt" \
-          "${work}/venv${major}/bin/pytest" ${PYTEST_TEST_ARGS})
+          "${work}/venv${major}/bin/pytest" ${PYTEST_TEST_ARGS} \
+          --junitxml="${out_dir}/pytest${major}-${suite}.junit.xml")
     done
   done
+  # The reports name the recording machine too.
+  sed -i -e "s|${work}|{tmp}|g" -e "s|hostname=\"[^\"]*\"|hostname=\"host\"|" "${out_dir}"/*.junit.xml
 
   write_vitest_suites "${work}/js"
   (cd "${work}/js" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'vitest@3' >/dev/null)
@@ -239,8 +243,10 @@ main() {
     ln -s ../node_modules "${work}/js/${suite}/node_modules"
     # shellcheck disable=SC2086
     (cd "${work}/js/${suite}" &&
-      run_tool "${out_dir}/vitest3-${suite}.txt" ./node_modules/.bin/vitest run ${VITEST_TEST_ARGS})
+      run_tool "${out_dir}/vitest3-${suite}.txt" ./node_modules/.bin/vitest run \
+        --reporter=junit --outputFile.junit="${out_dir}/vitest3-${suite}.junit.xml" ${VITEST_TEST_ARGS})
   done
+  sed -i -e "s|${work}|{tmp}|g" -e "s|hostname=\"[^\"]*\"|hostname=\"host\"|" "${out_dir}"/*.junit.xml
   err "recorded into ${out_dir}"
 }
 
