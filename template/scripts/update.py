@@ -246,7 +246,8 @@ def cmd_remove_service(args: argparse.Namespace) -> int:
     if args.name not in names:
         hand = args.name in registry.names(ROOT)
         by_hand = f" (services/{args.name} was added by hand: delete it yourself)" if hand else ""
-        raise Failure(f"'{args.name}' is not a service{by_hand}; the services are: {' '.join(names)}")
+        raise Failure(f"'{args.name}' is not a service{by_hand}; "
+                      f"the services are: {' '.join(names)}")
     if len(names) == 1:
         raise Failure(f"'{args.name}' is the only service; a project needs at least one")
     require_clean_tree()

@@ -68,8 +68,9 @@ def load(root: Path = ROOT) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise RegistryError(f"{REGISTRY} is unreadable ({error}): restore it with "
                             f"`git checkout -- {REGISTRY}`") from None
-    if not (isinstance(data, dict) and isinstance(data.get("services"), list)
-            and all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in data["services"])):
+    entries = data.get("services") if isinstance(data, dict) else None
+    if not (isinstance(entries, list)
+            and all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in entries)):
         raise RegistryError(f"{REGISTRY} is not the template's registry: restore it with "
                             f"`git checkout -- {REGISTRY}`")
     return data
@@ -112,7 +113,8 @@ def names(root: Path = ROOT, kind: str = "") -> list[str]:
 def service(name: str, root: Path = ROOT) -> dict[str, Any]:
     found = next((s for s in services(root) if s["name"] == name), None)
     if found is None:
-        raise RegistryError(f"no service '{name}'; the services are: {' '.join(names(root)) or 'none'}")
+        known = " ".join(names(root)) or "none"
+        raise RegistryError(f"no service '{name}'; the services are: {known}")
     return found
 
 
@@ -161,7 +163,8 @@ def run(args: argparse.Namespace, root: Path) -> list[str]:
     if args.command == "field":
         return [field(service(args.name, root), args.field)]
     if args.command == "table":
-        return ["\t".join(field(entry, name) or "-" for name in args.fields) for entry in services(root)]
+        return ["\t".join(field(entry, name) or "-" for name in args.fields)
+                for entry in services(root)]
     if args.command == "framework":
         return [framework(args.dir, root)]
     return [text(load(root).get("layout"))]
