@@ -18,8 +18,9 @@ Usage: python3 scripts/lib/services.py COMMAND [ARG...]
 
 A service folder added by hand (services/<name>/ with a pyproject.toml or a
 package.json that scripts/services.json lacks) is listed after the template's
-services; its language and framework come from that manifest, its kind,
-word, dev_port and upstream are empty (the template does not know them).
+services; its language and framework come from that manifest, its port is
+the template's container port (8000), and its kind, word, dev_port and
+upstream are empty (the template does not know them).
 That folder scan, and `framework` for a folder that is no service (the
 cross-service tests at the root of the multi layout), are the only places
 that decide a framework by which manifest a folder has.
