@@ -75,7 +75,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from services import ANSWER_CHECKS, ServicesError, default_port, parse, upstream_of  # noqa: E402
+from services import ANSWER_CHECKS, ServicesError, default_port, parse, parse_services, upstream_of  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.
@@ -574,7 +574,7 @@ def keep_ports(root: Path) -> list[str]:
     stack = (head_file(root, "deploy/dev/docker-compose.yml")
              or head_file(root, "deploy/prod/docker-compose.yml") or b"").decode(errors="replace")
     have = {env: int(port) for env, port in PORT_DEFAULT.findall(stack)}
-    words = [w for w in re.split(r"[\s,]+", spec.strip()) if w]
+    words = [str(item["word"]) for item in parse_services(spec, layout)]
 
     def pin(every: bool) -> list[str]:
         return [f"{word}:port={have[s.package.upper()]}"

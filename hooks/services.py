@@ -36,6 +36,9 @@ import zlib
 from dataclasses import asdict, dataclass, replace
 
 LANGUAGES = ("python", "node")
+# The test tool of a service's unit and integration suites, by language: decided
+# here only (scripts/services.json carries it to the project's scripts).
+FRAMEWORKS = {"python": "pytest", "node": "vitest"}
 KINDS = ("api", "worker")
 MAX_NAME = 30
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -167,10 +170,15 @@ def services_error(spec: object, layout: str = "multi") -> str:
 
 def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object]]:
     """The services as dicts for templates: name, language, kind, package, env, port,
-    dev_port (the host port in the dev and prod stacks) and upstream."""
+    dev_port (the host port in the dev and prod stacks), upstream, path, framework
+    (the test tool of its suites) and word (its word in the answer, as written).
+
+    The generated project's scripts/services.json is rendered from this list:
+    scripts and tests read that, never the answer.
+    """
     result = []
     parsed = parse(spec, layout)
-    for service in parsed:
+    for word, service in zip(_split(spec), parsed, strict=True):
         item: dict[str, object] = asdict(service)
         item["package"] = service.package
         item["env"] = service.package.upper()
@@ -179,6 +187,8 @@ def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object
         item["upstream"] = upstream_of(service, parsed)
         # Where the service lives: services/<name> (multi) or the root (single).
         item["path"] = f"services/{service.name}" if layout == "multi" else "."
+        item["framework"] = FRAMEWORKS[service.language]
+        item["word"] = word
         result.append(item)
     return result
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -72,6 +75,30 @@ COMBOS: dict[str, dict[str, object]] = {
         "ci_provider": "none",
     },
 }
+
+
+def hook_services() -> ModuleType:
+    """hooks/services.py, the one parser of the services answer (hooks/ is not a package)."""
+    name = "copier_template_hooks_services"
+    if name not in sys.modules:
+        path = TEMPLATE / "hooks" / "services.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None, f"cannot import {path}"
+        module = importlib.util.module_from_spec(spec)
+        # dataclasses look the module up in sys.modules while the class is built.
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def service_list(combo: Mapping[str, object]) -> list[dict[str, object]]:
+    """A combination's services as the template computes them (name, language, kind, path, ...)."""
+    return hook_services().parse_services(combo["services"], combo.get("layout", "multi"))
+
+
+def registry(project: Path) -> dict:
+    """A rendered project's scripts/services.json: its layout and services."""
+    return json.loads((project / "scripts" / "services.json").read_text())
 
 
 def run_copy(data: Mapping[str, object], dst: Path, vcs_ref: str = "HEAD") -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import TEMPLATE, git_init, project_env, run
+from support import TEMPLATE, git_init, project_env, run, service_list
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 import generate  # noqa: E402
@@ -192,7 +192,7 @@ def add_service(project: Path) -> None:
     git_init(project)
     run(["make", "add-service", "NAME=billing"], cwd=project, env=project_env(), timeout=900)
     assert (project / "services/billing/Dockerfile").is_file()
-    assert "billing" in answers(project)["services"].split()
+    assert "billing" in [svc["name"] for svc in service_list(answers(project))]
     status = git(project, "status", "--porcelain")
     assert "services/billing/" in status, status
 

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import COMBOS, compose_binary, project_env, run, tool
+from support import COMBOS, compose_binary, project_env, run, service_list, tool
 
 
 def shell_scripts(project: Path) -> list[str]:
@@ -104,7 +104,8 @@ def test_ruff(render, name: str) -> None:
         cwd=project)
 
 
-@pytest.mark.parametrize("name", [n for n, c in COMBOS.items() if ":node" in c["services"]])
+@pytest.mark.parametrize("name", [n for n, c in COMBOS.items()
+                                  if any(s["language"] == "node" for s in service_list(c))])
 def test_node_sources_parse(render, name: str) -> None:
     project = render(name)
     sources = sorted(str(p.relative_to(project)) for p in project.rglob("*.js"))
@@ -124,7 +125,7 @@ def override_for(service: str) -> str:
 
 
 def first_service(name: str) -> str:
-    return str(COMBOS[name]["services"]).split()[0].split(":")[0]
+    return str(service_list(COMBOS[name])[0]["name"])
 
 
 def checked(result: subprocess.CompletedProcess[str], what: str) -> str:
@@ -215,7 +216,8 @@ def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
         f"acme-shop-test-lint {root}/deploy/test/docker-compose.yml,{root}/deploy/test/docker-compose.override.yml",
         f"acme-shop-test-lint-svc-api {root}/services/api/deploy/test/docker-compose.yml,"
         f"{root}/services/api/deploy/test/docker-compose.override.yml",
-        f"acme-shop-test-lint-svc-web {root}/services/web/deploy/test/docker-compose.yml",
+        # The services in the order scripts/services.json lists them.
         f"acme-shop-test-lint-svc-worker {root}/services/worker/deploy/test/docker-compose.yml,"
         f"{root}/services/worker/deploy/test/docker-compose.override.yml",
+        f"acme-shop-test-lint-svc-web {root}/services/web/deploy/test/docker-compose.yml",
     ]

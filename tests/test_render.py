@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BASE_ANSWERS, COMBOS, project_files
+from support import BASE_ANSWERS, COMBOS, project_files, service_list
 
 ROOT_FILES = {
     ".copier-answers.yml",
@@ -23,6 +23,8 @@ ROOT_FILES = {
     "deploy/test/docker-compose.yml",
     "scripts/get-test-instance-id.sh",
     "scripts/lib/stack.sh",
+    "scripts/lib/services.py",
+    "scripts/services.json",
     "scripts/unit-tests.sh",
     "scripts/run-integration-tests.sh",
     "scripts/test-runner.py",
@@ -88,16 +90,6 @@ def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
     return files
 
 
-def parse_services(spec: str) -> list[tuple[str, str, str]]:
-    result = []
-    for word in spec.split():
-        name, *options = word.split(":")
-        language = next((o for o in options if o in ("python", "node")), "python")
-        kind = next((o for o in options if o in ("api", "worker")), "api")
-        result.append((name, language, kind))
-    return result
-
-
 def expected_files(combo: dict) -> set[str]:
     multi = combo["layout"] == "multi"
     files = set(ROOT_FILES)
@@ -107,10 +99,10 @@ def expected_files(combo: dict) -> set[str]:
     for ci in ("github", "gitea"):
         if provider in (ci, "both"):
             files |= CI_FILES[ci]
-    for name, language, kind in parse_services(combo["services"]):
-        prefix = f"services/{name}/" if multi else ""
-        files |= {prefix + f for f in service_files(name, language, kind, multi)}
-        if not multi and language == "node":
+    for svc in service_list(combo):
+        prefix = f"services/{svc['name']}/" if multi else ""
+        files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi)}
+        if not multi and svc["language"] == "node":
             files.add("ruff.toml")  # for the python helpers in scripts/
     return files
 

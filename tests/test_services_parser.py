@@ -132,6 +132,8 @@ def test_parse_services_multi_fields() -> None:
             "dev_port": 8359,
             "upstream": "",
             "path": "services/api",
+            "framework": "pytest",
+            "word": "api",
         },
         {
             "name": "worker",
@@ -143,6 +145,8 @@ def test_parse_services_multi_fields() -> None:
             "dev_port": 8746,
             "upstream": "",
             "path": "services/worker",
+            "framework": "pytest",
+            "word": "worker:worker",
         },
         {
             "name": "web-ui",
@@ -154,6 +158,8 @@ def test_parse_services_multi_fields() -> None:
             "dev_port": 8195,
             "upstream": "api",
             "path": "services/web-ui",
+            "framework": "vitest",
+            "word": "web-ui:node",
         },
     ]
 
@@ -170,6 +176,8 @@ def test_parse_services_single_lives_at_root() -> None:
             "dev_port": services.default_port("my-app"),
             "upstream": "",
             "path": ".",
+            "framework": "vitest",
+            "word": "my-app:node:worker",
         }
     ]
 
@@ -676,3 +684,9 @@ USABLE_NAMES = {
 def test_usable_name(folder: str, name: str) -> None:
     assert services.usable_name(folder) == name
     assert not name or services.project_name_error(name) == ""
+
+
+def test_parse_services_keeps_each_word_as_written() -> None:
+    items = services.parse_services("api:port=8100,web:node  jobs:worker:python")
+    assert [item["word"] for item in items] == ["api:port=8100", "web:node", "jobs:worker:python"]
+    assert [item["framework"] for item in items] == ["pytest", "vitest", "pytest"]

@@ -34,11 +34,9 @@ def providers(name: str) -> list[str]:
     return PROVIDERS[str(COMBOS[name]["ci_provider"])]
 
 
-def service_names(name: str) -> list[str]:
-    """The service names of a combination, read straight from its answer."""
-    return [
-        word.split(":")[0] for word in re.split(r"[\s,]+", str(COMBOS[name]["services"])) if word
-    ]
+def services(project: Path) -> list[dict[str, Any]]:
+    """A rendered project's services, from its scripts/services.json."""
+    return support.registry(project)["services"]
 
 
 def load(root: Path, provider: str, workflow: str) -> dict[str, Any]:
@@ -136,7 +134,7 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
     assert test["steps"][-1]["run"] == "make test"
     assert step(test, uses="actions/setup-python")["with"] == {"python-version": "3.12"}
     step(test, uses="astral-sh/setup-uv")
-    has_node = any(":node" in word for word in str(COMBOS[name]["services"]).split())
+    has_node = any(svc["language"] == "node" for svc in services(root))
     node_steps = [s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-node@")]
     assert len(node_steps) == int(has_node), (
         f"setup-node steps {node_steps}, node service: {has_node}"
@@ -148,18 +146,20 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
 # ----------------------------------------------------------------- release
 @pytest.mark.parametrize(("name", "provider"), RENDERED)
 def test_release_matrix_lists_the_services(render, name: str, provider: str) -> None:
-    jobs = load(render(name), provider, "release")["jobs"]
+    project = render(name)
+    names = [svc["name"] for svc in services(project)]
+    jobs = load(project, provider, "release")["jobs"]
     assert list(jobs) == ["test", "build", "release"]
     assert jobs["build"]["needs"] == "test"
     assert jobs["release"]["needs"] == "build"
     if COMBOS[name]["layout"] == "multi":
         expected = [
             {"service": s, "context": f"services/{s}", "dockerfile": f"services/{s}/Dockerfile"}
-            for s in service_names(name)
+            for s in names
         ]
     else:
         expected = [
-            {"service": s, "context": ".", "dockerfile": "Dockerfile"} for s in service_names(name)
+            {"service": s, "context": ".", "dockerfile": "Dockerfile"} for s in names
         ]
     assert jobs["build"]["strategy"]["matrix"] == {"include": expected}
     build_push = step(jobs["build"], uses="docker/build-push-action")["with"]

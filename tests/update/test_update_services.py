@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 import update_project as up
-from support import TEMPLATE
+import yaml
+from support import TEMPLATE, registry, service_list
 
 MULTI = up.LAYOUTS["multi"]
 SINGLE = up.LAYOUTS["single-python"]
@@ -35,8 +36,14 @@ def expected(history, tmp_path: Path, answers: dict) -> Path:  # noqa: ANN001
 
 
 def answer(project: Path, key: str) -> str:
-    match = re.search(rf"^{key}: (.*)$", (project / ".copier-answers.yml").read_text(), re.MULTILINE)
-    return match.group(1).strip("'\"") if match else ""
+    return str(yaml.safe_load((project / ".copier-answers.yml").read_text()).get(key, ""))
+
+
+def assert_registry_follows_the_answer(project: Path) -> None:
+    """The updated scripts/services.json describes the services the answer now has."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert registry(project)["services"] == service_list(answers)
+    assert registry(project)["layout"] == answers["layout"]
 
 
 def assert_clean_result(project: Path, fresh: Path, edits: up.Edits, owned) -> None:  # noqa: ANN001
@@ -56,6 +63,7 @@ def added(history, owned, tmp_path_factory) -> Path:  # noqa: ANN001
     up.make(project, "add-service", "NAME=billing", "LANG=node", "KIND=worker")
     services = f"{MULTI['services']} billing:node:worker"
     assert answer(project, "services") == services
+    assert_registry_follows_the_answer(project)
     assert_clean_result(project, expected(history, tmp, {**MULTI, "services": services}), edits, owned)
     return project
 
@@ -79,6 +87,21 @@ def test_unit_stage_after_add_service(added: Path, copy_of) -> None:  # noqa: AN
         up.make(project.joinpath(folder), "test-unit")
 
 
+def test_add_and_remove_keep_the_other_words_as_written(history, tmp_path: Path) -> None:  # noqa: ANN001
+    """update.py builds the new answer from the registry's words: options and order survive."""
+    project = up.render(history.path, history.head,
+                        {**MULTI, "services": "api:port=8100,worker:worker  web:node"}, tmp_path / "project")
+    up.commit_all(project, "generated")
+    up.make(project, "add-service", "NAME=billing", "KIND=worker")
+    assert answer(project, "services") == "api:port=8100 worker:worker web:node billing:worker"
+    assert_registry_follows_the_answer(project)
+    assert "${API_PORT:-8100}" in (project / STACKS[0]).read_text()
+    up.commit_all(project, "billing added")
+    up.make(project, "remove-service", "NAME=worker")
+    assert answer(project, "services") == "api:port=8100 web:node billing:worker"
+    assert [s["word"] for s in registry(project)["services"]] == ["api:port=8100", "web:node", "billing:worker"]
+
+
 # ----------------------------------------------------------------- remove
 @pytest.fixture(scope="module")
 def removed(history, owned, tmp_path_factory) -> tuple[Path, str]:  # noqa: ANN001
@@ -90,6 +113,7 @@ def removed(history, owned, tmp_path_factory) -> tuple[Path, str]:  # noqa: ANN0
     up.commit_all(project, "a module of the worker")
     result = up.make(project, "remove-service", "NAME=worker")
     assert answer(project, "services") == "api web:node"
+    assert_registry_follows_the_answer(project)
     assert_clean_result(project, expected(history, tmp, {**MULTI, "services": "api web:node"}), edits, owned)
     return project, result.stdout + result.stderr
 
@@ -361,6 +385,7 @@ def switched(history, owned, tmp_path_factory) -> tuple[Path, up.Edits]:  # noqa
                          if p.startswith(("src/", "tests/"))}}
     edits = edits.moved(moved)
     assert answer(project, "layout") == "multi"
+    assert_registry_follows_the_answer(project)
     assert_clean_result(project, expected(history, tmp, {**SINGLE, "layout": "multi"}), edits, owned)
     return project, edits
 

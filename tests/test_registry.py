@@ -1,0 +1,291 @@
+"""scripts/services.json, the generated project's one description of its services.
+
+The template renders it from the same computed list as every other file
+(hooks/services.py parse_services); scripts/lib/services.py reads it for the
+shell scripts and scripts/update.py, and falls back to a folder scan only for
+a service folder added by hand. These tests pin the file against the parser,
+the reader's CLI and fallback, and update.py's refusals that read it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from support import COMBOS, TEMPLATE, registry, run, run_copy, service_list, tool
+
+FIELDS = ["name", "path", "language", "kind", "package", "env", "port", "dev_port", "framework", "word",
+          "upstream"]
+READER = "scripts/lib/services.py"
+
+
+def reader(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, READER, *args], cwd=project, capture_output=True, text=True,
+                          timeout=60)
+
+
+def output(project: Path, *args: str) -> str:
+    """The reader's stdout; the test fails with its stderr when it exits non-zero."""
+    result = reader(project, *args)
+    assert result.returncode == 0, f"services.py {' '.join(args)} exited {result.returncode}:\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture
+def project(render, tmp_path: Path) -> Path:
+    """A copy of the mixed multi project that a test may change."""
+    return Path(shutil.copytree(render("multi-github-pg-redis-mixed"), tmp_path / "project"))
+
+
+# ------------------------------------------------------------- the file
+@pytest.mark.parametrize("name", COMBOS)
+def test_registry_is_the_parsed_services_answer(render, name: str) -> None:
+    project = render(name)
+    text = (project / "scripts/services.json").read_text()
+    data = json.loads(text)
+    combo = COMBOS[name]
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert data == {"layout": combo["layout"], "project_slug": answers["project_slug"],
+                    "services": service_list(combo)}
+    # Written like json.dumps(indent=2): the keys in this order, a final newline.
+    assert list(data) == ["layout", "project_slug", "services"]
+    assert all(list(svc) == FIELDS for svc in data["services"]), [list(svc) for svc in data["services"]]
+    assert text == json.dumps(data, indent=2) + "\n"
+
+
+def test_registry_keeps_each_word_as_the_answer_has_it(tmp_path: Path) -> None:
+    answer = "api:port=8100,jobs:worker:python  web:node"
+    project = run_copy({"layout": "multi", "services": answer, "components": [], "ci_provider": "none"},
+                       tmp_path / "project")
+    services = registry(project)["services"]
+    assert [s["word"] for s in services] == ["api:port=8100", "jobs:worker:python", "web:node"]
+    assert [(s["name"], s["framework"]) for s in services] == [("api", "pytest"), ("jobs", "pytest"),
+                                                               ("web", "vitest")]
+    assert services[0]["dev_port"] == 8100
+
+
+def test_registry_is_template_owned() -> None:
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    import migrations
+
+    owned = migrations.user_owned(TEMPLATE)
+    assert not owned("scripts/services.json") and not owned("scripts/lib/services.py")
+
+
+# ----------------------------------------------------------- the reader
+def test_reader_cli_answers_from_the_registry(render) -> None:
+    project = render("multi-github-pg-redis-mixed")
+    assert output(project, "names") == "api\nworker\nweb\n"
+    assert output(project, "names", "--kind", "api") == "api\nweb\n"
+    assert output(project, "names", "--kind", "worker") == "worker\n"
+    assert output(project, "field", "web", "framework") == "vitest\n"
+    assert output(project, "field", "worker", "word") == "worker:worker\n"
+    assert output(project, "field", "web", "upstream") == "api\n"
+    assert output(project, "layout") == "multi\n"
+    assert output(project, "table", "name", "env", "port", "upstream") == (
+        "api\tAPI\t8000\t-\nworker\tWORKER\t8000\t-\nweb\tWEB\t8000\tapi\n")
+    assert output(project, "framework", str(project / "services/worker")) == "pytest\n"
+    in_web = subprocess.run([sys.executable, "../../" + READER, "framework", "."], cwd=project / "services/web",
+                            capture_output=True, text=True, timeout=60)
+    assert (in_web.returncode, in_web.stdout) == (0, "vitest\n"), in_web.stderr
+    # The cross-service tests at the root of the multi layout: no service, so by manifest.
+    assert output(project, "framework", ".") == "pytest\n"
+
+
+def test_reader_single_layout(render) -> None:
+    project = render("single-gitea-node-api")
+    assert output(project, "names") == "web\n"
+    assert output(project, "table", "name", "path") == "web\t.\n"
+    assert output(project, "framework", ".") == "vitest\n"
+    assert output(project, "layout") == "single\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["field", "billing", "word"], 1, "services.py: no service 'billing'; the services are: api worker web\n"),
+        (["field", "api", "colour"], 1, "services.py: no field 'colour'; the fields are: " + " ".join(FIELDS) + "\n"),
+        (["framework", "deploy"], 1, "has neither pyproject.toml nor package.json\n"),
+        (["names", "--kind", "cron"], 2, "invalid choice: 'cron'"),
+        ([], 2, "the following arguments are required: command"),
+    ],
+    ids=["unknown-service", "unknown-field", "no-manifest", "unknown-kind", "no-command"],
+)
+def test_reader_refuses_bad_input_in_one_line(render, args: list[str], code: int, message: str) -> None:
+    result = reader(render("multi-github-pg-redis-mixed"), *args)
+    assert (result.returncode, result.stdout) == (code, ""), result
+    assert message in result.stderr and result.stderr.count("\n") <= 2, result.stderr
+
+
+def test_reader_without_the_registry_says_how_to_restore_it(project: Path) -> None:
+    (project / "scripts/services.json").unlink()
+    result = reader(project, "names")
+    assert result.returncode == 1, result
+    assert result.stderr == ("services.py: scripts/services.json not found: restore it with "
+                             "`git checkout -- scripts/services.json` (the template renders it)\n")
+    (project / "scripts/services.json").write_text("{not json")
+    result = reader(project, "names")
+    assert result.returncode == 1 and "scripts/services.json is unreadable" in result.stderr, result
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_reader_adds_hand_made_service_folders(project: Path) -> None:
+    """The fallback: a services/<name>/ with a manifest the registry lacks; the registry wins otherwise."""
+    (project / "services/mailer").mkdir()
+    (project / "services/mailer/package.json").write_text('{"name": "mailer"}\n')
+    (project / "services/audit-log").mkdir()
+    (project / "services/audit-log/pyproject.toml").write_text('[project]\nname = "audit-log"\n')
+    (project / "services/notes").mkdir()  # no manifest: not a service
+    # A registered python service that also has a package.json stays pytest.
+    (project / "services/api/package.json").write_text("{}\n")
+    assert output(project, "names") == "api\nworker\nweb\naudit-log\nmailer\n"
+    assert output(project, "names", "--kind", "api") == "api\nweb\n"
+    assert output(project, "table", "name", "path", "framework", "env", "port", "word", "kind") == (
+        "api\tservices/api\tpytest\tAPI\t8000\tapi\tapi\n"
+        "worker\tservices/worker\tpytest\tWORKER\t8000\tworker:worker\tworker\n"
+        "web\tservices/web\tvitest\tWEB\t8000\tweb:node\tapi\n"
+        "audit-log\tservices/audit-log\tpytest\tAUDIT_LOG\t8000\t-\t-\n"
+        "mailer\tservices/mailer\tvitest\tMAILER\t8000\t-\t-\n")
+    assert output(project, "field", "mailer", "word") == "\n"
+    assert output(project, "framework", str(project / "services/mailer")) == "vitest\n"
+    assert output(project, "framework", str(project / "services/api")) == "pytest\n"
+
+
+def test_reader_runs_on_python_3_9(render) -> None:
+    """macOS's own python3 is 3.9: no syntax or library call of a later version."""
+    run([tool("ruff"), "check", "--no-cache", "--isolated", "--target-version", "py39",
+         "--select", "E,F,W,I,B,UP", "--line-length", "120", READER], cwd=render("single-gitea-node-api"))
+
+
+# ------------------------------------------------------- the stack scripts
+# A docker command for the stack functions that start no container: `compose
+# config --services` lists COMPOSE_SERVICES, `compose port SVC PORT` answers for
+# the services in PUBLISHED (127.0.0.1:1<port>), every call is logged.
+DOCKER = """#!/usr/bin/env bash
+files=${COMPOSE_FILE:-}
+printf '%s|%s|%s\\n' "${COMPOSE_PROJECT_NAME:-}" "${files//$'\\n'/,}" "$*" >>"$DOCKER_LOG"
+case "$1 $2" in
+  "compose config") for svc in $COMPOSE_SERVICES; do echo "$svc"; done ;;
+  "compose port") [[ " $PUBLISHED " == *" $3 "* ]] && echo "127.0.0.1:1$4" || exit 1 ;;
+esac
+"""
+
+
+def stack_shell(project: Path, tmp_path: Path, script: str, **env: str) -> tuple[str, list[str]]:
+    """bash -c script with scripts/lib/stack.sh sourced and docker recorded: (stdout, docker calls)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "docker").write_text(DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    log = tmp_path / "docker.log"
+    log.write_text("")
+    environ = {"PATH": f"{bin_dir}:/usr/bin:/bin", "DOCKER_LOG": str(log), "TEST_INSTANCE_ID": "t1", **env}
+    result = subprocess.run(["bash", "-c", f"set -euo pipefail; source scripts/lib/stack.sh; {script}"],
+                            cwd=project, capture_output=True, text=True, timeout=60, env=environ)
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout, log.read_text().splitlines()
+
+
+def test_stack_export_urls_reads_env_and_port_from_the_registry(project: Path, tmp_path: Path) -> None:
+    services = json.loads((project / "scripts/services.json").read_text())
+    # The registry, not the compose name, says a service's env stem and container port.
+    services["services"][2].update(env="STOREFRONT", port=3000)
+    (project / "scripts/services.json").write_text(json.dumps(services, indent=2) + "\n")
+    (project / "services/mailer").mkdir()
+    (project / "services/mailer/package.json").write_text("{}\n")
+    out, calls = stack_shell(
+        project, tmp_path, "stack_export_urls; env | grep '^TEST_' | grep -v INSTANCE | sort",
+        COMPOSE_SERVICES="postgres redis web worker api mailer extra", PUBLISHED="postgres redis web api mailer extra",
+    )
+    assert out.splitlines() == [
+        "TEST_API_URL=http://127.0.0.1:18000",
+        "TEST_DATABASE_URL=postgresql://app:app@127.0.0.1:15432/app",
+        "TEST_MAILER_URL=http://127.0.0.1:18000",
+        "TEST_REDIS_URL=redis://127.0.0.1:16379/0",
+        "TEST_STOREFRONT_URL=http://127.0.0.1:13000",
+    ]
+    ports = sorted(call.split("|")[2] for call in calls if "compose port" in call)
+    assert ports == ["compose port api 8000", "compose port mailer 8000", "compose port postgres 5432",
+                     "compose port redis 6379", "compose port web 3000", "compose port worker 8000"]
+
+
+def test_stack_export_urls_first_api_without_one_named_api(project: Path, tmp_path: Path) -> None:
+    out, _ = stack_shell(project, tmp_path, 'stack_export_urls; echo "$TEST_API_URL"',
+                         COMPOSE_SERVICES="web", PUBLISHED="web")
+    assert out == "http://127.0.0.1:18000\n"
+
+
+def test_clean_all_removes_the_stage_2_stacks_of_the_registry(project: Path, tmp_path: Path) -> None:
+    (project / "services/mailer/deploy/test").mkdir(parents=True)
+    (project / "services/mailer/package.json").write_text("{}\n")
+    (project / "services/mailer/deploy/test/docker-compose.yml").write_text("services: {}\n")
+    (project / "services/worker/deploy/test/docker-compose.yml").unlink()
+    _, calls = stack_shell(project, tmp_path, "stack_clean_all")
+    removed = [(name, Path(files.split(",")[0]).relative_to(project).as_posix())
+               for name, files, args in (call.split("|") for call in calls) if args.startswith("compose down")]
+    assert removed == [
+        ("acme-shop-test-t1", "deploy/test/docker-compose.yml"),
+        ("acme-shop-test-t1-svc-api", "services/api/deploy/test/docker-compose.yml"),
+        ("acme-shop-test-t1-svc-web", "services/web/deploy/test/docker-compose.yml"),
+        ("acme-shop-test-t1-svc-mailer", "services/mailer/deploy/test/docker-compose.yml"),
+    ]
+
+
+def test_run_suite_takes_the_framework_from_the_registry(project: Path) -> None:
+    services = json.loads((project / "scripts/services.json").read_text())
+    services["services"][0]["framework"] = "nose"
+    (project / "scripts/services.json").write_text(json.dumps(services, indent=2) + "\n")
+    result = subprocess.run(["scripts/unit-tests.sh", "services/api"], cwd=project, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2, result
+    assert "services/api: no test runner for framework 'nose'" in result.stderr, result.stderr
+
+
+def test_run_suite_refuses_a_folder_without_manifest(project: Path) -> None:
+    (project / "services/notes/tests/unit").mkdir(parents=True)
+    result = subprocess.run(["scripts/unit-tests.sh", "services/notes"], cwd=project, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2, result
+    assert "services/notes has neither pyproject.toml nor package.json" in result.stderr, result.stderr
+
+
+# ----------------------------------------------------------- update.py
+def update_py(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """scripts/update.py, refusing before it would run Copier (COPIER is a command that fails)."""
+    return subprocess.run([sys.executable, "scripts/update.py", *args], cwd=project, capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "COPIER": "false"})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["add-service", "web"], "update: 'web' is already a service: api worker:worker web:node\n"),
+        (["add-service", "mailer"], "update: services/mailer exists, added by hand: the template would "
+                                    "write into it; move it away first, or pick another name\n"),
+        (["remove-service", "mailer"], "update: 'mailer' is not a service (services/mailer was added by "
+                                       "hand: delete it yourself); the services are: api worker web\n"),
+        (["remove-service", "billing"], "update: 'billing' is not a service; the services are: api worker web\n"),
+        (["switch-layout"], "update: the project already has the multi layout\n"),
+    ],
+    ids=["add-existing", "add-hand-made", "remove-hand-made", "remove-unknown", "switch-multi"],
+)
+def test_update_checks_names_against_the_registry(project: Path, args: list[str], message: str) -> None:
+    (project / "services/mailer").mkdir()
+    (project / "services/mailer/package.json").write_text("{}\n")
+    before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    result = update_py(project, *args)
+    assert (result.returncode, result.stderr) == (1, message), result
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == before
+
+
+def test_update_refuses_without_the_registry(project: Path) -> None:
+    (project / "scripts/services.json").unlink()
+    result = update_py(project, "add-service", "billing")
+    assert result.returncode == 1, result
+    assert result.stderr == ("update: scripts/services.json not found: restore it with "
+                             "`git checkout -- scripts/services.json` (the template renders it)\n")
