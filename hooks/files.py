@@ -169,6 +169,36 @@ def forges(ci_provider: object) -> list[str]:
     return list(FORGES[ci_provider])
 
 
+def remember_compiled_strings(environment) -> None:  # noqa: ANN001 - a jinja2.Environment
+    """Compile each source string once per environment.
+
+    Copier renders every part of every path with ``from_string``, which
+    compiles it anew, and compiles the answers file's name once more per part
+    (Copier 9.19 ``answers_relpath``): thousands of compiles of the same few
+    dozen strings for a project (``bench/render.py --profile``). The compiled
+    code depends only on the source and the environment, so it is reused;
+    rendering still happens for every path with its own context, and the
+    extensions' preprocess step still runs. Templates loaded from files keep
+    Jinja's own cache.
+    """
+    compile_source = environment.compile
+    compiled: dict[tuple, object] = {}
+
+    def compile_once(source, name=None, filename=None, raw=False, defer_init=False):  # noqa: ANN001, ANN202, FBT002
+        if not isinstance(source, str) or name is not None:
+            return compile_source(source, name, filename, raw, defer_init)
+        key = (source, filename, raw, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(source, name, filename, raw, defer_init)
+        else:
+            # What compiling does before parsing, for the extensions that keep
+            # state per template: Copier's yield tag resets its own here.
+            environment.preprocess(source, name, filename)
+        return compiled[key]
+
+    environment.compile = compile_once
+
+
 try:  # installed wherever the template runs (copier.yml loads it first)
     from copier_template_extensions import ContextHook
 except ImportError:  # pragma: no cover
@@ -181,6 +211,7 @@ class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
     def __init__(self, environment):  # noqa: ANN001
         super().__init__(environment)
         environment.filters["excluded_paths"] = excluded_paths
+        remember_compiled_strings(environment)
 
     def hook(self, context: dict) -> None:
         if "ci_provider" in context:

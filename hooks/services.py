@@ -347,9 +347,24 @@ def computed_service_list(context: dict) -> None:
     if "services" not in context or "layout" not in context:
         return
     try:
-        context["service_list"] = parse_services(context["services"], context["layout"])
+        context["service_list"] = _parsed_services(context["services"], context["layout"])
     except ServicesError:
         context.pop("service_list", None)
+
+
+_PARSED: dict[tuple[str, str], list[dict[str, object]]] = {}
+
+
+def _parsed_services(spec: object, layout: object) -> list[dict[str, object]]:
+    """parse_services, remembered per answer: the hook runs for every path part and
+    file Copier renders (thousands per project), the answer changes rarely."""
+    if not isinstance(spec, str) or not isinstance(layout, str):
+        return parse_services(spec, layout)  # type: ignore[arg-type]
+    key = (spec, layout)
+    if key not in _PARSED:
+        _PARSED[key] = parse_services(spec, layout)
+    # Fresh dicts: a template that changed one would not change the next render's.
+    return [dict(item) for item in _PARSED[key]]
 
 
 try:  # Jinja is present whenever Copier is; the unit tests need only the above.
