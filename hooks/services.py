@@ -389,14 +389,27 @@ class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
         environment.globals["reserved_service_names"] = sorted(RESERVED)
 
 
-try:  # installed wherever the template runs (copier.yml loads it first)
-    from copier_template_extensions import ContextHook
-except ImportError:  # pragma: no cover
-    ContextHook = object  # type: ignore[assignment,misc]
+def _service_list_hook() -> type:
+    # Imported on first use: copier_template_extensions imports Copier (about
+    # a second), which the migrations that import this module do not need.
+    try:  # installed wherever the template runs (copier.yml loads it first)
+        from copier_template_extensions import ContextHook
+    except ImportError:  # pragma: no cover
+        ContextHook = object  # type: ignore[assignment,misc]  # noqa: N806
+
+    class ServiceListHook(ContextHook):  # type: ignore[misc,valid-type]
+        """Every render sees service_list computed from services and layout (never supplied)."""
+
+        def hook(self, context: dict) -> None:
+            computed_service_list(context)
+
+    ServiceListHook.__qualname__ = "ServiceListHook"
+    return ServiceListHook
 
 
-class ServiceListHook(ContextHook):  # type: ignore[misc,valid-type]
-    """Every render sees service_list computed from services and layout (never supplied)."""
-
-    def hook(self, context: dict) -> None:
-        computed_service_list(context)
+def __getattr__(name: str) -> type:
+    """ServiceListHook, built when Copier (or a test) first asks for it."""
+    if name == "ServiceListHook":
+        globals()[name] = _service_list_hook()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,18 +39,23 @@ def _commit_exists(ref: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
-    """Each combination rendered at BEFORE and from the working tree (once per run)."""
+def renders(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, Path]]:
+    """renders(name) -> (render at BEFORE, render of the working tree), once per run
+    and only for the combinations this worker's tests ask for (pytest-xdist)."""
     if not _commit_exists(BEFORE):
         pytest.fail(f"commit {BEFORE} is missing: clone the template with its full history "
                     "(git fetch --unshallow)", pytrace=False)
     root = tmp_path_factory.mktemp("unchanged")
-    out = {}
-    for name, data in COMBOS.items():
-        before = run_copy(data, root / "before" / name, vcs_ref=BEFORE)
-        after = run_copy(data, root / "after" / name)
-        out[name] = (before, after)
-    return out
+    cache: dict[str, tuple[Path, Path]] = {}
+
+    def _renders(name: str) -> tuple[Path, Path]:
+        if name not in cache:
+            data = COMBOS[name]
+            cache[name] = (run_copy(data, root / "before" / name, vcs_ref=BEFORE),
+                           run_copy(data, root / "after" / name))
+        return cache[name]
+
+    return _renders
 
 
 def _without_commit(text: bytes) -> bytes:
@@ -81,8 +87,8 @@ def _content_diff(before: Path, after: Path, path: str) -> str:
 
 
 @pytest.mark.parametrize("name", list(COMBOS))
-def test_render_matches_before(renders: dict[str, tuple[Path, Path]], name: str) -> None:
-    before, after = renders[name]
+def test_render_matches_before(renders: Callable[[str], tuple[Path, Path]], name: str) -> None:
+    before, after = renders(name)
     intended = INTENDED.get(name, {})
     diffs = {path: why for path, why in tree_differences(before, after).items()
              if path not in intended}
@@ -96,8 +102,8 @@ def test_render_matches_before(renders: dict[str, tuple[Path, Path]], name: str)
                     pytrace=False)
 
 
-def test_intended_differences_still_differ(renders: dict[str, tuple[Path, Path]]) -> None:
+def test_intended_differences_still_differ(renders: Callable[[str], tuple[Path, Path]]) -> None:
     """An INTENDED entry whose path no longer differs is stale: remove it."""
     stale = [f"{name}: {path}" for name, paths in INTENDED.items() for path in paths
-             if path not in tree_differences(*renders[name])]
+             if path not in tree_differences(*renders(name))]
     assert not stale, f"INTENDED lists paths that render identically now: {stale}"
