@@ -42,7 +42,8 @@ Adding a file:
    everything below it.
 3. tests/test_files.py and tests/test_render.py say which combinations get it.
 
-The module has no Copier import: the unit tests call it directly.
+The tables and functions need no Copier (the unit tests call them directly);
+only FilesHook, the Jinja side, needs copier-template-extensions.
 """
 
 from __future__ import annotations
