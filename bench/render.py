@@ -79,11 +79,26 @@ def render_seconds(count: int) -> tuple[float, float]:
                             "components": ["postgres", "redis"], "ci_provider": "both"})
 
 
-def trivial_template(root: Path) -> Path:
-    """A committed one-question, one-file Copier template (plus its answers file): what any render costs."""
+def file_count(count: int) -> int:
+    """How many files a count-service project has."""
+    with tempfile.TemporaryDirectory(prefix="bench-count-") as tmp:
+        run_copy(str(TEMPLATE), str(Path(tmp) / "p"), data={
+            "project_name": "Bench", "services": services(count),
+            "components": ["postgres", "redis"], "ci_provider": "both",
+        }, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+        return sum(1 for path in (Path(tmp) / "p").rglob("*") if path.is_file())
+
+
+def trivial_template(root: Path, files: int = 0) -> Path:
+    """A committed one-question, one-file Copier template (plus its answers file): what any render costs.
+    With files, as many more one-line files, 20 to a folder: what Copier costs per file."""
     root.mkdir()
     (root / "copier.yml").write_text('project_name:\n  type: str\n  default: Bench\n')
     (root / "README.md.jinja").write_text("# {{ project_name }}\n")
+    for i in range(files):
+        folder = root / "f" / str(i // 20)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i}.txt.jinja").write_text("{{ project_name }}\n")
     # The answers file every Copier project has (and `copier update` needs).
     (root / "{{ _copier_conf.answers_file }}.jinja").write_text("{{ _copier_answers | to_nice_yaml }}")
     for cmd in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "trivial"]):
@@ -125,6 +140,9 @@ def report(clock: str, samples: dict[object, list[float]], counts: tuple[int, ..
     print(f"  3 services / floor            {median[3] / floor:6.2f}x   (target <= 1.6x)")
     print(f"  50 services / floor           {median[50] / floor:6.2f}x   (target <= 6x)")
     print(f"  each extra service / floor    {per_extra:6.3f}x   (target <= 0.1x; from 3 to 50)")
+    same = statistics.median(samples["same-size floor"])
+    print(f"Copier's own cost per file: a trivial template with as many files as the 50-service\n"
+          f"project takes {same:.3f} s; 50 services / that     {median[50] / same:6.2f}x")
 
 
 def main() -> None:
@@ -135,13 +153,17 @@ def main() -> None:
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory(prefix="bench-trivial-") as tmp:
         trivial = trivial_template(Path(tmp) / "trivial")
+        # Minus the one file and the answers file the trivial template has anyway.
+        same_size = trivial_template(Path(tmp) / "same-size", files=file_count(50) - 2)
         render_seconds(1)  # warm-up: imports, git
         floor_seconds(trivial)
         # Interleaved, so that a busy moment of the machine hits every row alike.
         counts = (1, 3, 20, 50)
-        samples: dict[object, list[tuple[float, float]]] = {"floor": [], **{c: [] for c in counts}}
+        samples: dict[object, list[tuple[float, float]]] = {
+            "floor": [], "same-size floor": [], **{c: [] for c in counts}}
         for _ in range(args.repeat):
             samples["floor"].append(floor_seconds(trivial))
+            samples["same-size floor"].append(floor_seconds(same_size))
             for count in counts:
                 samples[count].append(render_seconds(count))
     print(f"copier copy, {args.repeat} runs per row, services of every language and kind, "
