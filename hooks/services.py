@@ -357,9 +357,24 @@ def computed_service_list(context: dict) -> None:
     if "services" not in context or "layout" not in context:
         return
     try:
-        context["service_list"] = parse_services(context["services"], context["layout"])
+        context["service_list"] = _parsed_services(context["services"], context["layout"])
     except ServicesError:
         context.pop("service_list", None)
+
+
+_PARSED: dict[tuple[str, str], list[dict[str, object]]] = {}
+
+
+def _parsed_services(spec: object, layout: object) -> list[dict[str, object]]:
+    """parse_services, remembered per answer: the hook runs for every path part and
+    file Copier renders (thousands per project), the answer changes rarely."""
+    if not isinstance(spec, str) or not isinstance(layout, str):
+        return parse_services(spec, layout)  # type: ignore[arg-type]
+    key = (spec, layout)
+    if key not in _PARSED:
+        _PARSED[key] = parse_services(spec, layout)
+    # Fresh dicts: a template that changed one would not change the next render's.
+    return [dict(item) for item in _PARSED[key]]
 
 
 try:  # Jinja is present whenever Copier is; the unit tests need only the above.
@@ -384,14 +399,27 @@ class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
         environment.globals["reserved_service_names"] = sorted(RESERVED)
 
 
-try:  # installed wherever the template runs (copier.yml loads it first)
-    from copier_template_extensions import ContextHook
-except ImportError:  # pragma: no cover
-    ContextHook = object  # type: ignore[assignment,misc]
+def _service_list_hook() -> type:
+    # Imported on first use: copier_template_extensions imports Copier (about
+    # a second), which the migrations that import this module do not need.
+    try:  # installed wherever the template runs (copier.yml loads it first)
+        from copier_template_extensions import ContextHook
+    except ImportError:  # pragma: no cover
+        ContextHook = object  # type: ignore[assignment,misc]  # noqa: N806
+
+    class ServiceListHook(ContextHook):  # type: ignore[misc,valid-type]
+        """Every render sees service_list computed from services and layout (never supplied)."""
+
+        def hook(self, context: dict) -> None:
+            computed_service_list(context)
+
+    ServiceListHook.__qualname__ = "ServiceListHook"
+    return ServiceListHook
 
 
-class ServiceListHook(ContextHook):  # type: ignore[misc,valid-type]
-    """Every render sees service_list computed from services and layout (never supplied)."""
-
-    def hook(self, context: dict) -> None:
-        computed_service_list(context)
+def __getattr__(name: str) -> type:
+    """ServiceListHook, built when Copier (or a test) first asks for it."""
+    if name == "ServiceListHook":
+        globals()[name] = _service_list_hook()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,222 @@
+"""Which files a project gets: conditions as data, beside the services parser.
+
+Template paths are plain (``Dockerfile.jinja``, ``package.json.jinja``,
+``src/{{ svc.package }}/main.py.jinja``): no path under ``template/`` holds an
+``{% if %}``. Whether an output path exists is decided here, by the tables
+below, and reaches Copier as its templated ``_exclude`` (copier.yml)::
+
+    _exclude:
+      - '{{ service_list | excluded_paths(layout) | join("\\n") }}'
+
+Copier matches ``_exclude`` against the OUTPUT path of every file and folder
+(after the names are rendered, yield folders expanded), with gitignore rules:
+the patterns here are anchored (a leading ``/``), and a folder's pattern
+excludes everything below it.
+
+Where the files come from (every output path has exactly one source):
+
+- ``template/{% yield svc from service_list %}{{ svc.path }}{% endyield %}/``:
+  the files of every service, in both layouts (``services/<name>/`` in multi,
+  the project root in single), filtered per service by SERVICE_FILES.
+- ``template/services/{% yield svc from service_list %}{{ svc.name }}{% endyield %}/``:
+  the files a service has only in its own folder of the multi layout
+  (its Makefile, stage-2 compose files; in single the root files play that
+  part). PROJECT_FILES drops ``services/`` in the single layout. A python
+  service's ``pyproject.toml`` and integration ``conftest.py`` are here too:
+  in single they sit at the root, where the root's own file renders them
+  (``partials/service/``), so no output path has two sources.
+- ``template/{% yield provider from forge_list %}.{{ provider }}{% endyield %}/``:
+  the workflows of each forge; forge_list comes from ci_provider
+  (:func:`forges`, set for every render by :class:`FilesHook`).
+- everything else under ``template/``: the project root, filtered by
+  PROJECT_FILES.
+
+Adding a file:
+
+1. Give it its plain output name in the right folder above (``.jinja`` only if
+   it needs rendering).
+2. If not every project or service gets it, add one line to PROJECT_FILES
+   (path relative to the project root) or SERVICE_FILES (path relative to the
+   service's folder; ``{package}`` and ``{kind}`` stand for the service's
+   values) with the condition under which it EXISTS. A folder's line covers
+   everything below it.
+3. tests/test_files.py and tests/test_render.py say which combinations get it.
+
+The tables and functions need no Copier (the unit tests call them directly);
+only FilesHook, the Jinja side, needs copier-template-extensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+Service = Mapping[str, object]
+Condition = Callable[[Service], bool]
+
+
+def python(svc: Service) -> bool:
+    return svc["language"] == "python"
+
+
+def node(svc: Service) -> bool:
+    return svc["language"] == "node"
+
+
+def api(svc: Service) -> bool:
+    return svc["kind"] == "api"
+
+
+def worker(svc: Service) -> bool:
+    return svc["kind"] == "worker"
+
+
+def node_api(svc: Service) -> bool:
+    return node(svc) and api(svc)
+
+
+def node_worker(svc: Service) -> bool:
+    return node(svc) and worker(svc)
+
+
+# Files of a service (relative to its folder) and when the service has them.
+# Files not listed here, every service has.
+SERVICE_FILES: dict[str, Condition] = {
+    "pyproject.toml": python,
+    "package.json": node,
+    # python: a package under src/
+    "src/{package}": python,
+    "src/{package}/main.py": api,
+    "src/{package}/worker.py": worker,
+    # node: modules in src/
+    "src/config.js": node,
+    "src/health.js": node,
+    "src/app.js": node_api,
+    "src/server.js": node_api,
+    "src/worker.js": node_worker,
+    # tests: pytest for python, node:test for node
+    "tests/unit/test_{kind}.py": python,
+    "tests/unit/{kind}.test.js": node,
+    "tests/integration/conftest.py": python,
+    "tests/integration/test_{kind}_live.py": python,
+    "tests/integration/{kind}.live.test.js": node,
+}
+
+
+class Project:
+    """What PROJECT_FILES' conditions read: the layout and the services."""
+
+    def __init__(self, layout: str, services: Sequence[Service]) -> None:
+        self.layout = layout
+        self.services = services
+
+    @property
+    def multi(self) -> bool:
+        return self.layout == "multi"
+
+    @property
+    def root_language(self) -> str | None:
+        """The language of the service at the root (single layout), else None."""
+        if self.multi or not self.services:
+            return None
+        return str(self.services[0]["language"])
+
+
+# Files of the project root and when the project has them.
+PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
+    # The services' own folders (template/services/{% yield ... %}) and the
+    # stages that only the multi layout has.
+    "services": lambda p: p.multi,
+    "scripts/test-service.sh": lambda p: p.multi,
+    "tests/integration/test_stack.py": lambda p: p.multi,
+    # Ruff settings for scripts/ where no python service's pyproject.toml has them.
+    "ruff.toml": lambda p: p.root_language == "node",
+}
+
+
+def _service_paths(svc: Service) -> dict[str, str]:
+    """SERVICE_FILES' paths with the service's package and kind filled in."""
+    return {path: path.format(package=svc["package"], kind=svc["kind"]) for path in SERVICE_FILES}
+
+
+def excluded_paths(service_list: Sequence[Service], layout: str) -> list[str]:
+    """The output paths this project does not get, as anchored `_exclude` patterns."""
+    project = Project(layout, service_list)
+    excluded = [f"/{path}" for path, exists in PROJECT_FILES.items() if not exists(project)]
+    for svc in service_list:
+        folder = "" if svc["path"] == "." else f"{svc['path']}/"
+        gone: list[str] = []
+        for template_path, path in _service_paths(svc).items():
+            # A folder's pattern covers what is below it: list only the folder.
+            if not SERVICE_FILES[template_path](svc) and not path.startswith(
+                    tuple(f"{folder_gone}/" for folder_gone in gone)):
+                gone.append(path)
+        excluded += [f"/{folder}{path}" for path in gone]
+    return excluded
+
+
+# ci_provider answer -> the forges whose workflows the project gets.
+FORGES: dict[str, tuple[str, ...]] = {
+    "github": ("github",),
+    "gitea": ("gitea",),
+    "both": ("github", "gitea"),
+    "none": (),
+}
+
+
+def forges(ci_provider: object) -> list[str]:
+    """The forges (github, gitea) a ci_provider answer gives workflows to."""
+    if not isinstance(ci_provider, str) or ci_provider not in FORGES:
+        raise ValueError(f"ci_provider must be one of {', '.join(FORGES)}, not {ci_provider!r}")
+    return list(FORGES[ci_provider])
+
+
+def remember_compiled_strings(environment) -> None:  # noqa: ANN001 - a jinja2.Environment
+    """Compile each source string once per environment.
+
+    Copier renders every part of every path with ``from_string``, which
+    compiles it anew, and compiles the answers file's name once more per part
+    (Copier 9.19 ``answers_relpath``): thousands of compiles of the same few
+    dozen strings for a project (``bench/render.py --profile``). The compiled
+    code depends only on the source and the environment, so it is reused;
+    rendering still happens for every path with its own context, and the
+    extensions' preprocess step still runs. Templates loaded from files keep
+    Jinja's own cache.
+    """
+    compile_source = environment.compile
+    compiled: dict[tuple, object] = {}
+
+    def compile_once(source, name=None, filename=None, raw=False, defer_init=False):  # noqa: ANN001, ANN202, FBT002
+        if not isinstance(source, str) or name is not None:
+            return compile_source(source, name, filename, raw, defer_init)
+        key = (source, filename, raw, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(source, name, filename, raw, defer_init)
+        else:
+            # What compiling does before parsing, for the extensions that keep
+            # state per template: Copier's yield tag resets its own here.
+            environment.preprocess(source, name, filename)
+        return compiled[key]
+
+    environment.compile = compile_once
+
+
+try:  # installed wherever the template runs (copier.yml loads it first)
+    from copier_template_extensions import ContextHook
+except ImportError:  # pragma: no cover
+    ContextHook = object  # type: ignore[assignment,misc]
+
+
+class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
+    """The `excluded_paths` filter, and forge_list (computed, never supplied) in every render."""
+
+    def __init__(self, environment):  # noqa: ANN001
+        super().__init__(environment)
+        environment.filters["excluded_paths"] = excluded_paths
+        remember_compiled_strings(environment)
+
+    def hook(self, context: dict) -> None:
+        if "ci_provider" in context:
+            try:
+                context["forge_list"] = forges(context["ci_provider"])
+            except ValueError:  # refused by the question's choices
+                context.pop("forge_list", None)

@@ -1,0 +1,209 @@
+"""Which files a project gets: hooks/files.py, the data behind copier.yml's `_exclude`."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import jinja2
+import pytest
+from pathspec import PathSpec
+from support import COMBOS, TEMPLATE
+
+TREE = TEMPLATE / "template"
+SERVICE_YIELD = "{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
+MULTI_YIELD = "services/{% yield svc from service_list %}{{ svc.name }}{% endyield %}"
+FORGE_YIELD = "{% yield provider from forge_list %}.{{ provider }}{% endyield %}"
+
+
+def _load(name: str) -> ModuleType:
+    path = TEMPLATE / "hooks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"copier_template_hooks_{name}", path)
+    assert spec is not None and spec.loader is not None, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+files = _load("files")
+services = _load("services")
+
+
+def excluded(spec: str, layout: str) -> list[str]:
+    return files.excluded_paths(services.parse_services(spec, layout), layout)
+
+
+# ---------------------------------------------------------------- the data
+
+def test_multi_mixed_excludes_each_service_the_other_language() -> None:
+    assert excluded("api worker:worker web:node", "multi") == [
+        "/ruff.toml",
+        "/services/api/package.json",
+        "/services/api/src/api/worker.py",
+        "/services/api/src/config.js",
+        "/services/api/src/health.js",
+        "/services/api/src/app.js",
+        "/services/api/src/server.js",
+        "/services/api/src/worker.js",
+        "/services/api/tests/unit/api.test.js",
+        "/services/api/tests/integration/api.live.test.js",
+        "/services/worker/package.json",
+        "/services/worker/src/worker/main.py",
+        "/services/worker/src/config.js",
+        "/services/worker/src/health.js",
+        "/services/worker/src/app.js",
+        "/services/worker/src/server.js",
+        "/services/worker/src/worker.js",
+        "/services/worker/tests/unit/worker.test.js",
+        "/services/worker/tests/integration/worker.live.test.js",
+        "/services/web/pyproject.toml",
+        # the package folder covers main.py and worker.py below it
+        "/services/web/src/web",
+        "/services/web/src/worker.js",
+        "/services/web/tests/unit/test_api.py",
+        "/services/web/tests/integration/conftest.py",
+        "/services/web/tests/integration/test_api_live.py",
+    ]
+
+
+def test_single_node_worker_excludes_at_the_root() -> None:
+    assert excluded("tasks:node:worker", "single") == [
+        "/services",
+        "/scripts/test-service.sh",
+        "/tests/integration/test_stack.py",
+        "/pyproject.toml",
+        "/src/tasks",
+        "/src/app.js",
+        "/src/server.js",
+        "/tests/unit/test_worker.py",
+        "/tests/integration/conftest.py",
+        "/tests/integration/test_worker_live.py",
+    ]
+
+
+def test_ruff_toml_only_where_no_python_pyproject_holds_the_settings() -> None:
+    assert "/pyproject.toml" not in excluded("app", "single")
+    assert "/ruff.toml" in excluded("app", "single")
+    assert "/ruff.toml" not in excluded("app:node", "single")
+    assert "/ruff.toml" in excluded("web:node", "multi")
+
+
+@pytest.mark.parametrize(("provider", "expected"), [
+    ("github", ["github"]), ("gitea", ["gitea"]), ("both", ["github", "gitea"]), ("none", []),
+])
+def test_forges(provider: str, expected: list[str]) -> None:
+    assert files.forges(provider) == expected
+
+
+@pytest.mark.parametrize("provider", ["GitHub", "gitlab", "", None, ["github"]])
+def test_forges_refuses_other_answers(provider: object) -> None:
+    with pytest.raises(ValueError, match="ci_provider must be one of github, gitea, both, none"):
+        files.forges(provider)
+
+
+def test_forge_list_is_computed_never_supplied() -> None:
+    env = jinja2.Environment(extensions=[files.FilesHook])
+    template = env.from_string("{{ forge_list | join(',') }}")
+    conf = {"_copier_conf": {}}
+    assert template.render(ci_provider="both", forge_list=["evil"], **conf) == "github,gitea"
+    assert template.render(ci_provider="none", forge_list=["evil"], **conf) == ""
+
+
+def test_the_filter_is_registered() -> None:
+    env = jinja2.Environment(extensions=[files.FilesHook])
+    template = env.from_string('{{ service_list | excluded_paths(layout) | join(" ") }}')
+    rendered = template.render(service_list=services.parse_services("app", "single"),
+                               layout="single", ci_provider="none", _copier_conf={})
+    assert rendered.split() == excluded("app", "single")
+
+
+# ------------------------------------------------- the data matches the tree
+
+def _template_name(path: str) -> str:
+    return path.replace("{package}", "{{ svc.package }}").replace("{kind}", "{{ svc.kind }}")
+
+
+def _exists(folder: Path, path: str) -> bool:
+    return (folder / path).exists() or (folder / f"{path}.jinja").exists()
+
+
+@pytest.mark.parametrize("path", list(files.SERVICE_FILES))
+def test_every_service_rule_names_a_template_file(path: str) -> None:
+    name = _template_name(path)
+    sources = [TREE / SERVICE_YIELD, TREE / MULTI_YIELD]
+    assert any(_exists(folder, name) for folder in sources), (
+        f"SERVICE_FILES[{path!r}]: no {name}(.jinja) in {[str(s) for s in sources]}")
+
+
+@pytest.mark.parametrize("path", list(files.PROJECT_FILES))
+def test_every_project_rule_names_a_template_file(path: str) -> None:
+    assert _exists(TREE, path), f"PROJECT_FILES[{path!r}]: no template/{path}(.jinja)"
+
+
+def test_no_path_holds_a_condition() -> None:
+    """Only yield folders carry Jinja tags in their names; no name has an `{% if`."""
+    tagged = {p.relative_to(TREE).as_posix() for p in TREE.rglob("*{%*") if "{%" in p.name}
+    assert tagged == {FORGE_YIELD, MULTI_YIELD, SERVICE_YIELD}, tagged
+    with_if = [p.as_posix() for p in TREE.rglob("*") if "{% if" in p.as_posix()]
+    assert not with_if, with_if
+
+
+def _output_paths(data: dict[str, object]) -> list[tuple[str, str]]:
+    """(output path, template path) of every file a combination keeps, from the
+    template tree and hooks/files.py, the way Copier expands and excludes them."""
+    layout = str(data["layout"])
+    service_list = services.parse_services(data["services"], layout)
+    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout))
+    forge_list = files.forges(data["ci_provider"])
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    out = []
+    for source in TREE.rglob("*"):
+        if source.is_dir():
+            continue
+        rel = source.relative_to(TREE).as_posix()
+        for prefix, key, values in [(f"{SERVICE_YIELD}/", "svc", service_list),
+                                    (f"{MULTI_YIELD}/", "svc", service_list),
+                                    (f"{FORGE_YIELD}/", "provider", forge_list),
+                                    ("", None, [None])]:
+            if key is None and "{% yield" in rel:
+                continue
+            if not rel.startswith(prefix):
+                continue
+            for value in values:
+                tail = rel[len(prefix):]
+                if key == "svc":
+                    head = value["path"] if prefix == f"{SERVICE_YIELD}/" else f"services/{value['name']}"
+                elif key == "provider":
+                    head = f".{value}"
+                else:
+                    head = "."
+                name = env.from_string(tail.removesuffix(".jinja")).render(
+                    svc=value, _copier_conf={"answers_file": ".copier-answers.yml"})
+                path = Path(head, name).as_posix()
+                if not spec.match_file(path):
+                    out.append((path, rel))
+            break
+    return out
+
+
+@pytest.mark.parametrize("name", list(COMBOS))
+def test_every_output_path_has_one_source(name: str) -> None:
+    counts = Counter(path for path, _ in _output_paths(COMBOS[name]))
+    twice = {path: [rel for p, rel in _output_paths(COMBOS[name]) if p == path]
+             for path, count in counts.items() if count > 1}
+    assert not twice, f"{name}: output paths with several sources: {twice}"
+
+
+@pytest.mark.parametrize("name", list(COMBOS))
+def test_the_model_above_is_what_copier_renders(render, name: str) -> None:  # noqa: ANN001
+    """_output_paths is the model of Copier's expansion the test above relies on."""
+    from support import project_files
+
+    model = {path for path, _ in _output_paths(COMBOS[name])}
+    actual = project_files(render(name))
+    assert model == actual, (f"only in the model: {sorted(model - actual)}; "
+                             f"only in the render: {sorted(actual - model)}")

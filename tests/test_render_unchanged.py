@@ -1,0 +1,109 @@
+"""Layer 2: the working tree renders every named combination exactly as BEFORE did.
+
+Issue 9 moved which files a service, layout and forge gets out of the file
+names into data (hooks/files.py feeding `_exclude`). That is a refactoring:
+the generated projects must not change. Each combination is rendered twice
+with the same Copier, once at BEFORE (Copier's vcs_ref checks out that past
+commit of this repository; a clone has the full history) and once from the
+working tree (uncommitted changes included), and the two trees must hold the
+same files with the same bytes and executable bits.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import COMBOS, TEMPLATE, project_files, run_copy
+
+# The last commit before issue 9 ("one source for every decision").
+BEFORE = "dc8e4ab"
+
+# Intended differences from BEFORE: {combination: {path: why}}. A change to
+# the output on purpose names each path it touches here, with the reason.
+INTENDED: dict[str, dict[str, str]] = {}
+
+# Differs by nature: it records the template commit each project came from.
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+def _commit_exists(ref: str) -> bool:
+    result = subprocess.run(
+        ["git", "-C", str(TEMPLATE), "cat-file", "-e", f"{ref}^{{commit}}"],
+        capture_output=True,
+    )
+    return result.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, Path]]:
+    """renders(name) -> (render at BEFORE, render of the working tree), once per run
+    and only for the combinations this worker's tests ask for (pytest-xdist)."""
+    if not _commit_exists(BEFORE):
+        pytest.fail(f"commit {BEFORE} is missing: clone the template with its full history "
+                    "(git fetch --unshallow)", pytrace=False)
+    root = tmp_path_factory.mktemp("unchanged")
+    cache: dict[str, tuple[Path, Path]] = {}
+
+    def _renders(name: str) -> tuple[Path, Path]:
+        if name not in cache:
+            data = COMBOS[name]
+            cache[name] = (run_copy(data, root / "before" / name, vcs_ref=BEFORE),
+                           run_copy(data, root / "after" / name))
+        return cache[name]
+
+    return _renders
+
+
+def _without_commit(text: bytes) -> bytes:
+    return b"\n".join(line for line in text.split(b"\n") if not line.startswith(b"_commit:"))
+
+
+def tree_differences(before: Path, after: Path) -> dict[str, str]:
+    """{path: what differs} between two rendered projects; empty when identical."""
+    old, new = project_files(before), project_files(after)
+    diffs = {path: "only at BEFORE" for path in old - new}
+    diffs |= {path: "only in the working tree" for path in new - old}
+    for path in sorted(old & new):
+        a, b = (before / path).read_bytes(), (after / path).read_bytes()
+        if path == ANSWERS_FILE:
+            a, b = _without_commit(a), _without_commit(b)
+        if a != b:
+            diffs[path] = "content differs"
+        elif os.access(before / path, os.X_OK) != os.access(after / path, os.X_OK):
+            diffs[path] = "executable bit differs"
+    return diffs
+
+
+def _content_diff(before: Path, after: Path, path: str) -> str:
+    result = subprocess.run(
+        ["git", "diff", "--no-index", "--no-color", "--", str(before / path), str(after / path)],
+        capture_output=True, text=True,
+    )
+    return result.stdout[:3000]
+
+
+@pytest.mark.parametrize("name", list(COMBOS))
+def test_render_matches_before(renders: Callable[[str], tuple[Path, Path]], name: str) -> None:
+    before, after = renders(name)
+    intended = INTENDED.get(name, {})
+    diffs = {path: why for path, why in tree_differences(before, after).items()
+             if path not in intended}
+    if diffs:
+        details = "\n".join(
+            f"{path}: {why}\n{_content_diff(before, after, path)}"
+            if why == "content differs" else f"{path}: {why}"
+            for path, why in sorted(diffs.items())
+        )
+        pytest.fail(f"{name} renders differently from {BEFORE} (not in INTENDED):\n{details}",
+                    pytrace=False)
+
+
+def test_intended_differences_still_differ(renders: Callable[[str], tuple[Path, Path]]) -> None:
+    """An INTENDED entry whose path no longer differs is stale: remove it."""
+    stale = [f"{name}: {path}" for name, paths in INTENDED.items() for path in paths
+             if path not in tree_differences(*renders(name))]
+    assert not stale, f"INTENDED lists paths that render identically now: {stale}"
