@@ -20,11 +20,25 @@ import pytest
 from support import COMBOS, TEMPLATE, project_files, run_copy
 
 # The last commit before issue 9 ("one source for every decision").
-BEFORE = "dc8e4ab"
+BEFORE = "6b6658e"
+
+RUNNER = "the test runner became a package (issue 9)"
+REGISTRY = "scripts read the service registry, not the services answer (issue 9)"
+# What issue 9 changed on purpose in every project.
+EVERY_PROJECT: dict[str, str] = {
+    "scripts/test-runner.py": RUNNER,
+    **{f"scripts/test_runner/{module}.py": RUNNER for module in (
+        "__init__", "cli", "discovery", "parsing", "planning", "process", "reports", "state", "view")},
+    "scripts/services.json": REGISTRY,
+    "scripts/lib/services.py": REGISTRY,
+    "scripts/lib/stack.sh": REGISTRY,
+    "scripts/update.py": REGISTRY,
+    "docs/development.md": REGISTRY + ": the doc names scripts/services.json",
+}
 
 # Intended differences from BEFORE: {combination: {path: why}}. A change to
 # the output on purpose names each path it touches here, with the reason.
-INTENDED: dict[str, dict[str, str]] = {}
+INTENDED: dict[str, dict[str, str]] = {name: dict(EVERY_PROJECT) for name in COMBOS}
 
 # Differs by nature: it records the template commit each project came from.
 ANSWERS_FILE = ".copier-answers.yml"
