@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import BASE_ANSWERS, TEMPLATE, run_copy
+from support import BASE_ANSWERS, TEMPLATE, hook_services, run_copy
 
 # The template is copied from the working tree, which is dirty while people edit it.
 pytestmark = pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning")
@@ -445,24 +445,11 @@ def test_name_without_ascii_letters_takes_the_slug_of_the_folder(tmp_path: Path)
     assert (answers["project_name"], answers["project_slug"]) == ("日本語", "shop-backend")
 
 
-def hooks_services() -> Any:
-    """hooks/services.py, imported by path (hooks/ is not a package)."""
-    import importlib.util
-
-    path = TEMPLATE / "hooks" / "services.py"
-    spec = importlib.util.spec_from_file_location("copier_template_hooks_services", path)
-    assert spec is not None and spec.loader is not None, f"cannot import {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def rendered_helps() -> dict[str, str]:
     """Every question's help as Copier renders it (the services help lists reserved names)."""
     import jinja2
 
-    env = jinja2.Environment(extensions=[hooks_services().ServicesExtension])
+    env = jinja2.Environment(extensions=[hook_services().ServicesExtension])
     config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
     return {
         name: env.from_string(spec["help"]).render()
@@ -478,7 +465,7 @@ def test_every_help_line_fits_80_columns() -> None:
 
 def test_services_help_shows_the_example_and_the_reserved_names() -> None:
     text = rendered_helps()["services"]
-    RESERVED = hooks_services().RESERVED
+    RESERVED = hook_services().RESERVED
     assert "e.g.: api worker:worker web:node" in text.splitlines()[0], text
     missing = [name for name in sorted(RESERVED) if name not in text.split()]
     assert not missing, f"reserved names missing from the help: {missing}\n{text}"

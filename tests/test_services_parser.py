@@ -8,28 +8,12 @@ the same rules through Copier.
 
 from __future__ import annotations
 
-import importlib.util
 import keyword
-import sys
-from types import ModuleType
 
 import pytest
-from support import TEMPLATE
+from support import TEMPLATE, hook_services
 
-
-def _load_services() -> ModuleType:
-    """Import hooks/services.py by path (hooks/ is not a package)."""
-    path = TEMPLATE / "hooks" / "services.py"
-    spec = importlib.util.spec_from_file_location("copier_template_hooks_services", path)
-    assert spec is not None and spec.loader is not None, f"cannot import {path}"
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look the module up in sys.modules while the class is built.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-services = _load_services()
+services = hook_services()
 ServicesError = services.ServicesError
 
 
