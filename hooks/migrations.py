@@ -424,7 +424,7 @@ def removed_services(root: Path, old: dict, new: dict) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------- service identity
 # Template-owned stack files: each service's block lies between `# begin NAME`
-# and `# end NAME` lines (partials/compose.jinja).
+# and `# end NAME` lines (partials/compose/).
 STACK_FILES = ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml",
                "deploy/prod/docker-compose.yml")
 REMOVED_DIR = ".template-removed"
