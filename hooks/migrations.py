@@ -65,7 +65,6 @@ import difflib
 import fnmatch
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -75,6 +74,10 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gitutil import GitError, git  # noqa: E402
+from gitutil import paths as git_paths  # noqa: E402
+from gitutil import run as run_git  # noqa: E402
+from gitutil import show as head_file  # noqa: E402
 from services import ANSWER_CHECKS, ServicesError, default_port, parse, upstream_of  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -99,27 +102,8 @@ def say(message: str) -> None:
 
 
 # ----------------------------------------------------------------------- git
-def git(root: Path, *args: str, check: bool = True) -> bytes:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
-    if check and result.returncode != 0:
-        raise MigrationError(
-            f"git {' '.join(args)} failed: {result.stderr.decode(errors='replace').strip()}"
-        )
-    return result.stdout
-
-
-def git_paths(root: Path, command: str, *args: str) -> list[str]:
-    """The paths a git command lists, NUL-separated so any file name survives."""
-    return [p for p in git(root, command, "-z", *args).decode().split("\0") if p]
-
-
-def head_file(root: Path, path: str) -> bytes | None:
-    """The file as committed before the update (Copier needs a clean tree)."""
-    # ./ : relative to the project, which may be a folder of a larger repository.
-    result = subprocess.run(
-        ["git", "show", f"HEAD:./{path}"], cwd=root, capture_output=True, check=False
-    )
-    return result.stdout if result.returncode == 0 else None
+# hooks/gitutil.py: git(), git_paths() and head_file() (the file as committed
+# before the update: Copier needs a clean tree) raise GitError on failure.
 
 
 def tracked(root: Path) -> set[str]:
@@ -205,9 +189,7 @@ def merge(user: bytes, base: bytes, new: bytes) -> tuple[bytes, bool]:
             path.write_bytes(content)
             files.append(str(path))
         labels = [arg for label in LABELS for arg in ("-L", label)]
-        result = subprocess.run(
-            ["git", "merge-file", "-p", *labels, *files], capture_output=True, check=False
-        )
+        result = run_git(Path(tmp), "merge-file", "-p", *labels, *files, check=False)
     if result.returncode < 0 or result.returncode > 127:
         raise MigrationError(f"git merge-file failed: {result.stderr.decode(errors='replace')}")
     return result.stdout, result.returncode > 0
@@ -233,7 +215,7 @@ def rename(root: Path, template: Path, old: str, new: str, version_from: str) ->
         try:
             pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
                               fallback=str(answers.get("_src_path", "")))
-        except MigrationError as error:
+        except (MigrationError, GitError) as error:
             problem = str(error)
         else:
             if (pristine / old).is_file():
@@ -618,7 +600,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     new = load_answers((root / ANSWERS_FILE).read_text())
     try:
         check_layouts(old, new)
-    except MigrationError as error:
+    except (MigrationError, GitError) as error:
         raise MigrationError(
             f"{error}. Undo this update with: git reset --hard && git clean -fd"
         ) from error
@@ -646,7 +628,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     if old.get("layout") == "multi" == layout and old.get("services") != new.get("services"):
         try:
             identity = keep_service_edits(root, template, old, new, version_from, owned)
-        except MigrationError as error:
+        except (MigrationError, GitError) as error:
             say(f"could not merge the stack files by service ({error}): check them in `git diff`")
     gone = removed_services(root, old, new)
     in_removed = {p for files in gone.values() for p in files}
@@ -895,7 +877,7 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
         try:
             pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
                               fallback=str(answers.get("_src_path", "")))
-        except MigrationError as error:
+        except (MigrationError, GitError) as error:
             return [f"your additions to the Makefile stay in it ({error}): move your own targets and "
                     f"variables into {LOCAL_MK} by hand, the Makefile includes it now"] + readme
         base = (pristine / "Makefile").read_bytes() if (pristine / "Makefile").is_file() else None
@@ -903,8 +885,8 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
         return readme  # the old version had no Makefile, or the user removed the include
     split = split_makefile(user.decode(errors="surrogateescape"), base.decode(errors="surrogateescape"))
     report = []
-    ignored = bool(split.moved) and subprocess.run(
-        ["git", "check-ignore", "--quiet", "--", LOCAL_MK], cwd=root, check=False).returncode == 0
+    ignored = bool(split.moved) and run_git(root, "check-ignore", "--quiet", "--", LOCAL_MK,
+                                            check=False).returncode == 0
     if ignored:
         report.append(f"{LOCAL_MK} is ignored by git, so your additions stay in the Makefile: "
                       f"move these lines into {LOCAL_MK} yourself (or un-ignore it):")
@@ -1078,7 +1060,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(f"{path}: imports {args.new} in place of {args.old}, which the project no longer installs")
         else:
             after_update(root, args.template, version_from)
-    except MigrationError as error:
+    except (MigrationError, GitError) as error:
         print(f"migration failed: {error}", file=sys.stderr)
         return 1
     return 0

@@ -23,6 +23,7 @@ ROOT_FILES = {
     "deploy/test/docker-compose.yml",
     "scripts/get-test-instance-id.sh",
     "scripts/lib/stack.sh",
+    "scripts/lib/gitutil.py",
     "scripts/unit-tests.sh",
     "scripts/run-integration-tests.sh",
     "scripts/test-runner.py",
