@@ -74,6 +74,9 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script, this module is __main__: hooks/layout_switch.py imports it by
+# name and must get this module (one MigrationError class), not a second copy.
+sys.modules.setdefault("migrations", sys.modules[__name__])
 from gitutil import GitError, git  # noqa: E402
 from gitutil import paths as git_paths  # noqa: E402
 from gitutil import run as run_git  # noqa: E402
@@ -83,14 +86,6 @@ from services import ANSWER_CHECKS, ServicesError, default_port, parse, upstream
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.
 LABELS = ("before updating", "last update", "after updating")
-# In the single layout these belong to the one service and move with it into
-# services/<name>/ on a switch to multi. Template-owned ones are merged.
-SERVICE_BUILD_FILES = ("Dockerfile", ".dockerignore", "pyproject.toml", "package.json")
-SERVICE_OWN_FILES = ("uv.lock", "package-lock.json", ".python-version", ".nvmrc")
-SERVICE_OWN_DIRS = ("src/", "tests/")
-# Root files whose single-layout content is the service's and whose
-# multi-layout content is the whole project's.
-SWITCH_MERGED_AT_ROOT = ("deploy/test/docker-compose.yml",)
 
 
 class MigrationError(RuntimeError):
@@ -237,111 +232,6 @@ def rename(root: Path, template: Path, old: str, new: str, version_from: str) ->
     if conflicted:
         say(f"CONFLICT in {new}: your edits of {old} meet template changes; resolve the markers")
     return f"{old} -> {new}: renamed by the template, your edits merged in"
-
-
-# ------------------------------------------------------------ layout switch
-@dataclass
-class Switch:
-    name: str
-    moved: list[str] = field(default_factory=list)
-    merged: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    fresh: set[str] = field(default_factory=set)
-
-
-def check_layouts(old: dict, new: dict) -> None:
-    """Raise when the answers ask for a layout change the template cannot do."""
-    before, after = old.get("layout", "multi"), new.get("layout") or old.get("layout", "multi")
-    if before == "multi" and after == "single":
-        raise MigrationError(
-            "switching a project from the multi to the single layout is not supported; "
-            "keep layout=multi (a multi project may have a single service)"
-        )
-    if before == "single" and after == "multi" and new.get("services"):
-        name = service_names(old)[:1]
-        names = service_names({"services": new["services"], "layout": "multi"})
-        if name and names and name[0] not in names:
-            raise MigrationError(
-                f"switching to the multi layout moves your service into services/{name[0]}/: "
-                f"keep '{name[0]}' in services (got '{new['services']}')"
-            )
-
-
-def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from: str,
-                  owned: Callable[[str], bool]) -> Switch:
-    """single -> multi: move the one service's files into services/<name>/.
-
-    User-owned files (src/, tests/) and the service's own files (lock files)
-    move with git mv, so git shows them as renames; the service's
-    template-owned build files get the user's edits merged into the new
-    services/<name>/ copies; root files whose meaning changes (the test
-    stack) get the user's edits merged into the multi version.
-    """
-    check_layouts(old, new)
-    name = service_names(old)[0]
-    dest = f"services/{name}"
-    switch = Switch(name)
-    head = git_paths(root, "ls-tree", "-r", "--name-only", "HEAD")
-    with tempfile.TemporaryDirectory(prefix="copier-switch-") as tmp:
-        p0 = render(template, version_from or old.get("_commit", ""), old, Path(tmp) / "old",
-                    fallback=str(old.get("_src_path", "")))
-        # Copier's checkout of the template is at the new version: its HEAD.
-        p1 = render(template, "HEAD", new, Path(tmp) / "new")
-        for path in head:
-            if path.startswith(SERVICE_OWN_DIRS) or path in SERVICE_OWN_FILES:
-                _git_move(root, path, f"{dest}/{path}")
-                switch.moved.append(path)
-        for path in SERVICE_BUILD_FILES:
-            user = head_file(root, path)
-            target = f"{dest}/{path}"
-            if user is None or not (p1 / target).is_file():
-                continue
-            base = (p0 / path).read_bytes() if (p0 / path).is_file() else b""
-            new_content = (p1 / target).read_bytes()
-            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
-            write_keeping_mode(root / target, content)
-            switch.merged += [f"{path} -> {target}"] if user != base else []
-            switch.conflicts += [target] if conflicted else []
-            root_version = p1 / path
-            if root_version.is_file():  # pyproject.toml: the root project of the multi layout
-                write_keeping_mode(root / path, root_version.read_bytes())
-            else:
-                (root / path).unlink(missing_ok=True)
-            settle(root, path)
-        for path in SWITCH_MERGED_AT_ROOT:
-            user, base_path, new_path = head_file(root, path), p0 / path, p1 / path
-            if user is None or not new_path.is_file():
-                continue
-            base = base_path.read_bytes() if base_path.is_file() else b""
-            new_content = new_path.read_bytes()
-            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
-            write_keeping_mode(root / path, content)
-            switch.merged += [path] if user != base else []
-            switch.conflicts += [path] if conflicted else []
-            settle(root, path)
-        # The multi layout's own user-owned root files (cross-service tests):
-        # the user's single-layout files just left these paths.
-        for file in sorted(p for p in p1.rglob("*") if p.is_file()):
-            path = file.relative_to(p1).as_posix()
-            if not path.startswith("services/") and owned(path) and not (root / path).exists():
-                write_keeping_mode(root / path, file.read_bytes())
-                switch.fresh.add(path)
-    return switch
-
-
-def _git_move(root: Path, src: str, dst: str) -> None:
-    """git mv src dst, with src as committed and over whatever the update put at dst."""
-    if not (root / src).is_file() or (root / src).read_bytes() != head_file(root, src):
-        git(root, "checkout", "HEAD", "--", src)
-    target = root / dst
-    if target.exists() or target.is_symlink():
-        if dst in tracked(root):
-            git(root, "rm", "--quiet", "--force", "--", dst)
-        else:
-            target.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    git(root, "mv", "--", src, dst)
-    remove_empty_dirs(root, root / src)
 
 
 # ------------------------------------------------------------- user files
@@ -596,6 +486,8 @@ def keep_ports(root: Path) -> list[str]:
 
 
 def after_update(root: Path, template: Path, version_from: str) -> None:
+    from layout_switch import check_layouts, switch_layout
+
     old = load_answers(head_file(root, ANSWERS_FILE))
     new = load_answers((root / ANSWERS_FILE).read_text())
     try:
@@ -668,6 +560,8 @@ def set_answer(root: Path, name: str, value: str) -> str:
 
 def check(root: Path, layout: str, services: str) -> None:
     """Before the update: refuse what after_update cannot do, while nothing has moved."""
+    from layout_switch import check_layouts
+
     old = load_answers((root / ANSWERS_FILE).read_text() if (root / ANSWERS_FILE).is_file() else "")
     check_answers_match_files(root, old)
     new = {k: v for k, v in (("layout", layout), ("services", services)) if v}
