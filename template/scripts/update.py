@@ -115,7 +115,8 @@ def conflicts() -> list[str]:
 
 def scan_conflicts() -> list[str]:
     """The same problems as scripts/check-conflicts.sh finds, without it."""
-    listed = gitutil.text(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z", check=False)
+    listed = gitutil.text(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z",
+                          check=False)
     files = sorted({p for p in listed.split("\0") if p}) or sorted(
         p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
         if p.is_file() and not {".git", "node_modules", ".venv"} & set(p.relative_to(ROOT).parts)
