@@ -48,7 +48,9 @@ class ServiceFiles:
 
     build: tuple[str, ...]  # template-owned files of the service's root: merged into services/<name>/
     dirs: tuple[str, ...]  # user-owned folders ("src/"): moved with git mv
-    merged_at_root: tuple[str, ...]  # template-owned stack files: both layouts have them at the root
+    # Template-owned files in its subfolders (the test stack, testkit/): where the multi
+    # layout has the same file at the root, that one gets the user's edits.
+    nested: tuple[str, ...]
 
 
 def service_folder(template: Path) -> Path:
@@ -162,7 +164,7 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
             else:
                 (root / path).unlink(missing_ok=True)
             settle(root, path)
-        for path in files.merged_at_root:
+        for path in files.nested:
             user, base_path, new_path = head_file(root, path), p0 / path, p1 / path
             if user is None or not new_path.is_file():
                 continue

@@ -45,7 +45,7 @@ def test_check_layouts(old: dict, new: dict, error: str | None) -> None:
 def test_service_files_are_read_off_the_template() -> None:
     files = layout_switch.service_files(TEMPLATE)
     assert files.dirs == ("src/", "tests/")
-    assert files.merged_at_root == ("deploy/test/docker-compose.yml",)
+    assert files.nested == ("deploy/test/docker-compose.yml", "testkit/__init__.py", "testkit/wait-for.js")
     assert {"Dockerfile", ".dockerignore", "pyproject.toml", "package.json"} <= set(files.build)
 
 
@@ -59,7 +59,7 @@ def test_a_file_added_to_the_service_folder_is_a_service_file(tmp_path: Path) ->
     (folder / "{% if svc.language == 'node' %}.nvmrc.tpl{% endif %}.jinja").write_text("")
     (folder / "{% if layout == 'multi' %}Makefile{% endif %}.jinja").write_text("")
     files = layout_switch.service_files(template)
-    assert files == layout_switch.ServiceFiles(build=(".nvmrc.tpl",), dirs=("src/",), merged_at_root=())
+    assert files == layout_switch.ServiceFiles(build=(".nvmrc.tpl",), dirs=("src/",), nested=())
 
 
 @pytest.mark.parametrize("single", sorted(SAME_SERVICE))
@@ -76,7 +76,7 @@ def test_service_files_match_renders_of_both_layouts(render: Callable[[str], Pat
     shared = at_root & in_service
     unclassified = sorted(
         p for p in shared
-        if p not in files.build and p not in files.merged_at_root and not p.startswith(files.dirs)
+        if p not in files.build and p not in files.nested and not p.startswith(files.dirs)
         and not owned(p)
     )
     assert unclassified == ["Makefile"], f"service files the layout switch would leave behind: {unclassified}"
