@@ -99,6 +99,10 @@ SERVICE_FILES: dict[str, Condition] = {
     "tests/integration/conftest.py": python,
     "tests/integration/test_{kind}_live.py": python,
     "tests/integration/{kind}.live.test.js": node,
+    # template-owned helpers the tests import (testkit/): a package for
+    # python (multi: services/<name>/testkit; single: the root's), a module for node
+    "testkit/__init__.py": python,
+    "testkit/wait-for.js": node,
 }
 
 
@@ -128,6 +132,9 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "services": lambda p: p.multi,
     "scripts/test-service.sh": lambda p: p.multi,
     "tests/integration/test_stack.py": lambda p: p.multi,
+    # The python test helpers of the cross-service tests (multi), or of the
+    # python service at the root (single): the same package either way.
+    "testkit/__init__.py": lambda p: p.multi or p.root_language == "python",
     # Ruff settings for scripts/ where no python service's pyproject.toml has them.
     "ruff.toml": lambda p: p.root_language == "node",
 }

@@ -19,11 +19,13 @@ it was rendered from (`_commit`); `make update`, `make add-service` and
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gitutil  # noqa: E402
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 
@@ -32,18 +34,17 @@ class Refused(Exception):
     """Stop with this one-line message (exit 1); nothing was written."""
 
 
-def git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
-
-
 def check_template(root: Path) -> None:
     """Refuse a template checkout whose HEAD does not hold what would be rendered."""
-    top = git(root, "rev-parse", "--show-toplevel")
-    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+    try:
+        top = gitutil.text(root, "rev-parse", "--show-toplevel").strip()
+    except gitutil.GitError:
+        top = ""
+    if not top or Path(top).resolve() != root.resolve():
         raise Refused(f"{root} is not a git checkout of the template: clone it with git")
-    if git(root, "rev-parse", "--verify", "--quiet", "HEAD").returncode != 0:
+    if not gitutil.ok(root, "rev-parse", "--verify", "--quiet", "HEAD"):
         raise Refused(f"{root} has no commit yet: commit the template first")
-    changed = git(root, "status", "--porcelain").stdout.splitlines()
+    changed = gitutil.text(root, "status", "--porcelain", check=False).splitlines()
     if changed:
         paths = ", ".join(line[3:] for line in changed[:5]) + (", ..." if len(changed) > 5 else "")
         raise Refused(

@@ -36,6 +36,10 @@ Commands::
                      installs NEW, no longer OLD), the user-owned Python
                      files of that project import NEW under the name OLD;
                      projects that still declare OLD are left alone.
+    adopt-testkit    after, every update: a user-owned conftest.py or Node
+                     test that still has the template's old inline
+                     wait_for/waitFor (unchanged) imports testkit's instead;
+                     a changed copy is left alone and reported.
     after-update     after, every update, last: switch single -> multi
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
@@ -61,11 +65,11 @@ options.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import fnmatch
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -75,19 +79,18 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script, this module is __main__: hooks/layout_switch.py imports it by
+# name and must get this module (one MigrationError class), not a second copy.
+sys.modules.setdefault("migrations", sys.modules[__name__])
+from gitutil import GitError, git  # noqa: E402
+from gitutil import paths as git_paths  # noqa: E402
+from gitutil import run as run_git  # noqa: E402
+from gitutil import show as head_file  # noqa: E402
 from services import ANSWER_CHECKS, ServicesError, default_port, parse, parse_services, upstream_of  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.
 LABELS = ("before updating", "last update", "after updating")
-# In the single layout these belong to the one service and move with it into
-# services/<name>/ on a switch to multi. Template-owned ones are merged.
-SERVICE_BUILD_FILES = ("Dockerfile", ".dockerignore", "pyproject.toml", "package.json")
-SERVICE_OWN_FILES = ("uv.lock", "package-lock.json", ".python-version", ".nvmrc")
-SERVICE_OWN_DIRS = ("src/", "tests/")
-# Root files whose single-layout content is the service's and whose
-# multi-layout content is the whole project's.
-SWITCH_MERGED_AT_ROOT = ("deploy/test/docker-compose.yml",)
 
 
 class MigrationError(RuntimeError):
@@ -99,27 +102,8 @@ def say(message: str) -> None:
 
 
 # ----------------------------------------------------------------------- git
-def git(root: Path, *args: str, check: bool = True) -> bytes:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
-    if check and result.returncode != 0:
-        raise MigrationError(
-            f"git {' '.join(args)} failed: {result.stderr.decode(errors='replace').strip()}"
-        )
-    return result.stdout
-
-
-def git_paths(root: Path, command: str, *args: str) -> list[str]:
-    """The paths a git command lists, NUL-separated so any file name survives."""
-    return [p for p in git(root, command, "-z", *args).decode().split("\0") if p]
-
-
-def head_file(root: Path, path: str) -> bytes | None:
-    """The file as committed before the update (Copier needs a clean tree)."""
-    # ./ : relative to the project, which may be a folder of a larger repository.
-    result = subprocess.run(
-        ["git", "show", f"HEAD:./{path}"], cwd=root, capture_output=True, check=False
-    )
-    return result.stdout if result.returncode == 0 else None
+# hooks/gitutil.py: git(), git_paths() and head_file() (the file as committed
+# before the update: Copier needs a clean tree) raise GitError on failure.
 
 
 def tracked(root: Path) -> set[str]:
@@ -205,9 +189,7 @@ def merge(user: bytes, base: bytes, new: bytes) -> tuple[bytes, bool]:
             path.write_bytes(content)
             files.append(str(path))
         labels = [arg for label in LABELS for arg in ("-L", label)]
-        result = subprocess.run(
-            ["git", "merge-file", "-p", *labels, *files], capture_output=True, check=False
-        )
+        result = run_git(Path(tmp), "merge-file", "-p", *labels, *files, check=False)
     if result.returncode < 0 or result.returncode > 127:
         raise MigrationError(f"git merge-file failed: {result.stderr.decode(errors='replace')}")
     return result.stdout, result.returncode > 0
@@ -233,7 +215,7 @@ def rename(root: Path, template: Path, old: str, new: str, version_from: str) ->
         try:
             pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
                               fallback=str(answers.get("_src_path", "")))
-        except MigrationError as error:
+        except (MigrationError, GitError) as error:
             problem = str(error)
         else:
             if (pristine / old).is_file():
@@ -255,111 +237,6 @@ def rename(root: Path, template: Path, old: str, new: str, version_from: str) ->
     if conflicted:
         say(f"CONFLICT in {new}: your edits of {old} meet template changes; resolve the markers")
     return f"{old} -> {new}: renamed by the template, your edits merged in"
-
-
-# ------------------------------------------------------------ layout switch
-@dataclass
-class Switch:
-    name: str
-    moved: list[str] = field(default_factory=list)
-    merged: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    fresh: set[str] = field(default_factory=set)
-
-
-def check_layouts(old: dict, new: dict) -> None:
-    """Raise when the answers ask for a layout change the template cannot do."""
-    before, after = old.get("layout", "multi"), new.get("layout") or old.get("layout", "multi")
-    if before == "multi" and after == "single":
-        raise MigrationError(
-            "switching a project from the multi to the single layout is not supported; "
-            "keep layout=multi (a multi project may have a single service)"
-        )
-    if before == "single" and after == "multi" and new.get("services"):
-        name = service_names(old)[:1]
-        names = service_names({"services": new["services"], "layout": "multi"})
-        if name and names and name[0] not in names:
-            raise MigrationError(
-                f"switching to the multi layout moves your service into services/{name[0]}/: "
-                f"keep '{name[0]}' in services (got '{new['services']}')"
-            )
-
-
-def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from: str,
-                  owned: Callable[[str], bool]) -> Switch:
-    """single -> multi: move the one service's files into services/<name>/.
-
-    User-owned files (src/, tests/) and the service's own files (lock files)
-    move with git mv, so git shows them as renames; the service's
-    template-owned build files get the user's edits merged into the new
-    services/<name>/ copies; root files whose meaning changes (the test
-    stack) get the user's edits merged into the multi version.
-    """
-    check_layouts(old, new)
-    name = service_names(old)[0]
-    dest = f"services/{name}"
-    switch = Switch(name)
-    head = git_paths(root, "ls-tree", "-r", "--name-only", "HEAD")
-    with tempfile.TemporaryDirectory(prefix="copier-switch-") as tmp:
-        p0 = render(template, version_from or old.get("_commit", ""), old, Path(tmp) / "old",
-                    fallback=str(old.get("_src_path", "")))
-        # Copier's checkout of the template is at the new version: its HEAD.
-        p1 = render(template, "HEAD", new, Path(tmp) / "new")
-        for path in head:
-            if path.startswith(SERVICE_OWN_DIRS) or path in SERVICE_OWN_FILES:
-                _git_move(root, path, f"{dest}/{path}")
-                switch.moved.append(path)
-        for path in SERVICE_BUILD_FILES:
-            user = head_file(root, path)
-            target = f"{dest}/{path}"
-            if user is None or not (p1 / target).is_file():
-                continue
-            base = (p0 / path).read_bytes() if (p0 / path).is_file() else b""
-            new_content = (p1 / target).read_bytes()
-            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
-            write_keeping_mode(root / target, content)
-            switch.merged += [f"{path} -> {target}"] if user != base else []
-            switch.conflicts += [target] if conflicted else []
-            root_version = p1 / path
-            if root_version.is_file():  # pyproject.toml: the root project of the multi layout
-                write_keeping_mode(root / path, root_version.read_bytes())
-            else:
-                (root / path).unlink(missing_ok=True)
-            settle(root, path)
-        for path in SWITCH_MERGED_AT_ROOT:
-            user, base_path, new_path = head_file(root, path), p0 / path, p1 / path
-            if user is None or not new_path.is_file():
-                continue
-            base = base_path.read_bytes() if base_path.is_file() else b""
-            new_content = new_path.read_bytes()
-            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
-            write_keeping_mode(root / path, content)
-            switch.merged += [path] if user != base else []
-            switch.conflicts += [path] if conflicted else []
-            settle(root, path)
-        # The multi layout's own user-owned root files (cross-service tests):
-        # the user's single-layout files just left these paths.
-        for file in sorted(p for p in p1.rglob("*") if p.is_file()):
-            path = file.relative_to(p1).as_posix()
-            if not path.startswith("services/") and owned(path) and not (root / path).exists():
-                write_keeping_mode(root / path, file.read_bytes())
-                switch.fresh.add(path)
-    return switch
-
-
-def _git_move(root: Path, src: str, dst: str) -> None:
-    """git mv src dst, with src as committed and over whatever the update put at dst."""
-    if not (root / src).is_file() or (root / src).read_bytes() != head_file(root, src):
-        git(root, "checkout", "HEAD", "--", src)
-    target = root / dst
-    if target.exists() or target.is_symlink():
-        if dst in tracked(root):
-            git(root, "rm", "--quiet", "--force", "--", dst)
-        else:
-            target.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    git(root, "mv", "--", src, dst)
-    remove_empty_dirs(root, root / src)
 
 
 # ------------------------------------------------------------- user files
@@ -424,7 +301,7 @@ def removed_services(root: Path, old: dict, new: dict) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------- service identity
 # Template-owned stack files: each service's block lies between `# begin NAME`
-# and `# end NAME` lines (partials/compose.jinja).
+# and `# end NAME` lines (partials/compose/).
 STACK_FILES = ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml",
                "deploy/prod/docker-compose.yml")
 REMOVED_DIR = ".template-removed"
@@ -614,11 +491,13 @@ def keep_ports(root: Path) -> list[str]:
 
 
 def after_update(root: Path, template: Path, version_from: str) -> None:
+    from layout_switch import check_layouts, switch_layout
+
     old = load_answers(head_file(root, ANSWERS_FILE))
     new = load_answers((root / ANSWERS_FILE).read_text())
     try:
         check_layouts(old, new)
-    except MigrationError as error:
+    except (MigrationError, GitError) as error:
         raise MigrationError(
             f"{error}. Undo this update with: git reset --hard && git clean -fd"
         ) from error
@@ -646,7 +525,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     if old.get("layout") == "multi" == layout and old.get("services") != new.get("services"):
         try:
             identity = keep_service_edits(root, template, old, new, version_from, owned)
-        except MigrationError as error:
+        except (MigrationError, GitError) as error:
             say(f"could not merge the stack files by service ({error}): check them in `git diff`")
     gone = removed_services(root, old, new)
     in_removed = {p for files in gone.values() for p in files}
@@ -686,6 +565,8 @@ def set_answer(root: Path, name: str, value: str) -> str:
 
 def check(root: Path, layout: str, services: str) -> None:
     """Before the update: refuse what after_update cannot do, while nothing has moved."""
+    from layout_switch import check_layouts
+
     old = load_answers((root / ANSWERS_FILE).read_text() if (root / ANSWERS_FILE).is_file() else "")
     check_answers_match_files(root, old)
     new = {k: v for k, v in (("layout", layout), ("services", services)) if v}
@@ -895,7 +776,7 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
         try:
             pristine = render(template, version_from or answers.get("_commit", ""), answers, Path(tmp) / "old",
                               fallback=str(answers.get("_src_path", "")))
-        except MigrationError as error:
+        except (MigrationError, GitError) as error:
             return [f"your additions to the Makefile stay in it ({error}): move your own targets and "
                     f"variables into {LOCAL_MK} by hand, the Makefile includes it now"] + readme
         base = (pristine / "Makefile").read_bytes() if (pristine / "Makefile").is_file() else None
@@ -903,8 +784,8 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
         return readme  # the old version had no Makefile, or the user removed the include
     split = split_makefile(user.decode(errors="surrogateescape"), base.decode(errors="surrogateescape"))
     report = []
-    ignored = bool(split.moved) and subprocess.run(
-        ["git", "check-ignore", "--quiet", "--", LOCAL_MK], cwd=root, check=False).returncode == 0
+    ignored = bool(split.moved) and run_git(root, "check-ignore", "--quiet", "--", LOCAL_MK,
+                                            check=False).returncode == 0
     if ignored:
         report.append(f"{LOCAL_MK} is ignored by git, so your additions stay in the Makefile: "
                       f"move these lines into {LOCAL_MK} yourself (or un-ignore it):")
@@ -1036,6 +917,161 @@ def switch_import(root: Path, template: Path, old: str, new: str) -> list[str]:
     return changed
 
 
+# ------------------------------------------------------------------ testkit
+# wait_for/waitFor as every template version before testkit/ rendered them into
+# the user-owned conftest.py files and Node live tests.
+LEGACY_WAIT_FOR = '''\
+def wait_for(predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.2,
+             what: str = "condition") -> T:
+    """Poll predicate until it returns something truthy; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as error:  # noqa: BLE001 - keep polling, report the last one
+            last_error = error
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}") from last_error
+        time.sleep(interval)
+'''
+LEGACY_WAIT_FOR_JS = '''\
+export async function waitFor(predicate, { timeout = 30_000, interval = 200, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await predicate();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+'''
+TESTKIT_IMPORT = "from testkit import wait_for\n"
+
+
+class ChangedHelper(Exception):
+    """The file defines the helper, but not as the template rendered it."""
+
+
+def _top_level_names(tree: ast.Module, skip: ast.stmt | None = None) -> set[str]:
+    """Every name the module reads or binds, outside the statement skip."""
+    return {node.id for stmt in tree.body if stmt is not skip
+            for node in ast.walk(stmt) if isinstance(node, ast.Name)}
+
+
+def _drop_statement(text: str, stmt: ast.stmt) -> str:
+    lines = text.splitlines(keepends=True)
+    del lines[stmt.lineno - 1:stmt.end_lineno]
+    return "".join(lines)
+
+
+def _drop_unused(text: str, binds: Callable[[ast.stmt], bool], name: str) -> str:
+    """Remove the top-level statement that only binds name, when nothing else uses name."""
+    tree = ast.parse(text)
+    found = next((stmt for stmt in tree.body if binds(stmt)), None)
+    if found is None or name in _top_level_names(tree, skip=found):
+        return text
+    return _drop_statement(text, found)
+
+
+def adopt_testkit_python(text: str) -> str | None:
+    """A conftest.py with the template's old inline wait_for, importing testkit's instead.
+
+    None when the file defines no wait_for; ChangedHelper when it defines one
+    the user changed. Imports and the TypeVar only wait_for used go with it.
+    """
+    tree = ast.parse(text)
+    defined = [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == "wait_for"]
+    if not defined:
+        return None
+    lines = text.splitlines(keepends=True)
+    found = defined[0]
+    if len(defined) > 1 or found.decorator_list or \
+            "".join(lines[found.lineno - 1:found.end_lineno]) != LEGACY_WAIT_FOR:
+        raise ChangedHelper("wait_for")
+    text = _drop_statement(text, found)
+    text = _drop_unused(text, lambda s: isinstance(s, ast.Assign) and len(s.targets) == 1
+                        and isinstance(s.targets[0], ast.Name) and s.targets[0].id == "T", "T")
+    text = _drop_unused(text, lambda s: isinstance(s, ast.ImportFrom) and s.module == "typing"
+                        and [a.name for a in s.names] == ["TypeVar"] and not s.names[0].asname, "TypeVar")
+    text = _drop_unused(text, lambda s: isinstance(s, ast.Import)
+                        and [(a.name, a.asname) for a in s.names] == [("time", None)], "time")
+    text = re.sub(r"\n{4,}", "\n\n\n", text)
+    tree = ast.parse(text)
+    imports = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)
+               and getattr(s, "module", "") != "__future__"]
+    lines = text.splitlines(keepends=True)
+    # After the last import (testkit is first-party: a section of its own).
+    at = imports[-1].end_lineno if imports else (tree.body[0].end_lineno if tree.body else 0)
+    lines[at:at] = ["\n", TESTKIT_IMPORT]
+    return "".join(lines)
+
+
+def adopt_testkit_node(text: str, module: str) -> str | None:
+    """A Node test with the template's old inline waitFor, importing testkit's where it uses it."""
+    if not re.search(r"^export async function waitFor\b", text, re.M):
+        return None
+    if LEGACY_WAIT_FOR_JS not in text:
+        raise ChangedHelper("waitFor")
+    text = text.replace("\n" + LEGACY_WAIT_FOR_JS, "", 1)
+    if re.search(r"\bwaitFor\(", text):
+        lines = text.splitlines(keepends=True)
+        last = max((i for i, line in enumerate(lines) if re.match(r"import\b.*;\s*$", line)), default=-1)
+        lines[last + 1:last + 1] = ["\n", f"import {{ waitFor }} from '{module}';\n"]
+        text = "".join(lines)
+    return text
+
+
+def _project_of(root: Path, path: Path, manifest: str) -> Path | None:
+    """The folder of the nearest manifest (pyproject.toml, package.json) above path, in root."""
+    for folder in path.parents:
+        if (folder / manifest).is_file():
+            return folder
+        if folder == root:
+            return None
+    return None
+
+
+def adopt_testkit(root: Path) -> list[str]:
+    """Replace the old inline wait_for/waitFor of user-owned tests by testkit's. The report."""
+    report = []
+    for rel in git_paths(root, "ls-files", "--", "*conftest.py", "*.test.js"):
+        path = root / rel
+        python = rel.endswith(".py")
+        project = _project_of(root, path, "pyproject.toml" if python else "package.json")
+        helper = Path("testkit/__init__.py" if python else "testkit/wait-for.js")
+        try:
+            text = path.read_text()
+            if python:
+                new = adopt_testkit_python(text)
+            else:
+                module = Path(os.path.relpath((project or root) / helper, path.parent)).as_posix()
+                new = adopt_testkit_node(text, module if module.startswith(".") else f"./{module}")
+        except (OSError, UnicodeDecodeError, SyntaxError):
+            continue
+        except ChangedHelper as changed:
+            report.append(f"{rel}: defines its own {changed}, changed since the template made it: left "
+                          f"alone; the template's, kept up to date by updates, is in {helper}")
+            continue
+        if new is None:
+            continue
+        if project is None or not (project / helper).is_file():
+            report.append(f"{rel}: keeps its own copy of the template's old helper: no {helper} beside it")
+            continue
+        path.write_text(new)
+        report.append(f"{rel}: imports the template's helper from {helper} instead of its own copy")
+    return report
+
+
 # ----------------------------------------------------------------------- cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1058,6 +1094,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("after-update", help="layout switch, keep user files, report")
     commands.add_parser("keep-ports", help="pin the host ports an older template gave by position")
     commands.add_parser("extension-points", help="move an old project's Makefile additions to local.mk")
+    commands.add_parser("adopt-testkit", help="old inline wait_for helpers of user tests -> testkit")
     args = parser.parse_args(argv)
     root = args.project.resolve()
     version_from = os.environ.get("VERSION_FROM", "")
@@ -1073,12 +1110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "extension-points":
             for line in extension_points(root, args.template, version_from):
                 say(line)
+        elif args.command == "adopt-testkit":
+            for line in adopt_testkit(root):
+                say(line)
         elif args.command == "switch-import":
             for path in switch_import(root, args.template, args.old, args.new):
                 say(f"{path}: imports {args.new} in place of {args.old}, which the project no longer installs")
         else:
             after_update(root, args.template, version_from)
-    except MigrationError as error:
+    except (MigrationError, GitError) as error:
         print(f"migration failed: {error}", file=sys.stderr)
         return 1
     return 0

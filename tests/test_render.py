@@ -25,6 +25,7 @@ ROOT_FILES = {
     "scripts/lib/stack.sh",
     "scripts/lib/services.py",
     "scripts/services.json",
+    "scripts/lib/gitutil.py",
     "scripts/unit-tests.sh",
     "scripts/run-integration-tests.sh",
     "scripts/test-runner.py",
@@ -53,6 +54,7 @@ MULTI_ROOT_FILES = {
     "scripts/test-service.sh",
     "tests/integration/conftest.py",
     "tests/integration/test_stack.py",
+    "testkit/__init__.py",  # template-owned helpers of the cross-service tests
 }
 CI_FILES = {
     "github": {".github/workflows/ci.yml", ".github/workflows/release.yml", ".github/workflows/update.yml"},
@@ -77,6 +79,7 @@ def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
             f"tests/unit/test_{kind}.py",
             "tests/integration/conftest.py",
             f"tests/integration/test_{kind}_live.py",
+            "testkit/__init__.py",
         }
     else:
         files |= {
@@ -85,6 +88,7 @@ def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
             "src/health.js",
             f"tests/unit/{kind}.test.js",
             f"tests/integration/{kind}.live.test.js",
+            "testkit/wait-for.js",
         }
         files |= {"src/app.js", "src/server.js"} if kind == "api" else {"src/worker.js"}
     return files

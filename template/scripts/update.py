@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
 import services as registry  # noqa: E402
+import gitutil  # noqa: E402  (scripts/lib/gitutil.py: the template's hooks/gitutil.py)
 
 COPIER = "uvx --from copier>=9.19 --with copier-template-extensions>=0.3 copier"
 # Trust the template (its migrations are code); conflicts as inline markers,
@@ -97,17 +98,10 @@ def registered_names(data: dict) -> list[str]:
     return [str(service["name"]) for service in data["services"]]
 
 
-def git(*args: str, check: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise Failure(f"git {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
-
-
 def require_clean_tree() -> None:
-    if git("rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
+    if gitutil.text(ROOT, "rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
         raise Failure("copier update needs a git repository: git init && git add -A && git commit")
-    if git("status", "--porcelain").strip():
+    if gitutil.text(ROOT, "status", "--porcelain").strip():
         raise Failure("commit or stash your changes first: copier update needs a clean tree")
 
 
@@ -130,7 +124,8 @@ def conflicts() -> list[str]:
 
 def scan_conflicts() -> list[str]:
     """The same problems as scripts/check-conflicts.sh finds, without it."""
-    listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", check=False)
+    listed = gitutil.text(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z",
+                          check=False)
     files = sorted({p for p in listed.split("\0") if p}) or sorted(
         p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*")
         if p.is_file() and not {".git", "node_modules", ".venv"} & set(p.relative_to(ROOT).parts)
@@ -186,7 +181,7 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
     if returncode != 0:
         message = failure_message(held)
         more = " (TRACEBACK=1 shows Copier's traceback)" if held else ""
-        if not git("status", "--porcelain", check=False).strip():
+        if not gitutil.text(ROOT, "status", "--porcelain", check=False).strip():
             raise Failure(f"{message or 'copier update failed'}; nothing was changed{more}")
         raise Failure(f"copier update failed{': ' + message if message else ''}{more}; your "
                       "files are as copier left them: see `git status`, undo with "
@@ -322,15 +317,15 @@ def cmd_pull_request(args: argparse.Namespace) -> int:
     missing = [name for name, value in env.items() if not value]
     if missing:
         raise Failure(f"set {', '.join(missing)} (the workflow passes them)")
-    if not git("status", "--porcelain").strip():
+    if not gitutil.text(ROOT, "status", "--porcelain").strip():
         info("the update changed nothing: no pull request")
         return 0
     found = conflicts()
-    git("switch", "--force-create", args.branch)
-    git("add", "--all")
+    gitutil.text(ROOT, "switch", "--force-create", args.branch)
+    gitutil.text(ROOT, "add", "--all")
     identity = ["-c", f"user.name={BOT[0]}", "-c", f"user.email={BOT[1]}"]
-    git(*identity, "commit", "--quiet", "--no-verify", "-m", args.title)
-    git("push", "--force", "origin", f"HEAD:refs/heads/{args.branch}")
+    gitutil.text(ROOT, *identity, "commit", "--quiet", "--no-verify", "-m", args.title)
+    gitutil.text(ROOT, "push", "--force", "origin", f"HEAD:refs/heads/{args.branch}")
     body = [
         "`copier update` to the template's latest release, by the template-update workflow.",
         "Template-owned files are merged with this project's edits; src/, tests/ and .env "
@@ -380,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except Failure as failure:
+    except (Failure, gitutil.GitError) as failure:
         print(f"update: {failure}", file=sys.stderr)
         return 1
 

@@ -178,24 +178,7 @@ def test_rename_without_the_old_file_does_nothing(tmp_path: Path, monkeypatch) -
 
 
 # ---------------------------------------------------------------- layouts
-@pytest.mark.parametrize(
-    ("old", "new", "error"),
-    [
-        ({"layout": "multi"}, {"layout": "single"}, "not supported"),
-        ({"layout": "single", "services": "app"}, {"layout": "multi", "services": "api web"}, "keep 'app'"),
-        ({"layout": "single", "services": "app"}, {"layout": "multi", "services": "app web:node"}, None),
-        ({"layout": "single", "services": "app"}, {}, None),
-        ({"layout": "multi", "services": "api"}, {"layout": "multi", "services": "web"}, None),
-    ],
-)
-def test_check_layouts(old: dict, new: dict, error: str | None) -> None:
-    if error is None:
-        migrations.check_layouts(old, new)
-    else:
-        with pytest.raises(migrations.MigrationError, match=error):
-            migrations.check_layouts(old, new)
-
-
+# check_layouts: test_layout_switch.py
 def test_check_command_refuses_multi_to_single_before_anything_moves(tmp_path: Path) -> None:
     root = repo(tmp_path, {"Makefile": "all:\n"})
     result = subprocess.run(

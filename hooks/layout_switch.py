@@ -1,0 +1,200 @@
+"""The single -> multi layout switch of `copier update` (run by
+hooks/migrations.py after-update; its check refuses the other direction).
+
+The files a service folder owns are read off the template's service folder
+(`template/{% yield svc from service_list %}...`), so a file the template adds
+there moves with the service without a list to keep in step:
+tests/update/test_layout_switch.py ties them to renders of both layouts.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from gitutil import git
+from gitutil import paths as git_paths
+from gitutil import show as head_file
+from migrations import (
+    MigrationError,
+    merge,
+    remove_empty_dirs,
+    render,
+    service_names,
+    settle,
+    tracked,
+    user_owned,
+    write_keeping_mode,
+)
+
+SUFFIX = ".jinja"
+# Files the service's tools write beside its manifests: never rendered by the
+# template, so they cannot be read off it. They move with the service.
+SERVICE_OWN_FILES = ("uv.lock", "package-lock.json", ".python-version", ".nvmrc")
+# The service variables a path of the service folder may use, one per kind of service.
+SAMPLE_SERVICES = tuple(
+    {"name": "svc", "package": "svc", "path": ".", "language": language, "kind": kind}
+    for language in ("python", "node") for kind in ("api", "worker")
+)
+
+
+@dataclass(frozen=True)
+class ServiceFiles:
+    """What the template's service folder renders at the root of a single-layout project."""
+
+    build: tuple[str, ...]  # template-owned files of the service's root: merged into services/<name>/
+    dirs: tuple[str, ...]  # user-owned folders ("src/"): moved with git mv
+    # Template-owned files in its subfolders (the test stack, testkit/): where the multi
+    # layout has the same file at the root, that one gets the user's edits.
+    nested: tuple[str, ...]
+
+
+def service_folder(template: Path) -> Path:
+    """The template's `{% yield svc ... %}` folder (copier.yml _subdirectory: template)."""
+    found = [p for p in (template / "template").iterdir() if p.is_dir() and p.name.startswith("{% yield svc ")]
+    if len(found) != 1:
+        raise MigrationError(f"{template}: expected one service folder in template/, found {len(found)}")
+    return found[0]
+
+
+def _names(template_path: str, layout: str) -> set[str]:
+    """The paths a template path renders to for some kind of service ('' when left out)."""
+    env = jinja2.Environment(keep_trailing_newline=True)
+    names = set()
+    for svc in SAMPLE_SERVICES:
+        parts = [env.from_string(part).render(layout=layout, svc=svc) for part in template_path.split("/")]
+        parts[-1] = parts[-1].removesuffix(SUFFIX) if template_path.endswith(SUFFIX) else parts[-1]
+        if all(parts):
+            names.add("/".join(parts))
+    return names
+
+
+@cache
+def service_files(template: Path) -> ServiceFiles:
+    """The single layout's service files, read off the template's service folder."""
+    owned = user_owned(template)
+    folder = service_folder(template)
+    build, dirs, stacks = set(), set(), set()
+    for file in folder.rglob("*"):
+        if not file.is_file():
+            continue
+        for path in _names(file.relative_to(folder).as_posix(), "single"):
+            top = path.split("/")[0]
+            if "/" in path and owned(f"{top}/any-file"):  # the whole folder is the user's
+                dirs.add(f"{top}/")
+            elif owned(path):
+                continue
+            elif "/" not in path:
+                build.add(path)
+            else:
+                stacks.add(path)
+    return ServiceFiles(tuple(sorted(build)), tuple(sorted(dirs)), tuple(sorted(stacks)))
+
+
+@dataclass
+class Switch:
+    name: str
+    moved: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    fresh: set[str] = field(default_factory=set)
+
+
+def check_layouts(old: dict, new: dict) -> None:
+    """Raise when the answers ask for a layout change the template cannot do."""
+    before, after = old.get("layout", "multi"), new.get("layout") or old.get("layout", "multi")
+    if before == "multi" and after == "single":
+        raise MigrationError(
+            "switching a project from the multi to the single layout is not supported; "
+            "keep layout=multi (a multi project may have a single service)"
+        )
+    if before == "single" and after == "multi" and new.get("services"):
+        name = service_names(old)[:1]
+        names = service_names({"services": new["services"], "layout": "multi"})
+        if name and names and name[0] not in names:
+            raise MigrationError(
+                f"switching to the multi layout moves your service into services/{name[0]}/: "
+                f"keep '{name[0]}' in services (got '{new['services']}')"
+            )
+
+
+def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from: str,
+                  owned: Callable[[str], bool]) -> Switch:
+    """single -> multi: move the one service's files into services/<name>/.
+
+    User-owned files (src/, tests/) and the service's own files (lock files)
+    move with git mv, so git shows them as renames; the service's
+    template-owned build files get the user's edits merged into the new
+    services/<name>/ copies; root files whose meaning changes (the test
+    stack) get the user's edits merged into the multi version.
+    """
+    check_layouts(old, new)
+    files = service_files(template)
+    name = service_names(old)[0]
+    dest = f"services/{name}"
+    switch = Switch(name)
+    head = git_paths(root, "ls-tree", "-r", "--name-only", "HEAD")
+    with tempfile.TemporaryDirectory(prefix="copier-switch-") as tmp:
+        p0 = render(template, version_from or old.get("_commit", ""), old, Path(tmp) / "old",
+                    fallback=str(old.get("_src_path", "")))
+        # Copier's checkout of the template is at the new version: its HEAD.
+        p1 = render(template, "HEAD", new, Path(tmp) / "new")
+        for path in head:
+            if path.startswith(files.dirs) or path in SERVICE_OWN_FILES:
+                _git_move(root, path, f"{dest}/{path}")
+                switch.moved.append(path)
+        for path in files.build:
+            user = head_file(root, path)
+            target = f"{dest}/{path}"
+            if user is None or not (p1 / target).is_file():
+                continue
+            base = (p0 / path).read_bytes() if (p0 / path).is_file() else b""
+            new_content = (p1 / target).read_bytes()
+            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
+            write_keeping_mode(root / target, content)
+            switch.merged += [f"{path} -> {target}"] if user != base else []
+            switch.conflicts += [target] if conflicted else []
+            root_version = p1 / path
+            if root_version.is_file():  # pyproject.toml: the root project of the multi layout
+                write_keeping_mode(root / path, root_version.read_bytes())
+            else:
+                (root / path).unlink(missing_ok=True)
+            settle(root, path)
+        for path in files.nested:
+            user, base_path, new_path = head_file(root, path), p0 / path, p1 / path
+            if user is None or not new_path.is_file():
+                continue
+            base = base_path.read_bytes() if base_path.is_file() else b""
+            new_content = new_path.read_bytes()
+            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
+            write_keeping_mode(root / path, content)
+            switch.merged += [path] if user != base else []
+            switch.conflicts += [path] if conflicted else []
+            settle(root, path)
+        # The multi layout's own user-owned root files (cross-service tests):
+        # the user's single-layout files just left these paths.
+        for file in sorted(p for p in p1.rglob("*") if p.is_file()):
+            path = file.relative_to(p1).as_posix()
+            if not path.startswith("services/") and owned(path) and not (root / path).exists():
+                write_keeping_mode(root / path, file.read_bytes())
+                switch.fresh.add(path)
+    return switch
+
+
+def _git_move(root: Path, src: str, dst: str) -> None:
+    """git mv src dst, with src as committed and over whatever the update put at dst."""
+    if not (root / src).is_file() or (root / src).read_bytes() != head_file(root, src):
+        git(root, "checkout", "HEAD", "--", src)
+    target = root / dst
+    if target.exists() or target.is_symlink():
+        if dst in tracked(root):
+            git(root, "rm", "--quiet", "--force", "--", dst)
+        else:
+            target.unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    git(root, "mv", "--", src, dst)
+    remove_empty_dirs(root, root / src)

@@ -1,0 +1,83 @@
+"""hooks/layout_switch.py: the single -> multi switch's refusals, and the
+service files it moves, read off the template and tied here to renders."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import TEMPLATE, project_files
+
+sys.path.insert(0, str(TEMPLATE / "hooks"))
+import layout_switch  # noqa: E402
+import migrations  # noqa: E402
+
+# A single-layout combination and where the same kind of service sits in a multi one.
+SAME_SERVICE = {
+    "single-github-python-api": ("multi-github-pg-redis-mixed", "api"),
+    "single-gitea-node-api": ("multi-github-pg-redis-mixed", "web"),
+    "single-both-python-worker": ("multi-gitea-pg-python", "jobs"),
+    "single-none-node-worker": ("multi-both-redis-node-alpine", "tasks"),
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ({"layout": "multi"}, {"layout": "single"}, "not supported"),
+        ({"layout": "single", "services": "app"}, {"layout": "multi", "services": "api web"}, "keep 'app'"),
+        ({"layout": "single", "services": "app"}, {"layout": "multi", "services": "app web:node"}, None),
+        ({"layout": "single", "services": "app"}, {}, None),
+        ({"layout": "multi", "services": "api"}, {"layout": "multi", "services": "web"}, None),
+    ],
+)
+def test_check_layouts(old: dict, new: dict, error: str | None) -> None:
+    if error is None:
+        layout_switch.check_layouts(old, new)
+    else:
+        with pytest.raises(migrations.MigrationError, match=error):
+            layout_switch.check_layouts(old, new)
+
+
+
+def test_service_files_are_read_off_the_template() -> None:
+    files = layout_switch.service_files(TEMPLATE)
+    assert files.dirs == ("src/", "tests/")
+    assert files.nested == ("deploy/test/docker-compose.yml", "testkit/__init__.py", "testkit/wait-for.js")
+    assert {"Dockerfile", ".dockerignore", "pyproject.toml", "package.json"} <= set(files.build)
+
+
+def test_a_file_added_to_the_service_folder_is_a_service_file(tmp_path: Path) -> None:
+    template = tmp_path / "template-copy"
+    (template / "template").mkdir(parents=True)
+    (template / "copier.yml").write_text((TEMPLATE / "copier.yml").read_text())
+    folder = template / "template" / layout_switch.service_folder(TEMPLATE).name
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "main.py").write_text("")
+    (folder / "{% if svc.language == 'node' %}.nvmrc.tpl{% endif %}.jinja").write_text("")
+    (folder / "{% if layout == 'multi' %}Makefile{% endif %}.jinja").write_text("")
+    files = layout_switch.service_files(template)
+    assert files == layout_switch.ServiceFiles(build=(".nvmrc.tpl",), dirs=("src/",), nested=())
+
+
+@pytest.mark.parametrize("single", sorted(SAME_SERVICE))
+def test_service_files_match_renders_of_both_layouts(render: Callable[[str], Path], single: str) -> None:
+    """Every root file of a single project that the multi layout has in services/<name>/
+    is a service file the switch moves or merges, except the project's own Makefile
+    (the multi layout's service Makefile is a new file)."""
+    multi, name = SAME_SERVICE[single]
+    files = layout_switch.service_files(TEMPLATE)
+    owned = migrations.user_owned(TEMPLATE)
+    in_service = {p.removeprefix(f"services/{name}/") for p in project_files(render(multi))
+                  if p.startswith(f"services/{name}/")}
+    at_root = project_files(render(single))
+    shared = at_root & in_service
+    unclassified = sorted(
+        p for p in shared
+        if p not in files.build and p not in files.nested and not p.startswith(files.dirs)
+        and not owned(p)
+    )
+    assert unclassified == ["Makefile"], f"service files the layout switch would leave behind: {unclassified}"
+    assert [p for p in files.build if p in at_root] == [p for p in files.build if p in shared]
