@@ -51,6 +51,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/src/worker.js",
         "/services/api/tests/unit/api.test.js",
         "/services/api/tests/integration/api.live.test.js",
+        "/services/api/testkit/wait-for.js",
         "/services/worker/package.json",
         "/services/worker/src/worker/main.py",
         "/services/worker/src/config.js",
@@ -60,6 +61,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/src/worker.js",
         "/services/worker/tests/unit/worker.test.js",
         "/services/worker/tests/integration/worker.live.test.js",
+        "/services/worker/testkit/wait-for.js",
         "/services/web/pyproject.toml",
         # the package folder covers main.py and worker.py below it
         "/services/web/src/web",
@@ -67,6 +69,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/tests/unit/test_api.py",
         "/services/web/tests/integration/conftest.py",
         "/services/web/tests/integration/test_api_live.py",
+        "/services/web/testkit/__init__.py",
     ]
 
 
@@ -75,6 +78,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/services",
         "/scripts/test-service.sh",
         "/tests/integration/test_stack.py",
+        "/testkit/__init__.py",
         "/pyproject.toml",
         "/src/tasks",
         "/src/app.js",
@@ -82,6 +86,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/tests/unit/test_worker.py",
         "/tests/integration/conftest.py",
         "/tests/integration/test_worker_live.py",
+        "/testkit/__init__.py",
     ]
 
 
