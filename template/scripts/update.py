@@ -51,8 +51,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # (No __pycache__ beside it: nothing of the project's tree changes by running this.)
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+# Ruff would sort `services` apart where the project has a services/ folder.
+# isort: off
 import gitutil  # noqa: E402  (scripts/lib/gitutil.py: the template's hooks/gitutil.py)
 import services as registry  # noqa: E402
+# isort: on
 
 COPIER = "uvx --from copier>=9.19 --with copier-template-extensions>=0.3 copier"
 # Trust the template (its migrations are code); conflicts as inline markers,
