@@ -39,11 +39,20 @@ IDENTITY = ["-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
 
 
 def services(count: int) -> str:
-    """count services: every third a node service, every fourth a worker."""
-    words = []
-    for i in range(1, count + 1):
+    """count services: every third a node service, every fourth a worker; names
+    whose default dev ports would collide (hooks/services.py default_port) are
+    skipped, as the services question refuses them."""
+    sys.path.insert(0, str(ROOT / "hooks"))
+    from services import services_error
+
+    words: list[str] = []
+    i = 0
+    while len(words) < count:
+        i += 1
         options = (":node" if i % 3 == 0 else "") + (":worker" if i % 4 == 0 else "")
-        words.append(f"svc{i:02d}{options}")
+        word = f"svc{i:02d}{options}"
+        if not services_error(" ".join([*words, word])):
+            words.append(word)
     return " ".join(words)
 
 

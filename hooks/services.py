@@ -377,26 +377,31 @@ def _parsed_services(spec: object, layout: object) -> list[dict[str, object]]:
     return [dict(item) for item in _PARSED[key]]
 
 
-try:  # Jinja is present whenever Copier is; the unit tests need only the above.
-    from jinja2.ext import Extension
-except ImportError:  # pragma: no cover
-    Extension = object  # type: ignore[assignment,misc]
+def _services_extension() -> type:
+    # Imported on first use, like ServiceListHook below: Jinja costs every
+    # migration process (hooks/migrations.py imports this module) about 60 ms.
+    try:  # Jinja is present whenever Copier is; the unit tests need only the above.
+        from jinja2.ext import Extension
+    except ImportError:  # pragma: no cover
+        Extension = object  # type: ignore[assignment,misc]  # noqa: N806
 
+    class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
+        """The filters copier.yml validates and computes answers with, and the help's reserved names."""
 
-class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
-    """The filters copier.yml validates and computes answers with, and the help's reserved names."""
+        def __init__(self, environment):  # noqa: ANN001
+            super().__init__(environment)
+            environment.filters["services_error"] = services_error
+            environment.filters["parse_services"] = parse_services
+            environment.filters["text_error"] = text_error
+            environment.filters["project_name_error"] = project_name_error
+            environment.filters["usable_name"] = usable_name
+            environment.filters["slug_error"] = slug_error
+            environment.filters["registry_error"] = registry_error
+            environment.filters["slugify_name"] = slugify
+            environment.globals["reserved_service_names"] = sorted(RESERVED)
 
-    def __init__(self, environment):  # noqa: ANN001
-        super().__init__(environment)
-        environment.filters["services_error"] = services_error
-        environment.filters["parse_services"] = parse_services
-        environment.filters["text_error"] = text_error
-        environment.filters["project_name_error"] = project_name_error
-        environment.filters["usable_name"] = usable_name
-        environment.filters["slug_error"] = slug_error
-        environment.filters["registry_error"] = registry_error
-        environment.filters["slugify_name"] = slugify
-        environment.globals["reserved_service_names"] = sorted(RESERVED)
+    ServicesExtension.__qualname__ = "ServicesExtension"
+    return ServicesExtension
 
 
 def _service_list_hook() -> type:
@@ -418,8 +423,9 @@ def _service_list_hook() -> type:
 
 
 def __getattr__(name: str) -> type:
-    """ServiceListHook, built when Copier (or a test) first asks for it."""
-    if name == "ServiceListHook":
-        globals()[name] = _service_list_hook()
+    """ServicesExtension and ServiceListHook, built when Copier (or a test) first asks for them."""
+    builders = {"ServicesExtension": _services_extension, "ServiceListHook": _service_list_hook}
+    if name in builders:
+        globals()[name] = builders[name]()
         return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
