@@ -1,14 +1,26 @@
 """The single -> multi layout switch of `copier update` (run by
 hooks/migrations.py after-update; its check refuses the other direction).
 
-The files a service folder owns are read off the template's service folder
-(`template/{% yield svc from service_list %}...`), so a file the template adds
+The files a service folder owns are read off the template's two service
+folders (hooks/files.py says what each holds), so a file the template adds
 there moves with the service without a list to keep in step:
-tests/update/test_layout_switch.py ties them to renders of both layouts.
+
+- `template/{% yield svc from service_list %}{{ svc.path }}...`: in every
+  layout; in single its files sit at the root.
+- `template/services/{% yield svc from service_list %}{{ svc.name }}...`: the
+  multi layout only. In single the root file of the same path is the
+  service's where it renders the same body (both use the same partial:
+  pyproject.toml, the test stack, testkit/); the project's own Makefile
+  shares none, and stays the project's.
+
+Which of them a service of each kind has is hooks/files.py's excluded_paths,
+as Copier applies it. tests/update/test_layout_switch.py ties them to renders
+of both layouts.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+from files import excluded_paths
 from gitutil import git
 from gitutil import paths as git_paths
 from gitutil import show as head_file
@@ -53,45 +66,88 @@ class ServiceFiles:
     nested: tuple[str, ...]
 
 
-def service_folder(template: Path) -> Path:
-    """The template's `{% yield svc ... %}` folder (copier.yml _subdirectory: template)."""
-    found = [p for p in (template / "template").iterdir() if p.is_dir() and p.name.startswith("{% yield svc ")]
+def _yield_folder(parent: Path, where: str) -> Path:
+    found = [p for p in parent.iterdir() if p.is_dir() and p.name.startswith("{% yield svc ")] \
+        if parent.is_dir() else []
     if len(found) != 1:
-        raise MigrationError(f"{template}: expected one service folder in template/, found {len(found)}")
+        raise MigrationError(f"{where}: expected one service folder, found {len(found)}")
     return found[0]
 
 
+def service_folder(template: Path) -> Path:
+    """The template's `{% yield svc ... %}{{ svc.path }}` folder: every layout
+    (copier.yml _subdirectory: template)."""
+    return _yield_folder(template / "template", f"{template}/template")
+
+
+def multi_service_folder(template: Path) -> Path | None:
+    """The template's `services/{% yield svc ... %}{{ svc.name }}` folder (multi
+    layout only), or None where the template has none."""
+    services = template / "template" / "services"
+    if not services.is_dir():
+        return None
+    return _yield_folder(services, f"{template}/template/services")
+
+
+def _excluded(path: str, patterns: list[str]) -> bool:
+    """Whether an anchored `_exclude` pattern of hooks/files.py covers path."""
+    return any(path == p.lstrip("/") or path.startswith(p.lstrip("/") + "/") for p in patterns)
+
+
 def _names(template_path: str, layout: str) -> set[str]:
-    """The paths a template path renders to for some kind of service ('' when left out)."""
+    """The single-layout root paths a service-folder path renders to for some
+    kind of service that has it (hooks/files.py's tables)."""
     env = jinja2.Environment(keep_trailing_newline=True)
     names = set()
     for svc in SAMPLE_SERVICES:
         parts = [env.from_string(part).render(layout=layout, svc=svc) for part in template_path.split("/")]
         parts[-1] = parts[-1].removesuffix(SUFFIX) if template_path.endswith(SUFFIX) else parts[-1]
-        if all(parts):
-            names.add("/".join(parts))
+        path = "/".join(parts)
+        if all(parts) and not _excluded(path, excluded_paths([svc], "single")):
+            names.add(path)
     return names
+
+
+_PARTIAL = re.compile(r"""\{%-?\s*(?:include|import|from)\s+['"](partials/[^'"]+)['"]""")
+
+
+def _partials(file: Path) -> set[str]:
+    return set(_PARTIAL.findall(file.read_text())) if file.is_file() else set()
+
+
+def _root_renders_service(multi_file: Path, root_file: Path) -> bool:
+    """Whether the root file at a multi-only service file's path renders the
+    service's version in the single layout: both use the same partial."""
+    return bool(_partials(multi_file) & _partials(root_file))
 
 
 @cache
 def service_files(template: Path) -> ServiceFiles:
-    """The single layout's service files, read off the template's service folder."""
+    """The single layout's service files, read off the template's service folders."""
     owned = user_owned(template)
+    found: set[str] = set()
     folder = service_folder(template)
-    build, dirs, stacks = set(), set(), set()
     for file in folder.rglob("*"):
+        if file.is_file():
+            found |= _names(file.relative_to(folder).as_posix(), "single")
+    multi = multi_service_folder(template)
+    for file in multi.rglob("*") if multi else ():
         if not file.is_file():
             continue
-        for path in _names(file.relative_to(folder).as_posix(), "single"):
-            top = path.split("/")[0]
-            if "/" in path and owned(f"{top}/any-file"):  # the whole folder is the user's
-                dirs.add(f"{top}/")
-            elif owned(path):
-                continue
-            elif "/" not in path:
-                build.add(path)
-            else:
-                stacks.add(path)
+        relative = file.relative_to(multi).as_posix()
+        if _root_renders_service(file, template / "template" / relative):
+            found |= _names(relative, "single")
+    build, dirs, stacks = set(), set(), set()
+    for path in found:
+        top = path.split("/")[0]
+        if "/" in path and owned(f"{top}/any-file"):  # the whole folder is the user's
+            dirs.add(f"{top}/")
+        elif owned(path):
+            continue
+        elif "/" not in path:
+            build.add(path)
+        else:
+            stacks.add(path)
     return ServiceFiles(tuple(sorted(build)), tuple(sorted(dirs)), tuple(sorted(stacks)))
 
 

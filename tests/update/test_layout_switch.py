@@ -50,16 +50,26 @@ def test_service_files_are_read_off_the_template() -> None:
 
 
 def test_a_file_added_to_the_service_folder_is_a_service_file(tmp_path: Path) -> None:
+    """Plain names (hooks/files.py's tables decide who has what); a multi-only file is
+    the service's where the single layout's root file renders the same partial."""
     template = tmp_path / "template-copy"
     (template / "template").mkdir(parents=True)
     (template / "copier.yml").write_text((TEMPLATE / "copier.yml").read_text())
     folder = template / "template" / layout_switch.service_folder(TEMPLATE).name
     (folder / "src").mkdir(parents=True)
     (folder / "src" / "main.py").write_text("")
-    (folder / "{% if svc.language == 'node' %}.nvmrc.tpl{% endif %}.jinja").write_text("")
-    (folder / "{% if layout == 'multi' %}Makefile{% endif %}.jinja").write_text("")
+    (folder / ".nvmrc.tpl.jinja").write_text("")
+    (folder / "package.json.jinja").write_text("")  # every kind of service has it in some language
+    multi = template / "template" / "services" / layout_switch.multi_service_folder(TEMPLATE).name
+    multi.mkdir(parents=True)
+    (multi / "Makefile.jinja").write_text("# the service's\n")
+    (template / "template" / "Makefile.jinja").write_text("# the project's\n")
+    (multi / "pyproject.toml.jinja").write_text("{% include 'partials/service/pyproject.toml.jinja' %}")
+    (template / "template" / "pyproject.toml.jinja").write_text(
+        "{% if layout == 'single' %}{% include 'partials/service/pyproject.toml.jinja' %}{% endif %}")
     files = layout_switch.service_files(template)
-    assert files == layout_switch.ServiceFiles(build=(".nvmrc.tpl",), dirs=("src/",), nested=())
+    assert files == layout_switch.ServiceFiles(
+        build=(".nvmrc.tpl", "package.json", "pyproject.toml"), dirs=("src/",), nested=())
 
 
 @pytest.mark.parametrize("single", sorted(SAME_SERVICE))

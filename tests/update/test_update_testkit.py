@@ -27,11 +27,13 @@ import migrations  # noqa: E402
 
 TAGS = ("v0.1.0", "v0.2.0")
 SERVICE = "template/{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
-CONFTESTS = (SERVICE + "/tests/integration/{% if svc.language == 'python' %}conftest.py{% endif %}.jinja",
-             "template/{% if layout == 'multi' %}tests{% endif %}/integration/conftest.py.jinja")
-NODE_LIVE = SERVICE + "/tests/integration/{% if svc.language == 'node' %}{{ svc.kind }}.live.test.js{% endif %}.jinja"
-PYPROJECTS = (SERVICE + "/{% if svc.language == 'python' %}pyproject.toml{% endif %}.jinja",
-              "template/{% if layout == 'multi' %}pyproject.toml{% endif %}.jinja")
+# The python service's conftest.py and pyproject.toml bodies are partials: the
+# multi layout's services/<name>/ files and the single layout's root files
+# render them; the root templates hold the multi layout's own (cross-service) ones.
+CONFTESTS = ("partials/service/tests/integration/conftest.py.jinja",
+             "template/tests/integration/conftest.py.jinja")
+NODE_LIVE = SERVICE + "/tests/integration/{{ svc.kind }}.live.test.js.jinja"
+PYPROJECTS = ("partials/service/pyproject.toml.jinja", "template/pyproject.toml.jinja")
 NEW_IMPORTS = "import os\nfrom collections.abc import Callable\n\nimport pytest\n\nfrom testkit import wait_for\n"
 OLD_IMPORTS = ("import os\nimport time\nfrom collections.abc import Callable\nfrom typing import TypeVar\n\n"
                "import pytest\n\nT = TypeVar(\"T\")\n\n\n" + migrations.LEGACY_WAIT_FOR)
