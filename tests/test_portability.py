@@ -186,12 +186,15 @@ def spaced(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_project_in_a_folder_with_spaces_and_parentheses(spaced: Path) -> None:
     service = spaced / "services/api"
     # What make would run: the script path must stay one word.
-    dry = subprocess.run(["make", "-n", "test-unit"], cwd=service, capture_output=True, text=True)
+    # --no-print-directory: under `make test` (MAKELEVEL=1) make would add "Entering directory" lines.
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "test-unit"], cwd=service,
+                         capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     words = shlex.split(dry.stdout.strip())
     assert words == [str(spaced / "scripts/unit-tests.sh"), "."], dry.stdout
     # The scripts find the project root from their own location.
-    instance = subprocess.run(["make", "test-instance"], cwd=spaced, capture_output=True, text=True)
+    instance = subprocess.run(["make", "--no-print-directory", "test-instance"], cwd=spaced,
+                              capture_output=True, text=True)
     assert instance.returncode == 0 and re.fullmatch(r"main-\d{6}\n", instance.stdout), instance
     usage = subprocess.run([str(spaced / "scripts/unit-tests.sh"), "no-such-dir"], cwd=spaced,
                            capture_output=True, text=True)
