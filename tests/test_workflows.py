@@ -8,6 +8,7 @@ the release's version step run with bash, and GitHub/Gitea parity.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -368,3 +369,51 @@ def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str,
     assert step(build, step_id="version")["env"] == {
         "IMAGE": f"{registry}/${{{{ matrix.service }}}}"
     }
+
+
+# ------------------------------------------------- dependency-update bots
+def bot_scope(project: Path) -> set[tuple[str, str]]:
+    """(dependabot ecosystem, directory) pairs the bots must watch, from scripts/services.json."""
+    scope = {("github-actions", "/")}
+    for svc in services(project):
+        directory = "/" if svc["path"] == "." else f"/{svc['path']}"
+        scope |= {("pip" if svc["language"] == "python" else "npm", directory), ("docker", directory)}
+    return scope
+
+
+@pytest.mark.parametrize("name", [n for n in COMBOS if "github" in providers(n)])
+def test_dependabot(render, name: str) -> None:
+    root = render(name)
+    # The schema ships inside check-jsonschema: no network.
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"], cwd=root)
+    config = yaml.safe_load((root / ".github/dependabot.yml").read_text())
+    found = [(u["package-ecosystem"], u["directory"]) for u in config["updates"]]
+    assert len(found) == len(set(found)), f"listed twice: {found}"
+    assert set(found) == bot_scope(root)
+
+
+MANAGERS = {"pip": "pep621", "npm": "npm", "docker": "dockerfile", "github-actions": "github-actions"}
+MANIFESTS = {"pip": "pyproject.toml", "npm": "package.json", "docker": "Dockerfile"}
+
+
+@pytest.mark.parametrize("name", [n for n in COMBOS if "gitea" in providers(n)])
+def test_renovate(render, name: str) -> None:
+    """renovate.json parses and watches what dependabot.yml would: the same source."""
+    root = render(name)
+    config = json.loads((root / "renovate.json").read_text())
+    assert config["extends"] == ["config:recommended"]
+    scope = bot_scope(root)
+    assert set(config["enabledManagers"]) == {MANAGERS[ecosystem] for ecosystem, _ in scope}
+    expected = {f"{directory.strip('/')}/{MANIFESTS[e]}".lstrip("/") for e, directory in scope if e in MANIFESTS}
+    expected |= {f"{WORKFLOW_DIRS[p]}/**" for p in providers(name)}
+    assert sorted(config["includePaths"]) == sorted(expected)
+    for path in config["includePaths"]:
+        if not path.endswith("/**"):
+            assert (root / path).is_file(), f"renovate.json includes {path}, which the project lacks"
+
+
+@pytest.mark.parametrize("name", [n for n in COMBOS if not providers(n)])
+def test_no_bots_without_ci(render, name: str) -> None:
+    root = render(name)
+    present = [p for p in (".github", "renovate.json", "zizmor.yml") if (root / p).exists()]
+    assert not present, f"ci_provider none rendered {present}"
