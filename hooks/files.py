@@ -6,7 +6,7 @@ Template paths are plain (``Dockerfile.jinja``, ``package.json.jinja``,
 below, and reaches Copier as its templated ``_exclude`` (copier.yml)::
 
     _exclude:
-      - '{{ service_list | excluded_paths(layout) | join("\\n") }}'
+      - '{{ service_list | excluded_paths(layout, ci_provider) | join("\\n") }}'
 
 Copier matches ``_exclude`` against the OUTPUT path of every file and folder
 (after the names are rendered, yield folders expanded), with gitignore rules:
@@ -107,11 +107,12 @@ SERVICE_FILES: dict[str, Condition] = {
 
 
 class Project:
-    """What PROJECT_FILES' conditions read: the layout and the services."""
+    """What PROJECT_FILES' conditions read: the layout, the services and the forges."""
 
-    def __init__(self, layout: str, services: Sequence[Service]) -> None:
+    def __init__(self, layout: str, services: Sequence[Service], ci_provider: str = "none") -> None:
         self.layout = layout
         self.services = services
+        self.forges = forges(ci_provider)
 
     @property
     def multi(self) -> bool:
@@ -137,6 +138,13 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "testkit/__init__.py": lambda p: p.multi or p.root_language == "python",
     # Ruff settings for scripts/ where no python service's pyproject.toml has them.
     "ruff.toml": lambda p: p.root_language == "node",
+    # Dependency-update bots (partials/deps/): dependabot is GitHub's, Gitea
+    # projects get renovate. The plain .github folder holds only dependabot.yml;
+    # the workflows come from the forge yield folder.
+    ".github": lambda p: "github" in p.forges,
+    "renovate.json": lambda p: "gitea" in p.forges,
+    # zizmor's settings for the workflows of either forge (partials/workflows/).
+    "zizmor.yml": lambda p: bool(p.forges),
 }
 
 
@@ -145,9 +153,9 @@ def _service_paths(svc: Service) -> dict[str, str]:
     return {path: path.format(package=svc["package"], kind=svc["kind"]) for path in SERVICE_FILES}
 
 
-def excluded_paths(service_list: Sequence[Service], layout: str) -> list[str]:
+def excluded_paths(service_list: Sequence[Service], layout: str, ci_provider: str = "none") -> list[str]:
     """The output paths this project does not get, as anchored `_exclude` patterns."""
-    project = Project(layout, service_list)
+    project = Project(layout, service_list, ci_provider)
     excluded = [f"/{path}" for path, exists in PROJECT_FILES.items() if not exists(project)]
     for svc in service_list:
         folder = "" if svc["path"] == "." else f"{svc['path']}/"

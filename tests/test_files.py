@@ -42,6 +42,10 @@ def excluded(spec: str, layout: str) -> list[str]:
 def test_multi_mixed_excludes_each_service_the_other_language() -> None:
     assert excluded("api worker:worker web:node", "multi") == [
         "/ruff.toml",
+        # ci_provider none: no bots, no workflow audit settings
+        "/.github",
+        "/renovate.json",
+        "/zizmor.yml",
         "/services/api/package.json",
         "/services/api/src/api/worker.py",
         "/services/api/src/config.js",
@@ -79,6 +83,9 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/scripts/test-service.sh",
         "/tests/integration/test_stack.py",
         "/testkit/__init__.py",
+        "/.github",
+        "/renovate.json",
+        "/zizmor.yml",
         "/pyproject.toml",
         "/src/tasks",
         "/src/app.js",
@@ -95,6 +102,19 @@ def test_ruff_toml_only_where_no_python_pyproject_holds_the_settings() -> None:
     assert "/ruff.toml" in excluded("app", "single")
     assert "/ruff.toml" not in excluded("app:node", "single")
     assert "/ruff.toml" in excluded("web:node", "multi")
+
+
+@pytest.mark.parametrize(("provider", "absent"), [
+    ("github", ["/renovate.json"]),
+    ("gitea", ["/.github"]),
+    ("both", []),
+    ("none", ["/.github", "/renovate.json", "/zizmor.yml"]),
+])
+def test_bots_and_audit_settings_come_with_the_ci_provider(provider: str, absent: list[str]) -> None:
+    """dependabot (.github/) for GitHub, renovate.json for Gitea, zizmor.yml for either."""
+    service_list = services.parse_services("api web:node", "multi")
+    bots = {"/.github", "/renovate.json", "/zizmor.yml"}
+    assert [p for p in files.excluded_paths(service_list, "multi", provider) if p in bots] == absent
 
 
 @pytest.mark.parametrize(("provider", "expected"), [
@@ -162,7 +182,7 @@ def _output_paths(data: dict[str, object]) -> list[tuple[str, str]]:
     template tree and hooks/files.py, the way Copier expands and excludes them."""
     layout = str(data["layout"])
     service_list = services.parse_services(data["services"], layout)
-    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout))
+    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout, data["ci_provider"]))
     forge_list = files.forges(data["ci_provider"])
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     out = []

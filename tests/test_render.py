@@ -61,6 +61,9 @@ CI_FILES = {
     "gitea": {".gitea/workflows/ci.yml", ".gitea/workflows/release.yml", ".gitea/workflows/update.yml"},
 }
 
+# The dependency-update bot each forge gets (partials/deps/).
+BOT_FILES = {"github": {".github/dependabot.yml"}, "gitea": {"renovate.json"}}
+
 
 def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
     """The files one service renders, relative to its folder."""
@@ -102,7 +105,9 @@ def expected_files(combo: dict) -> set[str]:
     provider = combo["ci_provider"]
     for ci in ("github", "gitea"):
         if provider in (ci, "both"):
-            files |= CI_FILES[ci]
+            files |= CI_FILES[ci] | BOT_FILES[ci]
+    if provider != "none":
+        files.add("zizmor.yml")  # the workflow audit's settings
     for svc in service_list(combo):
         prefix = f"services/{svc['name']}/" if multi else ""
         files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi)}

@@ -8,9 +8,11 @@ the release's version step run with bash, and GitHub/Gitea parity.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,24 @@ def step(job: dict[str, Any], *, uses: str = "", step_id: str = "") -> dict[str,
     return found[0]
 
 
+CACHE_INPUTS = {"enable-cache", "package-manager-cache"}
+
+
+def without_cache_inputs(job: dict[str, Any]) -> dict[str, Any]:
+    """A job with the setup actions' cache inputs (and a `with:` left empty by them) removed."""
+    steps = []
+    for each in job["steps"]:
+        each = dict(each)
+        if "with" in each:
+            kept = {k: v for k, v in each["with"].items() if k not in CACHE_INPUTS}
+            if kept:
+                each["with"] = kept
+            else:
+                del each["with"]
+        steps.append(each)
+    return {**job, "steps": steps}
+
+
 ALL = list(COMBOS)
 WITH_CI = [name for name in COMBOS if providers(name)]
 BOTH = [name for name in COMBOS if COMBOS[name]["ci_provider"] == "both"]
@@ -79,6 +99,8 @@ def test_workflow_files_per_provider(render, name: str) -> None:
         for provider in providers(name)
         for workflow in WORKFLOWS
     }
+    if "github" in providers(name):
+        expected.add(".github/dependabot.yml")
     assert found == expected, (
         f"missing: {sorted(expected - found)}; unexpected: {sorted(found - expected)}"
     )
@@ -110,6 +132,45 @@ def test_actionlint(render, name: str) -> None:
     run([tool("actionlint"), "-shellcheck", tool("shellcheck"), *files], cwd=root)
 
 
+def zizmor(root: Path, files: list[str]) -> subprocess.CompletedProcess[str]:
+    """zizmor over files of root, offline (no GitHub API call), with root's zizmor.yml."""
+    return subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--color", "never", *files],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("name", WITH_CI)
+def test_zizmor(render, name: str) -> None:
+    """Every finding is fixed in partials/workflows/ or justified there (inline
+    ignore) or in zizmor.yml; zizmor reads Gitea's files as GitHub Actions."""
+    root = render(name)
+    files = sorted(
+        f"{WORKFLOW_DIRS[provider]}/{workflow}.yml"
+        for provider in providers(name)
+        for workflow in WORKFLOWS
+    )
+    result = zizmor(root, files)
+    assert result.returncode == 0, f"zizmor found:\n{result.stdout}{result.stderr}"
+    assert "No findings to report" in result.stdout, result.stdout + result.stderr
+
+
+def test_zizmor_fails_on_a_planted_finding(render, tmp_path: Path) -> None:
+    """A pull request's title in a run step (template injection) fails the audit."""
+    root = render("multi-both-redis-node-alpine")
+    project = tmp_path / "project"
+    shutil.copytree(root, project)
+    ci = project / WORKFLOW_DIRS["gitea"] / "ci.yml"
+    text = ci.read_text()
+    assert "        run: make test\n" in text
+    ci.write_text(text.replace(
+        "        run: make test\n",
+        '        run: make test\n      - run: echo "${{ github.event.pull_request.title }}"\n', 1))
+    result = zizmor(project, [f"{WORKFLOW_DIRS['gitea']}/ci.yml"])
+    assert result.returncode != 0, f"zizmor passed a template injection:\n{result.stdout}"
+    assert "template-injection" in result.stdout, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(("name", "provider"), RENDERED)
 def test_workflow_policy(render, name: str, provider: str) -> None:
     root = render(name)
@@ -128,8 +189,17 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
             for each in job["steps"]:
                 if "uses" in each:
                     assert PINNED.match(each["uses"]), f"{job_name}: unpinned {each['uses']}"
-    # The release tests exactly what CI tests (one macro).
-    assert release["jobs"]["test"] == ci["jobs"]["test"]
+    # The release tests exactly what CI tests (one macro), with the setup
+    # actions' caches off (zizmor's cache-poisoning: no cache reaches a release).
+    assert without_cache_inputs(release["jobs"]["test"]) == ci["jobs"]["test"]
+    release_test = release["jobs"]["test"]
+    assert step(release_test, uses="astral-sh/setup-uv")["with"] == {"enable-cache": False}
+    for each in release_test["steps"]:
+        if each.get("uses", "").startswith("actions/setup-node@"):
+            assert each["with"]["package-manager-cache"] is False
+    # Jobs that push nothing with git keep no token in .git/config.
+    for job in (ci["jobs"]["test"], release_test, release["jobs"]["build"]):
+        assert step(job, uses="actions/checkout")["with"]["persist-credentials"] is False
     test = ci["jobs"]["test"]
     assert test["steps"][-1]["run"] == "make test"
     assert step(test, uses="actions/setup-python")["with"] == {"python-version": "3.12"}
@@ -299,3 +369,51 @@ def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str,
     assert step(build, step_id="version")["env"] == {
         "IMAGE": f"{registry}/${{{{ matrix.service }}}}"
     }
+
+
+# ------------------------------------------------- dependency-update bots
+def bot_scope(project: Path) -> set[tuple[str, str]]:
+    """(dependabot ecosystem, directory) pairs the bots must watch, from scripts/services.json."""
+    scope = {("github-actions", "/")}
+    for svc in services(project):
+        directory = "/" if svc["path"] == "." else f"/{svc['path']}"
+        scope |= {("pip" if svc["language"] == "python" else "npm", directory), ("docker", directory)}
+    return scope
+
+
+@pytest.mark.parametrize("name", [n for n in COMBOS if "github" in providers(n)])
+def test_dependabot(render, name: str) -> None:
+    root = render(name)
+    # The schema ships inside check-jsonschema: no network.
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"], cwd=root)
+    config = yaml.safe_load((root / ".github/dependabot.yml").read_text())
+    found = [(u["package-ecosystem"], u["directory"]) for u in config["updates"]]
+    assert len(found) == len(set(found)), f"listed twice: {found}"
+    assert set(found) == bot_scope(root)
+
+
+MANAGERS = {"pip": "pep621", "npm": "npm", "docker": "dockerfile", "github-actions": "github-actions"}
+MANIFESTS = {"pip": "pyproject.toml", "npm": "package.json", "docker": "Dockerfile"}
+
+
+@pytest.mark.parametrize("name", [n for n in COMBOS if "gitea" in providers(n)])
+def test_renovate(render, name: str) -> None:
+    """renovate.json parses and watches what dependabot.yml would: the same source."""
+    root = render(name)
+    config = json.loads((root / "renovate.json").read_text())
+    assert config["extends"] == ["config:recommended"]
+    scope = bot_scope(root)
+    assert set(config["enabledManagers"]) == {MANAGERS[ecosystem] for ecosystem, _ in scope}
+    expected = {f"{directory.strip('/')}/{MANIFESTS[e]}".lstrip("/") for e, directory in scope if e in MANIFESTS}
+    expected |= {f"{WORKFLOW_DIRS[p]}/**" for p in providers(name)}
+    assert sorted(config["includePaths"]) == sorted(expected)
+    for path in config["includePaths"]:
+        if not path.endswith("/**"):
+            assert (root / path).is_file(), f"renovate.json includes {path}, which the project lacks"
+
+
+@pytest.mark.parametrize("name", [n for n in COMBOS if not providers(n)])
+def test_no_bots_without_ci(render, name: str) -> None:
+    root = render(name)
+    present = [p for p in (".github", "renovate.json", "zizmor.yml") if (root / p).exists()]
+    assert not present, f"ci_provider none rendered {present}"
