@@ -205,3 +205,29 @@ def test_workflow_policy(forge: str) -> None:
     for step in steps(data):
         if "uses" in step:
             assert PINNED.match(step["uses"]), f"{name}: unpinned {step['uses']}"
+
+
+# -------------------------------------------------------- release process
+RELEASING = TEMPLATE / "docs" / "releasing.md"
+
+
+def test_the_release_process_is_linked_and_names_what_exists() -> None:
+    """docs/releasing.md is reachable from README and updating.md, and every file and name it cites is real."""
+    for doc, link in ((README, "(docs/releasing.md)"), (TEMPLATE / "docs/updating.md", "(releasing.md)")):
+        assert link in doc.read_text(), f"{doc.name} does not link {link}"
+    text = RELEASING.read_text()
+    # The last section cites a generated project's files; the others, this repository's.
+    ours = text.split("## How generated projects see a release")[0]
+    assert ours != text, "docs/releasing.md lost its section on generated projects"
+    cited = set(re.findall(r"`(\.?[\w.-]+(?:/[\w.-]+)*\.(?:py|md|yml|jinja|toml))`", ours)) | {".ci/run"}
+    # A project's answers file, named where the doc says why tags never move.
+    missing = sorted(path for path in cited - {".copier-answers.yml"} if not (TEMPLATE / path).is_file())
+    assert not missing, f"docs/releasing.md cites files that do not exist: {missing}"
+    for path, name in (("tests/update/real_history.py", "REAL_COMMITS"),
+                       ("tests/test_render_unchanged.py", "BEFORE"),
+                       ("tests/test_render_unchanged.py", "INTENDED")):
+        assert name in text, f"docs/releasing.md no longer names {name}"
+        assert re.search(rf"^{name}\b.*=", (TEMPLATE / path).read_text(), re.MULTILINE), f"{path} has no {name}"
+    assert re.search(r"^## Unreleased$", (TEMPLATE / "CHANGELOG.md").read_text(), re.MULTILINE), (
+        "CHANGELOG.md has no `## Unreleased` section, where docs/releasing.md says changes go"
+    )
