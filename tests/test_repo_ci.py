@@ -89,6 +89,11 @@ def test_actionlint() -> None:
     run([tool("actionlint"), "-shellcheck", tool("shellcheck"), *FILES.values()], cwd=TEMPLATE)
 
 
+def test_generator_is_ruff_clean() -> None:
+    """tools/ is not in `make lint`'s list (hooks, tests, bench); the generator is held to the same rules."""
+    run([tool("ruff"), "check", "tools"], cwd=TEMPLATE)
+
+
 def test_zizmor() -> None:
     zizmor = shutil.which("zizmor")
     if zizmor is None:

@@ -51,10 +51,10 @@ def pins(loader: jinja2.BaseLoader, forge: str) -> dict[str, str]:
     return dict(module.pins)
 
 
-def stale(root: Path = ROOT) -> list[str]:
-    """A unified diff per output whose committed text differs from the render."""
+def stale(root: Path = ROOT, outputs: dict[str, str] | None = None) -> list[str]:
+    """A unified diff per output whose committed text differs from the render (or the given outputs)."""
     diffs = []
-    for path, text in render(root).items():
+    for path, text in (render(root) if outputs is None else outputs).items():
         target = root / path
         current = target.read_text() if target.is_file() else ""
         if current != text:
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
         print(f"tools/workflows.py: cannot render {SOURCE}: {error}", file=sys.stderr)
         return 1
     if argv == ["--check"]:
-        diffs = stale()
+        diffs = stale(ROOT, outputs)
         for diff in diffs:
             sys.stdout.write(diff)
         if diffs:
