@@ -133,7 +133,7 @@ def test_check_names_a_hand_edit_and_changes_nothing(repo_copy: Path) -> None:
 def test_a_pin_bumped_in_the_projects_partial_moves_both_files(repo_copy: Path) -> None:
     partial = repo_copy / "partials/workflows/ci.yml.jinja"
     text = partial.read_text()
-    pin = re.search(r"'(actions/checkout@[^']+)'", text)
+    pin = re.search(r"""["'](actions/checkout@[^"'\s]+)""", text)
     assert pin, "partials/workflows/ci.yml.jinja pins no actions/checkout"
     partial.write_text(text.replace(pin.group(1), "actions/checkout@v99"))
     result = run_generator(repo_copy)
@@ -141,6 +141,19 @@ def test_a_pin_bumped_in_the_projects_partial_moves_both_files(repo_copy: Path) 
     for path in FILES.values():
         uses = re.findall(r"uses: (actions/checkout@\S+)", (repo_copy / path).read_text())
         assert uses == ["actions/checkout@v99"], f"{path}: {uses}"
+
+
+def test_a_partial_without_pins_is_refused_in_one_line(repo_copy: Path) -> None:
+    partial = repo_copy / "partials/workflows/ci.yml.jinja"
+    text = partial.read_text()
+    assert "{%- set pins = " in text, "partials/workflows/ci.yml.jinja: where does it set `pins`?"
+    partial.write_text(text.replace("{%- set pins = ", "{%- set action_pins = ", 1))
+    before = {path: (repo_copy / path).read_text() for path in FILES.values()}
+    result = run_generator(repo_copy)
+    assert result.returncode == 1, f"{result.stdout}{result.stderr}"
+    assert result.stderr.strip() == ("tools/workflows.py: cannot render tools/ci.yml.jinja: "
+                                     "partials/workflows/ci.yml.jinja no longer sets a `pins` mapping"), result.stderr
+    assert {path: (repo_copy / path).read_text() for path in FILES.values()} == before, "a failed run wrote files"
 
 
 def test_a_bad_argument_is_refused_in_one_line_and_writes_nothing(repo_copy: Path) -> None:

@@ -48,7 +48,10 @@ def pins(loader: jinja2.BaseLoader, forge: str) -> dict[str, str]:
     """
     env = jinja2.Environment(loader=loader, undefined=jinja2.ChainableUndefined)
     module = env.get_template(PINS_SOURCE).make_module({"provider": forge, "service_list": []})
-    return dict(module.pins)
+    found = getattr(module, "pins", None)
+    if not isinstance(found, dict):
+        raise jinja2.TemplateError(f"{PINS_SOURCE} no longer sets a `pins` mapping")
+    return dict(found)
 
 
 def stale(root: Path = ROOT, outputs: dict[str, str] | None = None) -> list[str]:
