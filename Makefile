@@ -31,4 +31,4 @@ test: $(BIN)/.installed ## run the template's tests (docker tests skip where no 
 
 .PHONY: lint
 lint: $(BIN)/.installed ## ruff over the template's own Python
-	"$(BIN)/ruff" check hooks tests bench
+	"$(BIN)/ruff" check hooks tests bench tools
