@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,14 +138,20 @@ UNDO = {
 }
 
 
-def build(src: Path, dst: Path, tags: tuple[str, ...] = TAGS) -> History:
-    """A git repo at dst with one commit and tag per version, oldest first."""
+def build(src: Path, dst: Path, tags: tuple[str, ...] = TAGS,
+          changes: Mapping[str, Sequence[Callable[[Path], None]]] | None = None) -> History:
+    """A git repo at dst with one commit and tag per version, oldest first.
+
+    Each version is the working tree with changes[tag] applied (UNDO by default):
+    functions that edit the copy into what that version looked like.
+    """
+    changes = UNDO if changes is None else changes
     dst.mkdir(parents=True, exist_ok=True)
     git(dst, "init", "--quiet", "--initial-branch=main")
     for tag in tags:
         copy_parts(src, dst)
-        for undo in UNDO[tag]:
-            undo(dst)
+        for change in changes.get(tag, ()):
+            change(dst)
         git(dst, "add", "--all")
         git(dst, "commit", "--quiet", "--allow-empty", "-m", f"Release {tag}")
         git(dst, "tag", tag)

@@ -71,19 +71,10 @@ def without_testkit(root: Path) -> None:
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> th.History:
     dst = tmp_path_factory.mktemp("history-testkit") / "template"
-    dst.mkdir()
     try:
-        th.git(dst, "init", "--quiet", "--initial-branch=main")
-        for tag, change in zip(TAGS, (without_testkit, None), strict=True):
-            th.copy_parts(TEMPLATE, dst)
-            if change is not None:
-                change(dst)
-            th.git(dst, "add", "--all")
-            th.git(dst, "commit", "--quiet", "-m", f"Release {tag}")
-            th.git(dst, "tag", tag)
+        return th.build(TEMPLATE, dst, TAGS, {"v0.1.0": [without_testkit]})
     except th.HistoryError as error:
         pytest.fail(str(error), pytrace=False)
-    return th.History(dst, TAGS)
 
 
 def update_capturing(project: Path, ref: str) -> str:
