@@ -49,6 +49,7 @@ only FilesHook, the Jinja side, needs copier-template-extensions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 Service = Mapping[str, object]
 Condition = Callable[[Service], bool]
@@ -221,12 +222,22 @@ except ImportError:  # pragma: no cover
     ContextHook = object  # type: ignore[assignment,misc]
 
 
+CHANGELOG = Path(__file__).resolve().parent.parent / "CHANGELOG.md"
+
+
+def template_changelog() -> str:
+    """The template's CHANGELOG.md as text (never rendered: it may quote Jinja)."""
+    return CHANGELOG.read_text(encoding="utf-8")
+
+
 class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
-    """The `excluded_paths` filter, and forge_list (computed, never supplied) in every render."""
+    """The `excluded_paths` filter, the template's changelog, and forge_list
+    (computed, never supplied) in every render."""
 
     def __init__(self, environment):  # noqa: ANN001
         super().__init__(environment)
         environment.filters["excluded_paths"] = excluded_paths
+        environment.globals["template_changelog"] = template_changelog
         remember_compiled_strings(environment)
 
     def hook(self, context: dict) -> None:

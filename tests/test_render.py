@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BASE_ANSWERS, COMBOS, project_files, service_list
+from support import BASE_ANSWERS, COMBOS, TEMPLATE, project_files, service_list
 
 ROOT_FILES = {
     ".copier-answers.yml",
@@ -43,6 +43,7 @@ ROOT_FILES = {
     "scripts/check-conflicts.sh",
     ".pre-commit-config.yaml",
     "docs/development.md",
+    "docs/template-changes.md",
     # Extension points: user-owned, created once.
     "local.mk",
     "deploy/dev/docker-compose.override.yml",
@@ -299,3 +300,10 @@ def test_render_helper_reraises_render_errors(copie) -> None:  # noqa: ANN001 - 
     with pytest.raises(RuntimeError, match="render failed") as caught:
         rendered(result)
     assert "services" in str(caught.value.__cause__)
+
+
+def test_every_project_carries_the_template_changelog(render) -> None:  # noqa: ANN001
+    """docs/template-changes.md is CHANGELOG.md byte for byte: the update pull request quotes its new lines."""
+    for name in ("multi-github-pg-redis-mixed", "single-none-node-worker"):
+        text = (render(name) / "docs/template-changes.md").read_bytes()
+        assert text == (TEMPLATE / "CHANGELOG.md").read_bytes(), name

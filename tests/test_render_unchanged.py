@@ -38,6 +38,7 @@ INTENDED: dict[str, str] = {
     "scripts/update.py": REGISTRY + "; one git helper",
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json",
+    "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
     "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",

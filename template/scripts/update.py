@@ -315,6 +315,16 @@ def open_pull_request(api_url: str, repository: str, token: str, *, branch: str,
     return str(created.get("html_url", "")) if isinstance(created, dict) else ""
 
 
+CHANGES = "docs/template-changes.md"
+
+
+def template_changes() -> list[str]:
+    """The lines the staged update adds to the template's changelog, as written there."""
+    diff = gitutil.text(ROOT, "diff", "--cached", "--no-color", "--unified=0", "--", CHANGES)
+    return [line[1:] for line in diff.splitlines()
+            if line.startswith("+") and not line.startswith("+++")]
+
+
 def cmd_pull_request(args: argparse.Namespace) -> int:
     env = {name: os.environ.get(name, "") for name in ("TOKEN", "API_URL", "REPOSITORY", "BASE")}
     missing = [name for name, value in env.items() if not value]
@@ -326,6 +336,7 @@ def cmd_pull_request(args: argparse.Namespace) -> int:
     found = conflicts()
     gitutil.text(ROOT, "switch", "--force-create", args.branch)
     gitutil.text(ROOT, "add", "--all")
+    changes = template_changes()
     identity = ["-c", f"user.name={BOT[0]}", "-c", f"user.email={BOT[1]}"]
     gitutil.text(ROOT, *identity, "commit", "--quiet", "--no-verify", "-m", args.title)
     gitutil.text(ROOT, "push", "--force", "origin", f"HEAD:refs/heads/{args.branch}")
@@ -334,6 +345,8 @@ def cmd_pull_request(args: argparse.Namespace) -> int:
         "Template-owned files are merged with this project's edits; src/, tests/ and .env "
         "files are untouched. Review, run the tests, merge.",
     ]
+    if changes:
+        body += ["", f"**What changed in the template** (new lines of {CHANGES}):", "", *changes]
     if found:
         body += ["", "**Conflicts to resolve** (CI's conflict check fails until they are):", ""]
         body += [f"- `{line}`" for line in found]

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 # What a template version is made of; nothing else is copied.
-PARTS = ("copier.yml", "template", "partials", "hooks")
+PARTS = ("copier.yml", "CHANGELOG.md", "template", "partials", "hooks")
 OLD_SCRIPT = "scripts/integration.sh"
 NEW_SCRIPT = "scripts/run-integration-tests.sh"
 NEW_QUESTION = "image_flavor"

@@ -17,10 +17,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import template_history as th
 import yaml
 from support import BASE_ANSWERS, COMBOS, TEMPLATE, project_env
 
-PARTS = ("copier.yml", "template", "partials", "hooks")
 MAKEFILE = "template/Makefile.jinja"
 GOAL = ".DEFAULT_GOAL := help"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
@@ -47,13 +47,7 @@ def conflicted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
     base = tmp_path_factory.mktemp("conflicts")
     template = base / "template"
     template.mkdir()
-    for part in PARTS:
-        source = TEMPLATE / part
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        if source.is_dir():
-            shutil.copytree(source, template / part, ignore=ignore)
-        else:
-            shutil.copy2(source, template / part)
+    th.copy_parts(TEMPLATE, template)
     git(template, "init", "--quiet", "--initial-branch=main")
     git(template, "add", "--all")
     git(template, "commit", "--quiet", "-m", "v1")

@@ -74,7 +74,6 @@ def without_extension_points(root: Path) -> None:
     for override in (root / "template").rglob("docker-compose.override.yml.jinja"):
         override.unlink()
     shutil.move(root / "template/docs/development.md.jinja", root / "template/README.md.jinja")
-    (root / "template/docs").rmdir()
 
 
 def later_changes(root: Path) -> None:

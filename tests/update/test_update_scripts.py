@@ -154,13 +154,15 @@ def test_pull_request_pushes_the_branch_and_opens_one_pull_request(project, copy
     # What `scripts/update.py update --allow-conflicts` left: a change and a conflict.
     (work / "Makefile").write_text((work / "Makefile").read_text() + "\n# from the template\n")
     (work / "README.md").write_text(CONFLICT)
+    changes = work / "docs/template-changes.md"
+    changes.write_text(changes.read_text().replace("## Unreleased\n", "## Unreleased\n\n- Services got faster.\n", 1))
 
     result = pull_request(work, api_url)
     assert result.returncode == 0, result.stderr
     pushed = up.git(remote, "log", "-1", "--format=%an|%s", "template-update")
     assert pushed.strip() == "template-update[bot]|Update from the project template 0.2.0 to 0.3.0"
     changed = up.git(remote, "diff", "--name-only", "main", "template-update").split()
-    assert changed == ["Makefile", "README.md"]
+    assert changed == ["Makefile", "README.md", "docs/template-changes.md"]
     get, post = handler.requests
     assert get["method"] == "GET" and get["path"].startswith("/api/v1/repos/acme/shop/pulls?state=open")
     assert post["path"] == "/api/v1/repos/acme/shop/pulls" and post["auth"] == "token s3cret"
@@ -169,6 +171,8 @@ def test_pull_request_pushes_the_branch_and_opens_one_pull_request(project, copy
         "title": "Update from the project template 0.2.0 to 0.3.0", "head": "template-update", "base": "main",
     }
     assert "Conflicts to resolve" in body["body"] and "README.md:1:" in body["body"]
+    assert "**What changed in the template**" in body["body"] and "\n- Services got faster." in body["body"], body
+    assert "Makefile" not in body["body"].split("**What changed in the template**")[1].split("**Conflicts")[0]
     assert "http://forge.test/acme/shop/pulls/7" in result.stderr
 
     # The next week's run refreshes the branch; the open pull request is reused.
