@@ -122,21 +122,9 @@ def migrated(request, history: th.History, tmp_path_factory: pytest.TempPathFact
         readme.write(TEAM_PARAGRAPH)
     up.commit_all(project, "the team's target and notes")
     readme_before = (project / "README.md").read_text()
-    output = update_capturing(project, "v0.2.0")
+    output = up.update_capturing(project, "v0.2.0")
     fresh = up.render(history.path, "v0.2.0", up.LAYOUTS[layout], tmp / "fresh")
     return layout, project, fresh, readme_before, output
-
-
-def update_capturing(project: Path, ref: str) -> str:
-    """copier update in a child process, for the migrations' output (they print to stderr)."""
-    code = ("import sys, update_project as up; up.update(__import__('pathlib').Path(sys.argv[1]), sys.argv[2])")
-    paths = [str(TEMPLATE / "tests"), str(Path(__file__).parent)]
-    result = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path[:0] = {paths!r}; {code}", str(project), ref],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, f"copier update failed:\n{result.stdout}\n{result.stderr}"
-    return result.stderr
 
 
 def test_old_makefile_additions_move_to_local_mk(migrated) -> None:  # noqa: ANN001
@@ -179,7 +167,7 @@ def test_an_edit_inside_a_template_recipe_stays_and_is_reported(history: th.Hist
     assert edited != text, "no unit recipe to edit: update this test"
     makefile.write_text(edited + TEAM_TARGET)
     up.commit_all(project, "the team's edits")
-    output = update_capturing(project, "v0.2.0")
+    output = up.update_capturing(project, "v0.2.0")
     assert_nothing_to_resolve(project)
     fresh = up.render(history.path, "v0.2.0", up.LAYOUTS["single-python"], tmp_path / "fresh")
     want = (fresh / "Makefile").read_text().replace("\t$(RUNNER) --stage unit\n",

@@ -13,7 +13,6 @@ reported. Unit tests of the rewrite cover what a render does not.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -77,18 +76,6 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> th.History:
         pytest.fail(str(error), pytrace=False)
 
 
-def update_capturing(project: Path, ref: str) -> str:
-    """copier update in a child process, for the migrations' output (they print to stderr)."""
-    code = "import sys, pathlib, update_project as up; up.update(pathlib.Path(sys.argv[1]), sys.argv[2])"
-    paths = [str(TEMPLATE / "tests"), str(Path(__file__).parent)]
-    result = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path[:0] = {paths!r}; {code}", str(project), ref],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, f"copier update failed:\n{result.stdout}\n{result.stderr}"
-    return result.stderr
-
-
 def helper_files(project: Path) -> list[str]:
     return sorted(p.relative_to(project).as_posix() for p in project.rglob("*")
                   if p.is_file() and (p.name == "conftest.py" or p.name.endswith(".live.test.js")))
@@ -102,7 +89,7 @@ def test_unchanged_helpers_become_imports(history: th.History, tmp_path: Path, l
     for rel in files:
         assert "ait_for(" in (project / rel).read_text() or "waitFor(" in (project / rel).read_text(), rel
     up.commit_all(project, "generated")
-    output = update_capturing(project, "v0.2.0")
+    output = up.update_capturing(project, "v0.2.0")
     fresh = up.render(history.path, "v0.2.0", ANSWERS[layout], tmp_path / "fresh")
     assert not up.leftovers(project), up.leftovers(project)
     for rel in files:
@@ -123,7 +110,7 @@ def test_a_changed_helper_stays_and_is_reported(history: th.History, tmp_path: P
     node_edited = node.read_text().replace("interval = 200", "interval = 500", 1)
     node.write_text(node_edited)
     up.commit_all(project, "generated, helpers tuned")
-    output = update_capturing(project, "v0.2.0")
+    output = up.update_capturing(project, "v0.2.0")
     assert changed.read_text() == edited
     assert node.read_text() == node_edited
     assert "services/worker/tests/integration/conftest.py: defines its own wait_for, changed" in output, output

@@ -92,6 +92,19 @@ def update(project: Path, ref: str, conflict: str = "inline", **data: object) ->
     )
 
 
+def update_capturing(project: Path, ref: str) -> str:
+    """update() in a child process, for the migrations' output (they print to stderr): its stderr."""
+    code = "import sys, pathlib, update_project as up; up.update(pathlib.Path(sys.argv[1]), sys.argv[2])"
+    tests = Path(__file__).resolve().parent
+    paths = [str(tests.parent), str(tests)]
+    result = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path[:0] = {paths!r}; {code}", str(project), ref],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, f"copier update failed:\n{result.stdout}\n{result.stderr}"
+    return result.stderr
+
+
 def leftovers(project: Path) -> list[str]:
     """Conflict marker lines and .rej files anywhere in the project."""
     found = []
