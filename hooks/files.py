@@ -84,6 +84,8 @@ def node_worker(svc: Service) -> bool:
 SERVICE_FILES: dict[str, Condition] = {
     "pyproject.toml": python,
     "package.json": node,
+    # ESLint's settings (scripts/lint.py runs eslint in each node service's folder)
+    "eslint.config.js": node,
     # python: a package under src/
     "src/{package}": python,
     "src/{package}/main.py": api,
