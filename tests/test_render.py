@@ -41,6 +41,7 @@ ROOT_FILES = {
     "scripts/test_runner/view.py",
     "scripts/update.py",
     "scripts/check-conflicts.sh",
+    "scripts/lint.py",  # make lint
     ".pre-commit-config.yaml",
     "docs/development.md",
     "docs/template-changes.md",
@@ -88,6 +89,7 @@ def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
     else:
         files |= {
             "package.json",
+            "eslint.config.js",
             "src/config.js",
             "src/health.js",
             f"tests/unit/{kind}.test.js",

@@ -25,6 +25,7 @@ BEFORE = "6b6658e"
 
 RUNNER = "the test runner became a package (issue 9)"
 REGISTRY = "scripts read the service registry, not the services answer (issue 9)"
+LINT = "the project lints itself: make lint, CI's lint job, pre-commit (issue 10)"
 TESTKIT = "tests import the template-owned testkit instead of a copied wait_for (issue 9)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
@@ -37,20 +38,28 @@ INTENDED: dict[str, str] = {
     "scripts/lib/stack.sh": REGISTRY,
     "scripts/update.py": REGISTRY + "; one git helper",
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
-    "docs/development.md": REGISTRY + ": the doc names scripts/services.json",
+    "docs/development.md": REGISTRY + ": the doc names scripts/services.json; " + LINT,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
     "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",
     "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",
-    "tests/integration/*": TESTKIT,
-    "services/*/tests/integration/*": TESTKIT,
+    "tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
+    "services/*/tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     # issue 10: zizmor audits the workflows; each finding fixed or justified there.
-    ".github/workflows/*.yml": "zizmor findings fixed or justified (issue 10)",
-    ".gitea/workflows/*.yml": "zizmor findings fixed or justified (issue 10)",
+    ".github/workflows/*.yml": "zizmor findings fixed or justified (issue 10); " + LINT,
+    ".gitea/workflows/*.yml": "zizmor findings fixed or justified (issue 10); " + LINT,
     "zizmor.yml": "zizmor's settings: actions pinned by tag, not SHA (issue 10)",
     ".github/dependabot.yml": "dependency-update bot for GitHub (issue 10)",
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
+    # issue 10: the project lints itself (make lint, CI's lint job, pre-commit).
+    "scripts/lint.py": LINT,
+    "Makefile": LINT,
+    ".pre-commit-config.yaml": LINT,
+    "eslint.config.js": LINT,
+    "services/*/eslint.config.js": LINT,
+    "package.json": LINT + ": eslint in devDependencies",
+    "services/*/package.json": LINT + ": eslint in devDependencies",
 }
 
 
