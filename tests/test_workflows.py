@@ -191,26 +191,32 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
                     assert PINNED.match(each["uses"]), f"{job_name}: unpinned {each['uses']}"
     # The release tests exactly what CI tests (one macro), with the setup
     # actions' caches off (zizmor's cache-poisoning: no cache reaches a release).
-    assert without_cache_inputs(release["jobs"]["test"]) == ci["jobs"]["test"]
+    ci_test = {key: value for key, value in ci["jobs"]["test"].items() if key != "needs"}
+    assert without_cache_inputs(release["jobs"]["test"]) == ci_test
+    # CI lints first: the long test job starts only on a clean lint.
+    assert ci["jobs"]["test"]["needs"] == "lint"
+    lint = ci["jobs"]["lint"]
+    assert lint["steps"][-1]["run"] == "make lint"
     release_test = release["jobs"]["test"]
     assert step(release_test, uses="astral-sh/setup-uv")["with"] == {"enable-cache": False}
     for each in release_test["steps"]:
         if each.get("uses", "").startswith("actions/setup-node@"):
             assert each["with"]["package-manager-cache"] is False
     # Jobs that push nothing with git keep no token in .git/config.
-    for job in (ci["jobs"]["test"], release_test, release["jobs"]["build"]):
+    for job in (ci["jobs"]["test"], lint, release_test, release["jobs"]["build"]):
         assert step(job, uses="actions/checkout")["with"]["persist-credentials"] is False
     test = ci["jobs"]["test"]
     assert test["steps"][-1]["run"] == "make test"
     assert step(test, uses="actions/setup-python")["with"] == {"python-version": "3.12"}
     step(test, uses="astral-sh/setup-uv")
     has_node = any(svc["language"] == "node" for svc in services(root))
-    node_steps = [s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-node@")]
-    assert len(node_steps) == int(has_node), (
-        f"setup-node steps {node_steps}, node service: {has_node}"
-    )
-    if has_node:
-        assert node_steps[0]["with"] == {"node-version": "20"}
+    for job in (test, lint):  # eslint runs on node
+        node_steps = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-node@")]
+        assert len(node_steps) == int(has_node), (
+            f"setup-node steps {node_steps}, node service: {has_node}"
+        )
+        if has_node:
+            assert node_steps[0]["with"] == {"node-version": "20"}
 
 
 # ----------------------------------------------------------------- release
