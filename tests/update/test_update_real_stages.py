@@ -63,3 +63,11 @@ def test_integration_tests_collect(working_copy, layout: str, commit: str) -> No
             rh.run_in(["npm", "install", "--no-audit", "--no-fund"], folder)
         result = rh.run_in(["npx", "--no-install", "vitest", "list", "tests/integration"], folder)
         assert "tests/integration/" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("layout", "commit"), rh.PROJECTS, ids=IDS)
+def test_make_lint_passes(working_copy, layout: str, commit: str) -> None:  # noqa: ANN001
+    """make lint (new in issue 10) passes on the template's files and the team's."""
+    project = working_copy(layout, commit)
+    result = up.make(project, "lint", ok=False, npm_config_prefer_offline="true")
+    assert result.returncode == 0, f"make lint exited {result.returncode}\n{result.stdout}\n{result.stderr}"
