@@ -140,7 +140,9 @@ def is_dockerfile(name: str) -> bool:
 
 
 def lint_hadolint(files: list[str]) -> Outcome:
-    return files_tool("hadolint", named(files, is_dockerfile), "Dockerfile", [])
+    # hadolint colours its output even when it goes to a file or a CI log.
+    plain = [] if sys.stdout.isatty() else ["--no-color"]
+    return files_tool("hadolint", named(files, is_dockerfile), "Dockerfile", plain)
 
 
 def lint_actionlint(files: list[str]) -> Outcome:
@@ -180,7 +182,8 @@ def lint_eslint(files: list[str]) -> Outcome:
         folder = ROOT / path
         where = folder.relative_to(ROOT).as_posix() if path != "." else "the project root"
         if not (folder / "eslint.config.js").is_file():
-            say(f"eslint: {where} has no eslint.config.js (`make update` restores the template's)")
+            say(f"eslint: {where} has no eslint.config.js: copy another node service's "
+                "(`make update` restores those the template made)")
             failed.append(path)
             continue
         if ensure_node_modules(folder) != 0:
