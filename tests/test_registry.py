@@ -10,6 +10,7 @@ the reader's CLI and fallback, and update.py's refusals that read it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import COMBOS, TEMPLATE, registry, run, run_copy, service_list, tool
+from support import COMBOS, TEMPLATE, compose_binary, registry, run, run_copy, service_list, tool
 
 FIELDS = ["name", "path", "language", "kind", "package", "env", "port", "dev_port", "framework", "word",
           "upstream"]
@@ -120,6 +121,35 @@ def test_reader_refuses_bad_input_in_one_line(render, args: list[str], code: int
     result = reader(render("multi-github-pg-redis-mixed"), *args)
     assert (result.returncode, result.stdout) == (code, ""), result
     assert message in result.stderr and result.stderr.count("\n") <= 2, result.stderr
+
+
+def test_reader_built_from_names_the_service_each_compose_service_builds(project: Path) -> None:
+    """scripts/lib/stack.sh's prebuilt images: by build folder, so a one-shot step
+    that builds from a service's folder runs that service's image too."""
+    (project / "deploy/test/docker-compose.override.yml").write_text(
+        "services:\n  api-migrate:\n    build:\n      context: ../../services/api\n")
+    config = subprocess.run(
+        [compose_binary(), "-f", "deploy/test/docker-compose.yml", "-f", "deploy/test/docker-compose.override.yml",
+         "config", "--format", "json"],
+        cwd=project, capture_output=True, text=True, timeout=60)
+    assert config.returncode == 0, config.stderr
+    result = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input=config.stdout,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == ["api api", "api-migrate api", "web web", "worker worker"]
+    bad = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input="no json",
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and bad.stderr.startswith("services.py: built-from: stdin is no compose config JSON")
+
+
+def test_prebuilt_images_need_a_prefix(project: Path) -> None:
+    result = subprocess.run(
+        ["bash", "-c", "set -euo pipefail; source scripts/lib/stack.sh; "
+         "stack_init p deploy/test/docker-compose.yml t"],
+        cwd=project, capture_output=True, text=True, timeout=60,
+        env={"PATH": os.environ["PATH"], "TEST_INSTANCE_ID": "t1", "TEST_IMAGE_TAG": "1.2.3"})
+    assert result.returncode == 2, result
+    assert result.stderr == "bash: TEST_IMAGE_TAG needs TEST_IMAGE_PREFIX (registry/namespace of the images)\n"
 
 
 def test_reader_without_the_registry_says_how_to_restore_it(project: Path) -> None:

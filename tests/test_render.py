@@ -129,8 +129,11 @@ def test_exact_file_set(render, name: str) -> None:
 
 
 JINJA_LEFTOVER = re.compile(r"\{%-?\s|\s-?%\}|\{\{[^}]*\}\}|\{#")
-# GitHub/Gitea expressions are ${{ ... }}; compose interpolation is ${...}.
-WORKFLOW_EXPR = re.compile(r"\$\{\{[^}]*\}\}")
+# GitHub/Gitea expressions are ${{ ... }}, metadata-action's patterns {{version}};
+# compose interpolation is ${...}.
+WORKFLOW_EXPR = re.compile(r"\$\{\{[^}]*\}\}|\{\{version\}\}")
+# docker's Go templates (`docker inspect --format '{{.Id}}'`): fields, range, println, end.
+GO_TEMPLATE = re.compile(r"\{\{(\.[\w.]*|range \.\w+|println \.|end)\}\}")
 
 
 @pytest.mark.parametrize("name", COMBOS)
@@ -141,6 +144,7 @@ def test_no_leftover_jinja(render, name: str) -> None:
         text = (project / rel).read_text()
         if rel.startswith((".github/", ".gitea/")):
             text = WORKFLOW_EXPR.sub("", text)
+        text = GO_TEMPLATE.sub("", text)
         for lineno, line in enumerate(text.splitlines(), 1):
             if JINJA_LEFTOVER.search(line):
                 offenders.append(f"{rel}:{lineno}: {line.strip()}")

@@ -2,8 +2,9 @@
 
 Render and lint layers for .github/workflows and .gitea/workflows: the exact
 files per ci_provider, actionlint over every rendered workflow, the workflow
-policy (permissions, timeouts, pinned actions), the release matrix per layout,
-the release's version step run with bash, and GitHub/Gitea parity.
+policy (permissions, timeouts, pinned actions), the release's build-once job per
+layout, its push step run with bash, and GitHub/Gitea parity. tests/test_act.py
+executes the release with act.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from support import COMBOS, TEMPLATE, project_files, run, tool
 WORKFLOW_DIRS = {"github": ".github/workflows", "gitea": ".gitea/workflows"}
 PROVIDERS = {"github": ["github"], "gitea": ["gitea"], "both": ["github", "gitea"], "none": []}
 WORKFLOWS = ("ci", "release", "update")
-# The default registry for project_name "Acme Shop" (support.BASE_ANSWERS).
-REGISTRY = "ghcr.io/acme-shop"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+\.\d+)?$")
-# Jinja syntax that survived the render; `${{ ... }}` is GitHub's and belongs there.
-LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+# Jinja syntax that survived the render (the partials write `{{ name }}`, with
+# spaces). Not Jinja: GitHub's `${{ ... }}`, metadata-action's `{{version}}`
+# and docker's Go templates (`{{.Id}}`, `{{range ...}}`, `{{println .}}`).
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{(?![.\w]+\}\}|range |println )|\{%|\{#")
 
 
 def providers(name: str) -> list[str]:
@@ -189,23 +190,26 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
             for each in job["steps"]:
                 if "uses" in each:
                     assert PINNED.match(each["uses"]), f"{job_name}: unpinned {each['uses']}"
-    # The release tests exactly what CI tests (one macro), with the setup
-    # actions' caches off (zizmor's cache-poisoning: no cache reaches a release).
-    ci_test = {key: value for key, value in ci["jobs"]["test"].items() if key != "needs"}
-    assert without_cache_inputs(release["jobs"]["test"]) == ci_test
+    # The release sets up exactly what CI sets up (one macro), with the setup
+    # actions' caches off (zizmor's cache-poisoning: no cache reaches a release),
+    # and runs the same `make test`, on the images it built.
+    test = ci["jobs"]["test"]
+    images = release["jobs"]["images"]
+    setup = len(test["steps"]) - 1
+    assert without_cache_inputs({"steps": images["steps"][:setup]})["steps"] == test["steps"][:setup]
+    assert step(images, uses="astral-sh/setup-uv")["with"] == {"enable-cache": False}
     # CI lints first: the long test job starts only on a clean lint.
-    assert ci["jobs"]["test"]["needs"] == "lint"
+    assert test["needs"] == "lint"
     lint = ci["jobs"]["lint"]
     assert lint["steps"][-1]["run"] == "make lint"
-    release_test = release["jobs"]["test"]
-    assert step(release_test, uses="astral-sh/setup-uv")["with"] == {"enable-cache": False}
-    for each in release_test["steps"]:
+    for each in images["steps"]:
         if each.get("uses", "").startswith("actions/setup-node@"):
             assert each["with"]["package-manager-cache"] is False
+    [release_make_test] = [s for s in images["steps"] if s.get("run") == "make test"]
+    assert set(release_make_test["env"]) == {"TEST_IMAGE_PREFIX", "TEST_IMAGE_TAG"}
     # Jobs that push nothing with git keep no token in .git/config.
-    for job in (ci["jobs"]["test"], lint, release_test, release["jobs"]["build"]):
+    for job in (test, lint, images):
         assert step(job, uses="actions/checkout")["with"]["persist-credentials"] is False
-    test = ci["jobs"]["test"]
     assert test["steps"][-1]["run"] == "make test"
     assert step(test, uses="actions/setup-python")["with"] == {"python-version": "3.12"}
     step(test, uses="astral-sh/setup-uv")
@@ -220,81 +224,153 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
 
 
 # ----------------------------------------------------------------- release
+def steps_of(job: dict[str, Any], uses: str) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if s.get("uses", "").split("@")[0] == uses]
+
+
 @pytest.mark.parametrize(("name", "provider"), RENDERED)
-def test_release_matrix_lists_the_services(render, name: str, provider: str) -> None:
+def test_release_builds_each_image_once_and_pushes_what_it_tested(render, name: str, provider: str) -> None:
+    """One job: per service docker/metadata-action (tags and labels) and ONE
+    build, loaded into the runner; then make test on those images (the
+    TEST_IMAGE_* knob); then the push of those images. The metadata inputs are
+    the ones tests/fixtures/act-actions' stand-in implements, so the real
+    action computes what tests/test_act.py saw."""
     project = render(name)
     names = [svc["name"] for svc in services(project)]
-    jobs = load(project, provider, "release")["jobs"]
-    assert list(jobs) == ["test", "build", "release"]
-    assert jobs["build"]["needs"] == "test"
-    assert jobs["release"]["needs"] == "build"
-    if COMBOS[name]["layout"] == "multi":
-        expected = [
-            {"service": s, "context": f"services/{s}", "dockerfile": f"services/{s}/Dockerfile"}
-            for s in names
+    workflow = load(project, provider, "release")
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["images", "release"]
+    assert jobs["release"]["needs"] == "images"
+    images = jobs["images"]
+    assert "strategy" not in images, "a matrix would build in one job and test in another"
+    prefix = "${{ env.REGISTRY }}/acme-shop"
+    assert workflow["env"] == {"REGISTRY": "${{ vars.RELEASE_REGISTRY || 'ghcr.io' }}"}
+    metas = steps_of(images, "docker/metadata-action")
+    assert [m["id"] for m in metas] == [f"meta-{n}" for n in names]
+    for svc, meta in zip(names, metas, strict=True):
+        assert meta["with"] == {
+            "images": f"{prefix}/{svc}",
+            "tags": "type=semver,pattern={{version}}",
+            "flavor": "latest=auto",
+            "labels": f"org.opencontainers.image.title={svc}",
+        }
+    builds = steps_of(images, "docker/build-push-action")
+    assert [b["id"] for b in builds] == [f"build-{n}" for n in names], "each image is built exactly once"
+    multi = COMBOS[name]["layout"] == "multi"
+    for svc, build in zip(names, builds, strict=True):
+        assert build["with"] == {
+            "context": f"services/{svc}" if multi else ".",
+            "file": f"services/{svc}/Dockerfile" if multi else "Dockerfile",
+            "load": True,
+            "push": False,
+            "tags": f"${{{{ steps.meta-{svc}.outputs.tags }}}}",
+            "labels": f"${{{{ steps.meta-{svc}.outputs.labels }}}}",
+            "provenance": False,
+            "sbom": False,
+            "cache-from": f"type=registry,ref={prefix}/{svc}:buildcache",
+            "cache-to": f"type=registry,ref={prefix}/{svc}:buildcache,mode=max,image-manifest=true,"
+            "oci-mediatypes=true,ignore-error=true",
+        }
+    order = [s.get("id") or s.get("run") for s in images["steps"]]
+    tests_at = order.index("make test")
+    assert max(order.index(f"build-{n}") for n in names) < tests_at
+    assert min(order.index(f"push-{n}") for n in names) > tests_at
+    make_test = images["steps"][tests_at]
+    assert make_test["env"] == {
+        "TEST_IMAGE_PREFIX": prefix,
+        "TEST_IMAGE_TAG": f"${{{{ steps.meta-{names[0]}.outputs.version }}}}",
+    }
+    for svc in names:
+        push = step(images, step_id=f"push-{svc}")
+        assert push["env"] == {
+            "IMAGE_ID": f"${{{{ steps.build-{svc}.outputs.imageid }}}}",
+            "TAGS": f"${{{{ steps.meta-{svc}.outputs.tags }}}}",
+        }
+    assert images["outputs"] == {
+        "version": f"${{{{ steps.meta-{names[0]}.outputs.version }}}}",
+        "prerelease": f"${{{{ contains(steps.meta-{names[0]}.outputs.version, '-') }}}}",
+    }
+    attested = [(s["uses"].split("@")[0], s["with"]["subject-name"], s["with"]["subject-digest"])
+                for s in images["steps"] if "subject-digest" in s.get("with", {})]
+    if provider == "github":
+        assert attested == [
+            (action, f"{prefix}/{svc}", f"${{{{ steps.push-{svc}.outputs.digest }}}}")
+            for svc in names
+            for action in ("actions/attest-build-provenance", "actions/attest")
         ]
+        assert {"id-token": "write", "attestations": "write"}.items() <= images["permissions"].items()
     else:
-        expected = [
-            {"service": s, "context": ".", "dockerfile": "Dockerfile"} for s in names
-        ]
-    assert jobs["build"]["strategy"]["matrix"] == {"include": expected}
-    build_push = step(jobs["build"], uses="docker/build-push-action")["with"]
-    assert build_push["context"] == "${{ matrix.context }}"
-    assert build_push["file"] == "${{ matrix.dockerfile }}"
-    assert build_push["tags"] == "${{ steps.version.outputs.tags }}"
+        assert attested == [], "Gitea has no attestation store"
+        assert "# No provenance or SBOM attestation: Gitea" in (
+            project / WORKFLOW_DIRS[provider] / "release.yml").read_text()
 
 
-VERSION_CASES = [
-    pytest.param("v1.2.3", "1.2.3", False, True, id="v1.2.3"),
-    pytest.param("v1.2.3-rc.1", "1.2.3-rc.1", True, True, id="v1.2.3-rc.1"),
-    pytest.param("v2.0.0-beta", "2.0.0-beta", True, True, id="v2.0.0-beta"),
-    # A runner that sets GITHUB_REF but not GITHUB_REF_NAME.
-    pytest.param("v1.2.3", "1.2.3", False, False, id="v1.2.3-ref-only"),
-]
+FAKE_DOCKER = """#!/usr/bin/env bash
+# Stand-in for docker in test_push_step_*: image ids from $FAKE_IDS ("ref id"
+# lines), pushes recorded in $FAKE_PUSHED, RepoDigests of the pushed repo.
+if [[ $1 == image && $2 == inspect && $4 == *RepoDigests* ]]; then
+  echo "${5%:*}@sha256:$(printf '%064d' 7)"
+elif [[ $1 == image && $2 == inspect ]]; then
+  awk -v ref="$5" '$1 == ref { print $2 }' "$FAKE_IDS"
+elif [[ $1 == push ]]; then
+  echo "$3" >>"$FAKE_PUSHED"
+else
+  echo "fake docker: unexpected $*" >&2; exit 2
+fi
+"""
 
 
-@pytest.mark.parametrize("provider", ["github", "gitea"])
-@pytest.mark.parametrize(("tag", "version", "prerelease", "ref_name"), VERSION_CASES)
-def test_version_step(
-    render,
-    tmp_path: Path,
-    provider: str,
-    tag: str,
-    version: str,
-    prerelease: bool,
-    ref_name: bool,
-) -> None:
+@pytest.mark.parametrize(
+    ("tested", "pushes"),
+    [
+        pytest.param("ghcr.io/acme-shop/web:1.2.3 sha256:aaa\n", True, id="the-tested-image"),
+        pytest.param("ghcr.io/acme-shop/web:1.2.3 sha256:bbb\n", False, id="another-image"),
+        pytest.param("ghcr.io/acme-shop/web:1.2.3 sha256:aaa\nghcr.io/acme-shop/web:1.2.3 sha256:bbb\n",
+                     False, id="two-images"),
+        pytest.param(None, False, id="no-test-ran"),
+    ],
+)
+def test_push_step_pushes_only_the_tested_image(render, tmp_path: Path, tested: str | None,
+                                                pushes: bool) -> None:
+    """The push step, run with bash: it pushes every tag when the test stacks
+    ran exactly the built image (scripts/lib/stack.sh's tested-images.txt), and
+    nothing otherwise."""
     root = render("multi-both-redis-node-alpine")
-    version_step = step(load(root, provider, "release")["jobs"]["build"], step_id="version")
-    assert version_step["shell"] == "bash"
-    script = version_step["run"]
-    assert "${{" not in script, "the version script must read env vars only"
-    image = version_step["env"]["IMAGE"].replace("${{ matrix.service }}", "web")
-    assert image == f"{REGISTRY}/web"
-    (tmp_path / "script.sh").write_text(script)
+    push = step(load(root, "gitea", "release")["jobs"]["images"], step_id="push-web")
+    (tmp_path / "bin").mkdir()
+    fake = tmp_path / "bin" / "docker"
+    fake.write_text(FAKE_DOCKER)
+    fake.chmod(0o755)
+    tags = "ghcr.io/acme-shop/web:1.2.3\nghcr.io/acme-shop/web:latest\n"
+    (tmp_path / "ids").write_text("".join(f"{t} sha256:aaa\n" for t in tags.split()))
+    if tested is not None:
+        (tmp_path / ".artifacts/main-1/integration").mkdir(parents=True)
+        (tmp_path / ".artifacts/main-1/integration/tested-images.txt").write_text(tested)
+    (tmp_path / "script.sh").write_text(push["run"])
     output = tmp_path / "github_output"
     output.touch()
     env = {
-        "PATH": os.environ["PATH"],
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
         "GITHUB_OUTPUT": str(output),
-        "GITHUB_REF": f"refs/tags/{tag}",
-        "IMAGE": image,
+        "IMAGE_ID": "sha256:aaa",
+        "TAGS": tags.rstrip("\n"),
+        "FAKE_IDS": str(tmp_path / "ids"),
+        "FAKE_PUSHED": str(tmp_path / "pushed"),
     }
-    if ref_name:
-        env["GITHUB_REF_NAME"] = tag
-    # How the runners run `shell: bash`.
-    run(
+    # How the runners run `run:` with bash.
+    result = subprocess.run(
         [shutil.which("bash") or "bash", "--noprofile", "--norc", "-eo", "pipefail", "script.sh"],
-        cwd=tmp_path,
-        env=env,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30,
     )
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
-    tags = [f"{image}:{version}"] + ([] if prerelease else [f"{image}:latest"])
-    assert outputs == {
-        "version": version,
-        "prerelease": "true" if prerelease else "false",
-        "tags": ",".join(tags),
-    }
+    pushed = (tmp_path / "pushed").read_text().split() if (tmp_path / "pushed").exists() else []
+    if pushes:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert pushed == tags.split()
+        assert output.read_text() == f"digest=sha256:{7:064d}\n"
+    else:
+        assert result.returncode != 0, f"pushed an untested image:\n{result.stdout}{result.stderr}"
+        assert "::error::" in result.stdout, result.stdout + result.stderr
+        assert pushed == []
 
 
 @pytest.mark.parametrize("name", BOTH)
@@ -304,58 +380,66 @@ def test_github_and_gitea_differ_only_in_provider_lines(render, name: str) -> No
     assert load(root, "github", "ci") == load(root, "gitea", "ci")
     assert load(root, "github", "update") == load(root, "gitea", "update")
     github, gitea = load(root, "github", "release"), load(root, "gitea", "release")
+    attest_actions = ("actions/attest-build-provenance", "actions/attest", "anchore/sbom-action")
 
     def provider_parts(workflow: dict[str, Any]) -> dict[str, Any]:
         """Pop the provider-specific settings out of a release workflow."""
-        build, release = workflow["jobs"]["build"], workflow["jobs"]["release"]
-        login = step(build, uses="docker/login-action")["with"]
+        images, release = workflow["jobs"]["images"], workflow["jobs"]["release"]
+        login = step(images, uses="docker/login-action")["with"]
+        attest = [s for s in images["steps"] if s.get("uses", "").split("@")[0] in attest_actions]
+        images["steps"] = [s for s in images["steps"] if s not in attest]
         return {
-            "build-permissions": build.pop("permissions", None),
+            "images-permissions": images.pop("permissions", None),
             "credentials": (login.pop("username"), login.pop("password")),
+            "attest-steps": len(attest),
             "release-steps": release.pop("steps"),
         }
 
     github_parts, gitea_parts = provider_parts(github), provider_parts(gitea)
     assert github == gitea, "GitHub and Gitea releases differ beyond the provider lines"
     assert github_parts == {
-        "build-permissions": {"contents": "read", "packages": "write"},
+        "images-permissions": {
+            "contents": "read", "packages": "write", "id-token": "write", "attestations": "write",
+        },
         "credentials": ("${{ github.actor }}", "${{ secrets.GITHUB_TOKEN }}"),
+        "attest-steps": 3 * len(services(root)),
         "release-steps": [
             {
                 "uses": "softprops/action-gh-release@v3",
                 "with": {
-                    "prerelease": "${{ needs.build.outputs.prerelease }}",
+                    "prerelease": "${{ needs.images.outputs.prerelease }}",
                     "generate_release_notes": True,
                 },
             }
         ],
     }
     assert gitea_parts == {
-        "build-permissions": None,
+        "images-permissions": None,
         "credentials": ("${{ secrets.REGISTRY_USERNAME }}", "${{ secrets.REGISTRY_PASSWORD }}"),
+        "attest-steps": 0,
         "release-steps": [
             {
                 "uses": "akkuman/gitea-release-action@v1",
                 "with": {
                     "token": "${{ secrets.GITEA_TOKEN }}",
-                    "prerelease": "${{ needs.build.outputs.prerelease }}",
+                    "prerelease": "${{ needs.images.outputs.prerelease }}",
                 },
             }
         ],
     }
-    assert step(github["jobs"]["build"], uses="docker/login-action")["with"] == {
-        "registry": "ghcr.io"
+    assert step(github["jobs"]["images"], uses="docker/login-action")["with"] == {
+        "registry": "${{ env.REGISTRY }}"
     }
 
 
 @pytest.mark.parametrize(
-    ("registry", "host"),
+    ("registry", "host", "prefix"),
     [
-        pytest.param("registry.example.com:5000/team", "registry.example.com:5000", id="own-host"),
-        pytest.param("acme", "docker.io", id="docker-hub"),
+        pytest.param("registry.example.com:5000/team", "registry.example.com:5000", "team", id="own-host"),
+        pytest.param("acme", "docker.io", "acme", id="docker-hub"),
     ],
 )
-def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str, host: str) -> None:
+def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str, host: str, prefix: str) -> None:
     """GITHUB_TOKEN pushes to GHCR only; any other registry takes the REGISTRY_* secrets."""
     answers = {
         "layout": "single",
@@ -365,16 +449,16 @@ def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str,
         "registry": registry,
     }
     root = support.run_copy(answers, tmp_path / "project")
-    build = load(root, "github", "release")["jobs"]["build"]
-    assert "permissions" not in build
-    assert step(build, uses="docker/login-action")["with"] == {
-        "registry": host,
+    workflow = load(root, "github", "release")
+    images = workflow["jobs"]["images"]
+    assert "packages" not in images["permissions"]
+    assert workflow["env"] == {"REGISTRY": f"${{{{ vars.RELEASE_REGISTRY || '{host}' }}}}"}
+    assert step(images, uses="docker/login-action")["with"] == {
+        "registry": "${{ env.REGISTRY }}",
         "username": "${{ secrets.REGISTRY_USERNAME }}",
         "password": "${{ secrets.REGISTRY_PASSWORD }}",
     }
-    assert step(build, step_id="version")["env"] == {
-        "IMAGE": f"{registry}/${{{{ matrix.service }}}}"
-    }
+    assert step(images, step_id="meta-app")["with"]["images"] == f"${{{{ env.REGISTRY }}}}/{prefix}/app"
 
 
 # ------------------------------------------------- dependency-update bots

@@ -77,7 +77,7 @@ def test_add_service_renders_the_new_service_everywhere(added: Path) -> None:
     assert re.search(r"^SERVICES := .*\bbilling$", (added / "Makefile").read_text(), re.MULTILINE)
     for provider in (".github", ".gitea"):
         release = (added / provider / "workflows/release.yml").read_text()
-        assert "- service: billing" in release and "context: services/billing" in release
+        assert "id: build-billing" in release and "context: services/billing" in release
 
 
 @pytest.mark.slow
@@ -140,7 +140,8 @@ def test_remove_service_drops_it_from_compose_make_and_release(removed: tuple[Pa
                     "deploy/prod/docker-compose.yml"):
         assert not re.search(r"^  worker:$", (project / compose).read_text(), re.MULTILINE), compose
     assert re.search(r"^SERVICES := api web$", (project / "Makefile").read_text(), re.MULTILINE)
-    assert "- service: worker" not in (project / ".github/workflows/release.yml").read_text()
+    release = (project / ".github/workflows/release.yml").read_text()
+    assert "id: build-api" in release and "services/worker" not in release
 
 
 @pytest.mark.slow

@@ -15,6 +15,10 @@ Usage: python3 scripts/lib/services.py COMMAND [ARG...]
                               an empty one as - (so `read` keeps the columns)
   framework DIR               the test tool (pytest or vitest) of a folder's suites
   layout                      multi or single
+  built-from                  read `docker compose config --format json` on
+                              stdin; print "COMPOSE-SERVICE NAME" for each
+                              compose service that builds from service NAME's
+                              folder (the service, and any one-shot step)
 
 A service folder added by hand (services/<name>/ with a pyproject.toml or a
 package.json that scripts/services.json lacks) is listed after the template's
@@ -155,7 +159,20 @@ def parser() -> argparse.ArgumentParser:
     suites = commands.add_parser("framework", help="the test tool of a folder's suites")
     suites.add_argument("dir", type=Path)
     commands.add_parser("layout", help="multi or single")
+    commands.add_parser("built-from", help="compose services by the folder they build from")
     return main
+
+
+def built_from(config: dict[str, Any], root: Path = ROOT) -> list[str]:
+    """"COMPOSE-SERVICE NAME" for each compose service that builds from a service's folder."""
+    folders = {(root / entry["path"]).resolve(): entry["name"] for entry in services(root)}
+    found = []
+    for compose_name, spec in (config.get("services") or {}).items():
+        context = (spec.get("build") or {}).get("context")
+        name = folders.get(Path(context).resolve()) if context else None
+        if name:
+            found.append(f"{compose_name} {name}")
+    return found
 
 
 def run(args: argparse.Namespace, root: Path) -> list[str]:
@@ -168,6 +185,11 @@ def run(args: argparse.Namespace, root: Path) -> list[str]:
                 for entry in services(root)]
     if args.command == "framework":
         return [framework(args.dir, root)]
+    if args.command == "built-from":
+        try:
+            return built_from(json.load(sys.stdin), root)
+        except ValueError as error:
+            raise RegistryError(f"built-from: stdin is no compose config JSON ({error})") from error
     return [text(load(root).get("layout"))]
 
 
