@@ -68,7 +68,8 @@ def test_check_conflicts_works_outside_git(project: Path, tmp_path: Path) -> Non
 
 def test_pre_commit_config_runs_the_check(project: Path) -> None:
     config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
-    (hook,) = [h for repo in config["repos"] if repo["repo"] == "local" for h in repo["hooks"]]
+    hooks = {h["id"]: h for repo in config["repos"] if repo["repo"] == "local" for h in repo["hooks"]}
+    hook = hooks["check-conflicts"]
     assert hook["entry"] == "scripts/check-conflicts.sh" and hook["language"] == "script"
     assert hook["always_run"] is True and hook["pass_filenames"] is False
     assert up.is_executable(project / hook["entry"])
