@@ -26,6 +26,8 @@ BEFORE = "6b6658e"
 RUNNER = "the test runner became a package (issue 9)"
 REGISTRY = "scripts read the service registry, not the services answer (issue 9)"
 TESTKIT = "tests import the template-owned testkit instead of a copied wait_for (issue 9)"
+LOCKS = ("lock files from the first commit; user-owned manifests, tool settings in ruff.toml "
+         "and pytest.ini (issue 10)")
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -41,8 +43,8 @@ INTENDED: dict[str, str] = {
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
-    "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",
-    "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",
+    "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS,
+    "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS,
     "tests/integration/*": TESTKIT,
     "services/*/tests/integration/*": TESTKIT,
     # issue 10: zizmor audits the workflows; each finding fixed or justified there.
@@ -51,6 +53,15 @@ INTENDED: dict[str, str] = {
     "zizmor.yml": "zizmor's settings: actions pinned by tag, not SHA (issue 10)",
     ".github/dependabot.yml": "dependency-update bot for GitHub (issue 10)",
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
+    # issue 10: lock files; user-owned manifests, tool settings in their own files
+    "ruff.toml": LOCKS,
+    "pytest.ini": LOCKS,
+    "services/*/pytest.ini": LOCKS,
+    "scripts/lock.py": LOCKS,
+    "scripts/dependencies.json": LOCKS,
+    "Makefile": LOCKS + ": make lock, make lock-check",
+    "Dockerfile": LOCKS + ": the image installs the lock",
+    "services/*/Dockerfile": LOCKS + ": the image installs the lock",
 }
 
 
