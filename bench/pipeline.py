@@ -70,6 +70,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     tuned = tmp / "tuned"
     run_copy(str(TEMPLATE), str(tuned), data=ANSWERS, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
+    # The images install the lock files; the copy task skips them under SKIP_LOCK=1.
+    subprocess.run([sys.executable, "scripts/lock.py", "--missing"], cwd=tuned, check=True)
     slow = tmp / "naive"
     shutil.copytree(tuned, slow)
     naive(slow / "deploy/test/docker-compose.yml")

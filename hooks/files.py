@@ -83,6 +83,7 @@ def node_worker(svc: Service) -> bool:
 # Files not listed here, every service has.
 SERVICE_FILES: dict[str, Condition] = {
     "pyproject.toml": python,
+    "pytest.ini": python,
     "package.json": node,
     # ESLint's settings (scripts/lint.py runs eslint in each node service's folder)
     "eslint.config.js": node,
@@ -139,8 +140,6 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     # The python test helpers of the cross-service tests (multi), or of the
     # python service at the root (single): the same package either way.
     "testkit/__init__.py": lambda p: p.multi or p.root_language == "python",
-    # Ruff settings for scripts/ where no python service's pyproject.toml has them.
-    "ruff.toml": lambda p: p.root_language == "node",
     # Dependency-update bots (partials/deps/): dependabot is GitHub's, Gitea
     # projects get renovate. The plain .github folder holds only dependabot.yml;
     # the workflows come from the forge yield folder.

@@ -64,6 +64,8 @@ class ServiceFiles:
     # Template-owned files in its subfolders (the test stack, testkit/): where the multi
     # layout has the same file at the root, that one gets the user's edits.
     nested: tuple[str, ...]
+    # User-owned files of the service's root (its dependency manifests): moved with git mv.
+    owned: tuple[str, ...] = ()
 
 
 def _yield_folder(parent: Path, where: str) -> Path:
@@ -137,18 +139,20 @@ def service_files(template: Path) -> ServiceFiles:
         relative = file.relative_to(multi).as_posix()
         if _root_renders_service(file, template / "template" / relative):
             found |= _names(relative, "single")
-    build, dirs, stacks = set(), set(), set()
+    build, dirs, stacks, mine = set(), set(), set(), set()
     for path in found:
         top = path.split("/")[0]
         if "/" in path and owned(f"{top}/any-file"):  # the whole folder is the user's
             dirs.add(f"{top}/")
         elif owned(path):
-            continue
+            if "/" not in path:
+                mine.add(path)
         elif "/" not in path:
             build.add(path)
         else:
             stacks.add(path)
-    return ServiceFiles(tuple(sorted(build)), tuple(sorted(dirs)), tuple(sorted(stacks)))
+    return ServiceFiles(tuple(sorted(build)), tuple(sorted(dirs)), tuple(sorted(stacks)),
+                        tuple(sorted(mine)))
 
 
 @dataclass
@@ -182,8 +186,8 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
                   owned: Callable[[str], bool]) -> Switch:
     """single -> multi: move the one service's files into services/<name>/.
 
-    User-owned files (src/, tests/) and the service's own files (lock files)
-    move with git mv, so git shows them as renames; the service's
+    User-owned files (src/, tests/, the manifests) and the service's own
+    files (lock files) move with git mv, so git shows them as renames; the service's
     template-owned build files get the user's edits merged into the new
     services/<name>/ copies; root files whose meaning changes (the test
     stack) get the user's edits merged into the multi version.
@@ -200,8 +204,9 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
         # Copier's checkout of the template is at the new version: its HEAD.
         p1 = render(template, "HEAD", new, Path(tmp) / "new")
         for path in head:
-            if path.startswith(files.dirs) or path in SERVICE_OWN_FILES:
-                _git_move(root, path, f"{dest}/{path}")
+            if path.startswith(files.dirs) or path in SERVICE_OWN_FILES or path in files.owned:
+                # The manifests keep what sync-dependencies (hooks/dependencies.py) just applied.
+                _git_move(root, path, f"{dest}/{path}", keep=path in files.owned)
                 switch.moved.append(path)
         for path in files.build:
             user = head_file(root, path)
@@ -241,9 +246,9 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
     return switch
 
 
-def _git_move(root: Path, src: str, dst: str) -> None:
-    """git mv src dst, with src as committed and over whatever the update put at dst."""
-    if not (root / src).is_file() or (root / src).read_bytes() != head_file(root, src):
+def _git_move(root: Path, src: str, dst: str, keep: bool = False) -> None:
+    """git mv src dst, with src as committed (keep: as it is now) and over whatever the update put at dst."""
+    if not (root / src).is_file() or (not keep and (root / src).read_bytes() != head_file(root, src)):
         git(root, "checkout", "HEAD", "--", src)
     target = root / dst
     if target.exists() or target.is_symlink():

@@ -53,7 +53,13 @@ Commands::
                      When the services answer changed: merge the stack files
                      three-way (see keep_service_edits) and keep the user's
                      edits of removed services' template files in
-                     .template-removed/<name>.patch.
+                     .template-removed/<name>.patch. Last, the locks of
+                     the manifests the update changed are refreshed and
+                     missing locks written (hooks/dependencies.py).
+    sync-dependencies
+                     after, every update, before switch-import: the
+                     template's dependency changes reach the user-owned
+                     manifests through uv / npm (hooks/dependencies.py).
 
 Why ``rename`` is needed: for a template-owned file that exists only in the
 old version, Copier applies the user's diff to nothing and then deletes the
@@ -554,6 +560,11 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
             say(f"service '{name}' removed")
     if identity is not None:
         report_identity(identity)
+    # The manifests are the user's; sync-dependencies edited them through uv
+    # and npm: relock what changed, write missing locks (hooks/dependencies.py).
+    from dependencies import refresh_locks
+
+    refresh_locks(root)
 
 
 def set_answer(root: Path, name: str, value: str) -> str:
@@ -1149,6 +1160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("extension-points", help="move an old project's Makefile additions to local.mk")
     commands.add_parser("adopt-testkit", help="old inline wait_for helpers of user tests -> testkit")
     commands.add_parser("lint-clean-tests", help="old Node live tests -> what passes eslint")
+    commands.add_parser("sync-dependencies", help="apply the template's dependency changes via uv / npm")
     args = parser.parse_args(argv)
     root = args.project.resolve()
     version_from = os.environ.get("VERSION_FROM", "")
@@ -1170,6 +1182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "lint-clean-tests":
             for line in lint_clean_tests(root):
                 say(line)
+        elif args.command == "sync-dependencies":
+            from dependencies import sync
+
+            sync(root, args.template, version_from)
         elif args.command == "switch-import":
             for path in switch_import(root, args.template, args.old, args.new):
                 say(f"{path}: imports {args.new} in place of {args.old}, which the project no longer installs")

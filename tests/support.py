@@ -20,6 +20,12 @@ BIN = Path(sys.executable).parent
 # Tools installed into the test venv (uv, ruff, shellcheck, ...) come first.
 os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
+# Renders skip the lock files (copier.yml `_tasks`, the after-update migration:
+# scripts/lock.py --from-copier): locking every render would make the suite slow
+# and need a package index. Tests that build images or need locks call lock();
+# those that test the locking itself set SKIP_LOCK=0 (child processes too).
+os.environ.setdefault("SKIP_LOCK", "1")
+
 BASE_ANSWERS: dict[str, object] = {"project_name": "Acme Shop"}
 
 # Named combinations, shared by the render, lint and run layers.
@@ -155,6 +161,12 @@ def run(cmd: list[str] | str, cwd: Path, timeout: float = 600, **kwargs) -> None
             f"{result.returncode} in {cwd}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
             pytrace=False,
         )
+
+
+def lock(project: Path) -> Path:
+    """Write the project's lock files as `make lock` does (renders skip them: SKIP_LOCK)."""
+    run([sys.executable, "scripts/lock.py"], cwd=project)
+    return project
 
 
 def project_env(**extra: str) -> dict[str, str]:

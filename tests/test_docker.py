@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import COMBOS, git_init, project_env, run, run_copy
+from support import COMBOS, git_init, lock, project_env, run, run_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -100,7 +100,8 @@ def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
     made: list[Project] = []
 
     def _make(answers: dict, name: str = "p", instance: str | None = "auto") -> Project:
-        root = run_copy(answers, tmp_path / name)
+        # The images install the lock files (make lock), which the test renders skip.
+        root = lock(run_copy(answers, tmp_path / name))
         git_init(root)
         if instance == "auto":
             instance = f"pytest-{uuid.uuid4().hex[:8]}"

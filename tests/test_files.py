@@ -41,7 +41,6 @@ def excluded(spec: str, layout: str) -> list[str]:
 
 def test_multi_mixed_excludes_each_service_the_other_language() -> None:
     assert excluded("api worker:worker web:node", "multi") == [
-        "/ruff.toml",
         # ci_provider none: no bots, no workflow audit settings
         "/.github",
         "/renovate.json",
@@ -69,6 +68,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/tests/integration/worker.live.test.js",
         "/services/worker/testkit/wait-for.js",
         "/services/web/pyproject.toml",
+        "/services/web/pytest.ini",
         # the package folder covers main.py and worker.py below it
         "/services/web/src/web",
         "/services/web/src/worker.js",
@@ -89,6 +89,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/renovate.json",
         "/zizmor.yml",
         "/pyproject.toml",
+        "/pytest.ini",
         "/src/tasks",
         "/src/app.js",
         "/src/server.js",
@@ -99,11 +100,15 @@ def test_single_node_worker_excludes_at_the_root() -> None:
     ]
 
 
-def test_ruff_toml_only_where_no_python_pyproject_holds_the_settings() -> None:
-    assert "/pyproject.toml" not in excluded("app", "single")
-    assert "/ruff.toml" in excluded("app", "single")
-    assert "/ruff.toml" not in excluded("app:node", "single")
-    assert "/ruff.toml" in excluded("web:node", "multi")
+def test_tool_settings_live_beside_the_manifests_not_in_them() -> None:
+    """ruff.toml at every root (the manifests are the user's); pytest.ini where pytest runs."""
+    for spec, layout in (("app", "single"), ("app:node", "single"), ("web:node", "multi")):
+        assert "/ruff.toml" not in excluded(spec, layout)
+    assert "/pytest.ini" not in excluded("app", "single")
+    assert "/pytest.ini" in excluded("app:node", "single")
+    assert "/pytest.ini" not in excluded("web:node", "multi")  # the cross-service tests
+    assert "/services/web/pytest.ini" in excluded("web:node", "multi")
+    assert "/services/api/pytest.ini" not in excluded("api web:node", "multi")
 
 
 @pytest.mark.parametrize(("provider", "absent"), [

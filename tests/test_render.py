@@ -45,6 +45,10 @@ ROOT_FILES = {
     ".pre-commit-config.yaml",
     "docs/development.md",
     "docs/template-changes.md",
+    # Tool settings beside the (user-owned) manifests; lock files (scripts/lock.py).
+    "ruff.toml",
+    "scripts/lock.py",
+    "scripts/dependencies.json",
     # Extension points: user-owned, created once.
     "local.mk",
     "deploy/dev/docker-compose.override.yml",
@@ -53,6 +57,7 @@ ROOT_FILES = {
 }
 MULTI_ROOT_FILES = {
     "pyproject.toml",
+    "pytest.ini",
     "scripts/test-service.sh",
     "tests/integration/conftest.py",
     "tests/integration/test_stack.py",
@@ -77,6 +82,7 @@ def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
         package = name.replace("-", "_")
         files |= {
             "pyproject.toml",
+            "pytest.ini",
             f"src/{package}/__init__.py",
             f"src/{package}/settings.py",
             f"src/{package}/health.py",
@@ -114,8 +120,6 @@ def expected_files(combo: dict) -> set[str]:
     for svc in service_list(combo):
         prefix = f"services/{svc['name']}/" if multi else ""
         files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi)}
-        if not multi and svc["language"] == "node":
-            files.add("ruff.toml")  # for the python helpers in scripts/
     return files
 
 

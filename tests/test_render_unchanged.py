@@ -30,6 +30,8 @@ TESTKIT = "tests import the template-owned testkit instead of a copied wait_for 
 WORKFLOWS = (
     "zizmor findings fixed or justified; the release tests the images it pushes (issue 10); " + LINT
 )
+LOCKS = ("lock files from the first commit; user-owned manifests, tool settings in ruff.toml "
+         "and pytest.ini (issue 10)")
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -46,8 +48,8 @@ INTENDED: dict[str, str] = {
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
-    "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",
-    "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it",
+    "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS,
+    "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS,
     "tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     "services/*/tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     # issue 10: zizmor audits the workflows; each finding fixed or justified there.
@@ -58,12 +60,20 @@ INTENDED: dict[str, str] = {
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
     # issue 10: the project lints itself (make lint, CI's lint job, pre-commit).
     "scripts/lint.py": LINT,
-    "Makefile": LINT,
     ".pre-commit-config.yaml": LINT,
     "eslint.config.js": LINT,
     "services/*/eslint.config.js": LINT,
-    "package.json": LINT + ": eslint in devDependencies",
-    "services/*/package.json": LINT + ": eslint in devDependencies",
+    "package.json": LINT + ": eslint in devDependencies; " + LOCKS,
+    "services/*/package.json": LINT + ": eslint in devDependencies; " + LOCKS,
+    # issue 10: lock files; user-owned manifests, tool settings in their own files
+    "ruff.toml": LOCKS,
+    "pytest.ini": LOCKS,
+    "services/*/pytest.ini": LOCKS,
+    "scripts/lock.py": LOCKS,
+    "scripts/dependencies.json": LOCKS,
+    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check",
+    "Dockerfile": LOCKS + ": the image installs the lock",
+    "services/*/Dockerfile": LOCKS + ": the image installs the lock",
 }
 
 

@@ -201,7 +201,7 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
     # CI lints first: the long test job starts only on a clean lint.
     assert test["needs"] == "lint"
     lint = ci["jobs"]["lint"]
-    assert lint["steps"][-1]["run"] == "make lint"
+    assert [s.get("run") for s in lint["steps"][-2:]] == ["make lock-check", "make lint"]
     for each in images["steps"]:
         if each.get("uses", "").startswith("actions/setup-node@"):
             assert each["with"]["package-manager-cache"] is False
@@ -465,9 +465,11 @@ def test_github_outside_ghcr_logs_in_with_secrets(tmp_path: Path, registry: str,
 def bot_scope(project: Path) -> set[tuple[str, str]]:
     """(dependabot ecosystem, directory) pairs the bots must watch, from scripts/services.json."""
     scope = {("github-actions", "/")}
+    if (project / "tests/integration/test_stack.py").is_file():  # multi: the cross-service tests
+        scope.add(("uv", "/"))
     for svc in services(project):
         directory = "/" if svc["path"] == "." else f"/{svc['path']}"
-        scope |= {("pip" if svc["language"] == "python" else "npm", directory), ("docker", directory)}
+        scope |= {("uv" if svc["language"] == "python" else "npm", directory), ("docker", directory)}
     return scope
 
 
@@ -482,8 +484,8 @@ def test_dependabot(render, name: str) -> None:
     assert set(found) == bot_scope(root)
 
 
-MANAGERS = {"pip": "pep621", "npm": "npm", "docker": "dockerfile", "github-actions": "github-actions"}
-MANIFESTS = {"pip": "pyproject.toml", "npm": "package.json", "docker": "Dockerfile"}
+MANAGERS = {"uv": "pep621", "npm": "npm", "docker": "dockerfile", "github-actions": "github-actions"}
+MANIFESTS = {"uv": "pyproject.toml", "npm": "package.json", "docker": "Dockerfile"}
 
 
 @pytest.mark.parametrize("name", [n for n in COMBOS if "gitea" in providers(n)])

@@ -46,7 +46,9 @@ def test_service_files_are_read_off_the_template() -> None:
     files = layout_switch.service_files(TEMPLATE)
     assert files.dirs == ("src/", "tests/")
     assert files.nested == ("deploy/test/docker-compose.yml", "testkit/__init__.py", "testkit/wait-for.js")
-    assert {"Dockerfile", ".dockerignore", "pyproject.toml", "package.json"} <= set(files.build)
+    assert {"Dockerfile", ".dockerignore", "pytest.ini"} <= set(files.build)
+    # the dependency manifests are the user's: they move, like src/
+    assert files.owned == ("package.json", "pyproject.toml")
 
 
 def test_a_file_added_to_the_service_folder_is_a_service_file(tmp_path: Path) -> None:
@@ -69,7 +71,7 @@ def test_a_file_added_to_the_service_folder_is_a_service_file(tmp_path: Path) ->
         "{% if layout == 'single' %}{% include 'partials/service/pyproject.toml.jinja' %}{% endif %}")
     files = layout_switch.service_files(template)
     assert files == layout_switch.ServiceFiles(
-        build=(".nvmrc.tpl", "package.json", "pyproject.toml"), dirs=("src/",), nested=())
+        build=(".nvmrc.tpl",), dirs=("src/",), nested=(), owned=("package.json", "pyproject.toml"))
 
 
 @pytest.mark.parametrize("single", sorted(SAME_SERVICE))

@@ -41,7 +41,12 @@ def repo(tmp_path: Path, files: dict[str, str], answers: str = "layout: multi\ns
         ("deploy/dev/.env", True),
         ("deploy/dev/.env.example", False),
         ("services/api/Dockerfile", False),
-        ("services/api/pyproject.toml", False),
+        # the dependency manifests are the user's (uv add, npm install); tool settings are not
+        ("services/api/pyproject.toml", True),
+        ("services/web/package.json", True),
+        ("pyproject.toml", True),
+        ("services/api/pytest.ini", False),
+        ("ruff.toml", False),
         ("deploy/dev/docker-compose.yml", False),
         ("scripts/update.py", False),
         ("README.md", True),

@@ -71,3 +71,35 @@ def test_make_lint_passes(working_copy, layout: str, commit: str) -> None:  # no
     project = working_copy(layout, commit)
     result = up.make(project, "lint", ok=False, npm_config_prefer_offline="true")
     assert result.returncode == 0, f"make lint exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.mark.docker
+def test_images_build_from_the_locks_the_update_writes(working_copy) -> None:  # noqa: ANN001
+    """Projects from before lock files get them from the update's lock step; the images install them.
+
+    The session's updates skip the locking (SKIP_LOCK=1): this runs what the
+    after-update migration runs then, with SKIP_LOCK=0, and builds each image.
+    """
+    import subprocess
+    import sys
+
+    from support import project_env, run
+
+    layout, commit = rh.PROJECTS[0]
+    project = working_copy(layout, commit)
+    run([sys.executable, "scripts/lock.py", "--from-copier", "--missing"], cwd=project,
+        env=project_env(SKIP_LOCK="0"))
+    folders = [*rh.python_projects(project), *rh.node_projects(project)]
+    services = sorted({f for f in folders if (f / "Dockerfile").is_file()})
+    assert services, f"no service folder with a Dockerfile in {project}"
+    tags = []
+    try:
+        for folder in services:
+            lock = "uv.lock" if (folder / "pyproject.toml").is_file() else "package-lock.json"
+            assert (folder / lock).is_file(), f"{folder.relative_to(project)}: the lock step wrote no {lock}"
+            tag = f"real-history-{commit}-{folder.name}:pytest"
+            run(["docker", "build", "-q", "-t", tag, "."], cwd=folder)
+            tags.append(tag)
+    finally:
+        if tags:
+            subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, timeout=120)

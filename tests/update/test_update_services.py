@@ -123,9 +123,11 @@ def test_remove_service_keeps_the_user_owned_files(removed: tuple[Path, str]) ->
     worker = project / "services/worker"
     assert (worker / "src/worker/jobs.py").read_text() == "JOBS = ['nightly-report']\n"
     assert (worker / "src/worker/worker.py").is_file() and (worker / "tests/unit").is_dir()
-    template_files = ["Dockerfile", "Makefile", "pyproject.toml", ".dockerignore", "deploy/test/docker-compose.yml"]
+    template_files = ["Dockerfile", "Makefile", "pytest.ini", ".dockerignore", "deploy/test/docker-compose.yml"]
     left = [name for name in template_files if (worker / name).exists()]
     assert not left, f"template-owned files of the removed service remain: {left}"
+    # Its dependency manifest is the user's, like src/ and tests/: kept and listed.
+    assert "services/worker/pyproject.toml" in output, output
     # Its compose override is the user's (an extension point): kept, like src/ and tests/.
     assert "services/worker/deploy/test/docker-compose.override.yml" in output, output
     # The user is told what remains and how to delete it.
@@ -445,9 +447,10 @@ def make_on_containers(project: Path, *targets: str) -> None:
     """Run make targets of the project on the real engine; always remove what they built."""
     import subprocess
 
-    from support import project_env
+    from support import lock, project_env
 
     try:
+        lock(project)  # the images install the lock files; the test updates skip them (SKIP_LOCK)
         for target in targets:
             result = subprocess.run(["make", target], cwd=project, env=project_env(), capture_output=True,
                                     text=True, timeout=1200)

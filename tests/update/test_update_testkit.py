@@ -26,19 +26,19 @@ import migrations  # noqa: E402
 
 TAGS = ("v0.1.0", "v0.2.0")
 SERVICE = "template/{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
-# The python service's conftest.py and pyproject.toml bodies are partials: the
+# The python service's conftest.py and pytest.ini bodies are partials: the
 # multi layout's services/<name>/ files and the single layout's root files
 # render them; the root templates hold the multi layout's own (cross-service) ones.
 CONFTESTS = ("partials/service/tests/integration/conftest.py.jinja",
              "template/tests/integration/conftest.py.jinja")
 NODE_LIVE = SERVICE + "/tests/integration/{{ svc.kind }}.live.test.js.jinja"
-PYPROJECTS = ("partials/service/pyproject.toml.jinja", "template/pyproject.toml.jinja")
+PYTEST_INIS = ("partials/service/pytest.ini.jinja", "template/pytest.ini.jinja")
 NEW_IMPORTS = "import os\nfrom collections.abc import Callable\n\nimport pytest\n\nfrom testkit import wait_for\n"
 OLD_IMPORTS = ("import os\nimport time\nfrom collections.abc import Callable\nfrom typing import TypeVar\n\n"
                "import pytest\n\nT = TypeVar(\"T\")\n\n\n" + migrations.LEGACY_WAIT_FOR)
 NEW_NODE = ("{%- if svc.kind == 'worker' %}\n\nimport { waitFor } from '../../testkit/wait-for.js';\n"
             "{%- endif %}\n")
-PYTHONPATH = '# testkit/ (template-owned test helpers) is importable from every test.\npythonpath = ["."]\n'
+PYTHONPATH = "# testkit/ (template-owned test helpers) is importable from every test.\npythonpath = .\n"
 ANSWERS = {
     "multi": {"layout": "multi", "services": "api worker:worker web:node tasks:node:worker",
               "components": ["redis"], "ci_provider": "none"},
@@ -63,8 +63,8 @@ def without_testkit(root: Path) -> None:
     for conftest in CONFTESTS:
         replace(root / conftest, NEW_IMPORTS, OLD_IMPORTS)
     replace(root / NODE_LIVE, NEW_NODE, "\n" + migrations.LEGACY_WAIT_FOR_JS)
-    for pyproject in PYPROJECTS:
-        replace(root / pyproject, PYTHONPATH, "")
+    for pytest_ini in PYTEST_INIS:
+        replace(root / pytest_ini, PYTHONPATH, "")
 
 
 @pytest.fixture(scope="module")
