@@ -56,6 +56,11 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/tests/unit/api.test.js",
         "/services/api/tests/integration/api.live.test.js",
         "/services/api/testkit/wait-for.js",
+        # no postgres among the components: no schema migrations
+        "/services/api/alembic.ini",
+        "/services/api/migrations",
+        "/services/api/src/api/models.py",
+        "/services/api/src/api/seed.py",
         "/services/worker/package.json",
         "/services/worker/src/worker/main.py",
         "/services/worker/src/config.js",
@@ -66,6 +71,10 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/tests/unit/worker.test.js",
         "/services/worker/tests/integration/worker.live.test.js",
         "/services/worker/testkit/wait-for.js",
+        "/services/worker/alembic.ini",
+        "/services/worker/migrations",
+        "/services/worker/src/worker/models.py",
+        "/services/worker/src/worker/seed.py",
         "/services/web/pyproject.toml",
         # the package folder covers main.py and worker.py below it
         "/services/web/src/web",
@@ -74,6 +83,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/tests/integration/conftest.py",
         "/services/web/tests/integration/test_api_live.py",
         "/services/web/testkit/__init__.py",
+        "/services/web/alembic.ini",
+        "/services/web/migrations",
     ]
 
 
@@ -94,7 +105,24 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/tests/integration/conftest.py",
         "/tests/integration/test_worker_live.py",
         "/testkit/__init__.py",
+        "/alembic.ini",
+        "/migrations",
     ]
+
+
+@pytest.mark.parametrize("layout", ["multi", "single"])
+def test_schema_migrations_for_python_services_of_projects_with_postgres(layout: str) -> None:
+    """alembic.ini, migrations/, models.py and seed.py: python and postgres, nothing else."""
+    spec = "api web:node" if layout == "multi" else "api"
+    service_list = services.parse_services(spec, layout)
+    schema = {"alembic.ini", "migrations", "src/api/models.py", "src/api/seed.py"}
+    folder = "services/api/" if layout == "multi" else ""
+    with_pg = set(files.excluded_paths(service_list, layout, "none", ["postgres", "redis"]))
+    without = set(files.excluded_paths(service_list, layout, "none", ["redis"]))
+    assert not {f"/{folder}{path}" for path in schema} & with_pg
+    assert {f"/{folder}{path}" for path in schema} <= without
+    if layout == "multi":  # the node service never gets them
+        assert {"/services/web/alembic.ini", "/services/web/migrations"} <= with_pg
 
 
 def test_ruff_toml_only_where_no_python_pyproject_holds_the_settings() -> None:
@@ -182,7 +210,8 @@ def _output_paths(data: dict[str, object]) -> list[tuple[str, str]]:
     template tree and hooks/files.py, the way Copier expands and excludes them."""
     layout = str(data["layout"])
     service_list = services.parse_services(data["services"], layout)
-    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout, data["ci_provider"]))
+    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout, data["ci_provider"],
+                                                                  data["components"]))
     forge_list = files.forges(data["ci_provider"])
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     out = []
