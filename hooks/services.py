@@ -51,6 +51,8 @@ RESERVED = frozenset(
         "test", "dev", "prod", "all", "help", "stack",
     }
 )
+# Compose names of one-shot steps beside a service (`api-migrate`, partials/compose/).
+STEP_SUFFIXES = ("-migrate",)
 # Where a python service's package name would shadow a module it imports,
 # directly or through its dependencies and test tools.
 PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
@@ -59,6 +61,8 @@ PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
     "annotated_doc", "pydantic_core", "typing_extensions", "typing_inspection", "psycopg_binary",
     "psycopg_pool", "pluggy", "iniconfig", "packaging", "pygments", "coverage", "pytest_cov",
     "ruff", "hatchling",
+    # schema migrations (Alembic) and what they import
+    "alembic", "sqlalchemy", "mako", "markupsafe", "greenlet",
 }
 API_PORT = 8000
 # Host ports of the dev and prod stacks: a function of the service's name (a
@@ -118,6 +122,8 @@ def _parse_word(word: str) -> Service:
         raise ServicesError(f"{quoted(name)}: use a-z, 0-9, single -")
     if name in RESERVED:
         raise ServicesError(f"{quoted(name)} is a reserved name")
+    if name.endswith(STEP_SUFFIXES):
+        raise ServicesError(f"{quoted(name)}: -migrate is reserved")
     language = kind = None
     for option in options:
         if option in LANGUAGES:

@@ -25,6 +25,7 @@ BEFORE = "6b6658e"
 
 RUNNER = "the test runner became a package (issue 9)"
 REGISTRY = "scripts read the service registry, not the services answer (issue 9)"
+MIGRATIONS = "schema migrations, migrate step and seed data (issue 11)"
 TESTKIT = "tests import the template-owned testkit instead of a copied wait_for (issue 9)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
@@ -51,6 +52,26 @@ INTENDED: dict[str, str] = {
     "zizmor.yml": "zizmor's settings: actions pinned by tag, not SHA (issue 10)",
     ".github/dependabot.yml": "dependency-update bot for GitHub (issue 10)",
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
+    # issue 11: python services of projects with postgres own their schema (Alembic),
+    # a one-shot migrate step runs first in every stack, seed data in test and dev.
+    "Makefile": MIGRATIONS,
+    "services/*/Makefile": MIGRATIONS,
+    "Dockerfile": MIGRATIONS,
+    "services/*/Dockerfile": MIGRATIONS,
+    "deploy/*/docker-compose.yml": MIGRATIONS,
+    "services/*/deploy/test/docker-compose.yml": MIGRATIONS,
+    "alembic.ini": MIGRATIONS,
+    "services/*/alembic.ini": MIGRATIONS,
+    "migrations/*": MIGRATIONS,
+    "services/*/migrations/*": MIGRATIONS,
+    "src/*/models.py": MIGRATIONS,
+    "src/*/seed.py": MIGRATIONS,
+    "services/*/src/*/models.py": MIGRATIONS,
+    "services/*/src/*/seed.py": MIGRATIONS,
+    "src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests",
+    "services/*/src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests",
+    "services/*/tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
+    "tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
 }
 
 

@@ -373,6 +373,8 @@ ERRORS: dict[str, tuple[object, str, str]] = {
     "reserved:src": ("src", "single", "'src' is a reserved name"),
     "reserved:postgres": ("postgres", "multi", "'postgres' is a reserved name"),
     "reserved:redis": ("redis:node:worker", "multi", "'redis' is a reserved name"),
+    "step:migrate": ("api api-migrate:worker", "multi", "'api-migra…': -migrate is reserved"),
+    "shadows:alembic": ("alembic", "multi", "'alembic' shadows a Python module"),
     "option:two-languages": ("api:python:node", "multi", "two languages"),
     "option:same-language-twice": ("api:node:node", "multi", "two languages"),
     "option:two-kinds": ("api:api:worker", "multi", "two kinds"),
