@@ -44,7 +44,8 @@ Commands::
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
                      deleted, drop those it re-created although the user had
-                     deleted them, and list what remains of removed services.
+                     deleted them (a service's first schema files, new with
+                     its alembic.ini, are kept), and list what remains of removed services.
                      When the services answer changed: merge the stack files
                      three-way (see keep_service_edits) and keep the user's
                      edits of removed services' template files in
@@ -524,6 +525,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     fresh |= new_extension_points(root)
+    fresh |= new_schema_files(root)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
     identity = None
@@ -647,6 +649,29 @@ def new_extension_points(root: Path) -> set[str]:
             continue
         base = path.replace(".override.yml", ".yml") if path.endswith(".override.yml") else ""
         if predates or (base and head_file(root, base) is None):
+            fresh.add(path)
+    return fresh
+
+
+# User-owned files that come with a service's schema tooling (its template-owned
+# alembic.ini): the first revision, the models and the seed data.
+SCHEMA_FILES = ("migrations/versions/*", "src/*/models.py", "src/*/seed.py")
+
+
+def new_schema_files(root: Path) -> set[str]:
+    """User-owned schema files this update created for a service that had no alembic.ini.
+
+    A project from before schema migrations gets them with the tooling; a
+    service that had alembic.ini and lacks one of them had it deleted by
+    the user, and keep_user_files leaves it deleted.
+    """
+    fresh = set()
+    for path in created(root):
+        parts = path.split("/")
+        base = "/".join(parts[:2]) + "/" if parts[0] == "services" and len(parts) > 2 else ""
+        rest = path[len(base):]
+        if (any(fnmatch.fnmatchcase(rest, pattern) for pattern in SCHEMA_FILES)
+                and head_file(root, f"{base}alembic.ini") is None):
             fresh.add(path)
     return fresh
 
