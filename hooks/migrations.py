@@ -40,6 +40,11 @@ Commands::
                      test that still has the template's old inline
                      wait_for/waitFor (unchanged) imports testkit's instead;
                      a changed copy is left alone and reported.
+    one-shot-steps   after, every update: the user-owned
+                     tests/integration/test_stack.py of older projects
+                     expects every compose service running; the one-shot
+                     <name>-migrate steps have exited, so its unchanged
+                     `expected = ...` line skips them (a no-op otherwise).
     after-update     after, every update, last: switch single -> multi
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
@@ -1103,6 +1108,29 @@ def adopt_testkit(root: Path) -> list[str]:
 
 
 # ----------------------------------------------------------------------- cli
+# The cross-service test of older projects expects a running, healthy container
+# for every service of the stack; one-shot migrate steps have exited by then.
+STACK_TEST = "tests/integration/test_stack.py"
+OLD_EXPECTED = '    expected = set(compose("config", "--services").split())\n'
+NEW_EXPECTED = (
+    "    # One-shot steps (<name>-migrate) have run and exited: they are not expected here.\n"
+    '    expected = {name for name in compose("config", "--services").split()\n'
+    '                if not name.endswith("-migrate")}\n'
+)
+
+
+def skip_one_shot_steps(root: Path) -> list[str]:
+    """The user-owned stack test's expected services without the one-shot steps. The report."""
+    path = root / STACK_TEST
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    if OLD_EXPECTED not in text:
+        return []
+    path.write_text(text.replace(OLD_EXPECTED, NEW_EXPECTED), encoding="utf-8")
+    return [f"{STACK_TEST}: one-shot <name>-migrate steps are no longer expected to be running"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--template", type=Path, default=Path(__file__).resolve().parent.parent,
@@ -1125,6 +1153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("keep-ports", help="pin the host ports an older template gave by position")
     commands.add_parser("extension-points", help="move an old project's Makefile additions to local.mk")
     commands.add_parser("adopt-testkit", help="old inline wait_for helpers of user tests -> testkit")
+    commands.add_parser("one-shot-steps", help="the stack test of older projects skips <name>-migrate")
     args = parser.parse_args(argv)
     root = args.project.resolve()
     version_from = os.environ.get("VERSION_FROM", "")
@@ -1142,6 +1171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(line)
         elif args.command == "adopt-testkit":
             for line in adopt_testkit(root):
+                say(line)
+        elif args.command == "one-shot-steps":
+            for line in skip_one_shot_steps(root):
                 say(line)
         elif args.command == "switch-import":
             for path in switch_import(root, args.template, args.old, args.new):

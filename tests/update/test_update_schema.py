@@ -11,10 +11,15 @@ an existing items table (tests/test_docker.py runs it on postgres).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 import update_project as up
+from support import TEMPLATE
+
+sys.path.insert(0, str(TEMPLATE / "hooks"))
+import migrations  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +57,8 @@ def test_update_brings_the_schema_tooling_and_keeps_the_users_code(
     assert not list((old_project / "services/web").glob("**/alembic.ini")), "a node service got Alembic"
     compose = (old_project / "deploy/test/docker-compose.yml").read_text()
     assert "api-migrate:" in compose and "worker-migrate:" in compose, compose
+    stack_test = (old_project / "tests/integration/test_stack.py").read_text()
+    assert 'if not name.endswith("-migrate")' in stack_test, stack_test
     assert not up.leftovers(old_project)
 
 
@@ -66,3 +73,17 @@ def test_a_deleted_revision_is_not_recreated_by_the_next_update(
     up.commit_all(old_project, "the team needs no seed data for the worker")
     output = up.update_capturing(old_project, real_clone.head)
     assert not seed.exists(), f"the update re-created {seed.name}\n{output}"
+
+
+def test_stack_test_skips_one_shot_steps_once(tmp_path: Path) -> None:
+    """The old line is rewritten; a rewritten or changed file is left alone."""
+    test = tmp_path / migrations.STACK_TEST
+    test.parent.mkdir(parents=True)
+    test.write_text("def test_every_container_is_healthy() -> None:\n" + migrations.OLD_EXPECTED)
+    assert migrations.skip_one_shot_steps(tmp_path)
+    rewritten = test.read_text()
+    assert migrations.NEW_EXPECTED in rewritten
+    assert migrations.skip_one_shot_steps(tmp_path) == []
+    assert test.read_text() == rewritten
+    test.write_text("    expected = {'api'}\n")
+    assert migrations.skip_one_shot_steps(tmp_path) == []
