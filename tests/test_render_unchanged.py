@@ -25,6 +25,7 @@ BEFORE = "6b6658e"
 
 RUNNER = "the test runner became a package (issue 9)"
 REGISTRY = "scripts read the service registry, not the services answer (issue 9)"
+QUEUE = "a real task queue: Celery (issue 11)"
 MIGRATIONS = "schema migrations, migrate step and seed data (issue 11)"
 TESTKIT = "tests import the template-owned testkit instead of a copied wait_for (issue 9)"
 # Intended differences from BEFORE, in every combination that has such a path:
@@ -72,6 +73,11 @@ INTENDED: dict[str, str] = {
     "services/*/src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests",
     "services/*/tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
     "tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
+    # issue 11: python workers are Celery workers on redis; the api sends jobs with Celery.
+    "src/*/worker.py": QUEUE,
+    "services/*/src/*/worker.py": QUEUE,
+    "tests/unit/test_worker.py": QUEUE + ": retries with backoff",
+    "services/*/tests/unit/test_worker.py": QUEUE + ": retries with backoff",
 }
 
 
