@@ -75,9 +75,14 @@ def worker(svc: Service) -> bool:
     return svc["kind"] == "worker"
 
 
+def scheduler(svc: Service) -> bool:
+    return svc["kind"] == "scheduler"
+
+
 def schema(svc: Service) -> bool:
-    """A python service of a project with postgres: it owns its tables (Alembic)."""
-    return python(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+    """A python api or worker of a project with postgres: it owns its tables (Alembic).
+    A scheduler only sends jobs."""
+    return python(svc) and not scheduler(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
 
 
 def node_api(svc: Service) -> bool:
@@ -97,6 +102,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "src/{package}": python,
     "src/{package}/main.py": api,
     "src/{package}/worker.py": worker,
+    "src/{package}/scheduler.py": scheduler,
     # node: modules in src/
     "src/config.js": node,
     "src/health.js": node,

@@ -80,13 +80,13 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             f"src/{package}/__init__.py",
             f"src/{package}/settings.py",
             f"src/{package}/health.py",
-            f"src/{package}/{'main' if kind == 'api' else 'worker'}.py",
+            f"src/{package}/{ {'api': 'main', 'worker': 'worker'}.get(kind, kind) }.py",
             f"tests/unit/test_{kind}.py",
             "tests/integration/conftest.py",
             f"tests/integration/test_{kind}_live.py",
             "testkit/__init__.py",
         }
-        if "postgres" in components:  # schema migrations (Alembic), models and seed data
+        if "postgres" in components and kind != "scheduler":  # schema migrations (Alembic), models, seed
             files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako",
                       "migrations/versions/0001_initial.py", f"src/{package}/models.py",
                       f"src/{package}/seed.py"}
