@@ -49,9 +49,11 @@ def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
     if svc["kind"] == "api":
         runtime += ["fastapi>=0.115", "uvicorn>=0.30"]
     if "postgres" in components:
-        runtime.append("psycopg[binary]>=3.2")
+        # schema migrations (alembic.ini, migrations/) and the tables they follow (models.py)
+        runtime += ["psycopg[binary]>=3.2", "alembic>=1.14", "sqlalchemy>=2.0"]
     if "redis" in components:
-        runtime.append("redis>=5")
+        # the job queue: workers run Celery, apis send jobs with its client
+        runtime += ["redis>=5", "celery[redis]>=5.4"]
     dev = ["pytest>=8", "pytest-cov>=5", "httpx2>=2.16", "ruff>=0.6"]
     return {"dependencies": {distribution(r): r for r in runtime},
             "dev": {distribution(r): r for r in dev}}
@@ -76,9 +78,12 @@ def dependencies(svc: Mapping[str, object], components: object = ()) -> Deps:
     return _python(svc, comps)
 
 
-def stack_test_dependencies() -> Deps:
+def stack_test_dependencies(components: object = ()) -> Deps:
     """The multi layout's root pyproject.toml (the cross-service tests)."""
     dev = ["pytest>=8", "httpx2>=2.16", "ruff>=0.6"]
+    if isinstance(components, (list, tuple)) and "postgres" in components:
+        # reads what the services stored (the scheduled job's result)
+        dev.append("psycopg[binary]>=3.2")
     return {"dependencies": {}, "dev": {distribution(r): r for r in dev}}
 
 
@@ -96,7 +101,7 @@ def record(service_list: list, components: object = (), layout: str = "multi") -
     entries = {str(svc["name"]): {"path": svc["path"], "language": svc["language"],
                                   **dependencies(svc, components)} for svc in service_list}
     if layout == "multi":
-        entries[STACK_TESTS] = {"path": ".", "language": "python", **stack_test_dependencies()}
+        entries[STACK_TESTS] = {"path": ".", "language": "python", **stack_test_dependencies(components)}
     return json.dumps(entries, indent=2)
 
 

@@ -6,7 +6,10 @@ Template paths are plain (``Dockerfile.jinja``, ``package.json.jinja``,
 below, and reaches Copier as its templated ``_exclude`` (copier.yml)::
 
     _exclude:
-      - '{{ service_list | excluded_paths(layout, ci_provider) | join("\\n") }}'
+      - '{{ service_list | project_excluded_paths(layout, ci_provider, components) | join("\\n") }}'
+
+(``excluded_paths`` is the same function, under the name older template
+versions call with three arguments: copier.yml says why both exist.)
 
 Copier matches ``_exclude`` against the OUTPUT path of every file and folder
 (after the names are rendered, yield folders expanded), with gitignore rules:
@@ -38,7 +41,8 @@ Adding a file:
 2. If not every project or service gets it, add one line to PROJECT_FILES
    (path relative to the project root) or SERVICE_FILES (path relative to the
    service's folder; ``{package}`` and ``{kind}`` stand for the service's
-   values) with the condition under which it EXISTS. A folder's line covers
+   values) with the condition under which it EXISTS. A service's condition
+   also sees the project's components (``svc["components"]``). A folder's line covers
    everything below it.
 3. tests/test_files.py and tests/test_render.py say which combinations get it.
 
@@ -71,6 +75,16 @@ def worker(svc: Service) -> bool:
     return svc["kind"] == "worker"
 
 
+def scheduler(svc: Service) -> bool:
+    return svc["kind"] == "scheduler"
+
+
+def schema(svc: Service) -> bool:
+    """A python api or worker of a project with postgres: it owns its tables (Alembic).
+    A scheduler only sends jobs."""
+    return python(svc) and not scheduler(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+
+
 def node_api(svc: Service) -> bool:
     return node(svc) and api(svc)
 
@@ -91,6 +105,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "src/{package}": python,
     "src/{package}/main.py": api,
     "src/{package}/worker.py": worker,
+    "src/{package}/scheduler.py": scheduler,
     # node: modules in src/
     "src/config.js": node,
     "src/health.js": node,
@@ -107,16 +122,25 @@ SERVICE_FILES: dict[str, Condition] = {
     # python (multi: services/<name>/testkit; single: the root's), a module for node
     "testkit/__init__.py": python,
     "testkit/wait-for.js": node,
+    # schema migrations (Alembic): alembic.ini and migrations/env.py are the
+    # template's, migrations/versions/ and the models and seed data the user's
+    "alembic.ini": schema,
+    "migrations": schema,
+    "src/{package}/models.py": schema,
+    "src/{package}/seed.py": schema,
 }
 
 
 class Project:
-    """What PROJECT_FILES' conditions read: the layout, the services and the forges."""
+    """What PROJECT_FILES' conditions read: the layout, the services, the forges and
+    the components (postgres, redis)."""
 
-    def __init__(self, layout: str, services: Sequence[Service], ci_provider: str = "none") -> None:
+    def __init__(self, layout: str, services: Sequence[Service], ci_provider: str = "none",
+                 components: Sequence[str] = ()) -> None:
         self.layout = layout
         self.services = services
         self.forges = forges(ci_provider)
+        self.components = tuple(components)
 
     @property
     def multi(self) -> bool:
@@ -155,11 +179,18 @@ def _service_paths(svc: Service) -> dict[str, str]:
     return {path: path.format(package=svc["package"], kind=svc["kind"]) for path in SERVICE_FILES}
 
 
-def excluded_paths(service_list: Sequence[Service], layout: str, ci_provider: str = "none") -> list[str]:
-    """The output paths this project does not get, as anchored `_exclude` patterns."""
-    project = Project(layout, service_list, ci_provider)
+def excluded_paths(service_list: Sequence[Service], layout: str, ci_provider: str = "none",
+                   components: Sequence[str] = ()) -> list[str]:
+    """The output paths this project does not get, as anchored `_exclude` patterns.
+
+    SERVICE_FILES' conditions see each service with the project's components
+    added (``svc["components"]``): whether a service uses postgres is the
+    project's answer, not part of the services answer.
+    """
+    project = Project(layout, service_list, ci_provider, components)
     excluded = [f"/{path}" for path, exists in PROJECT_FILES.items() if not exists(project)]
-    for svc in service_list:
+    for listed in service_list:
+        svc = {**listed, "components": project.components}
         folder = "" if svc["path"] == "." else f"{svc['path']}/"
         gone: list[str] = []
         for template_path, path in _service_paths(svc).items():
@@ -238,6 +269,8 @@ class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
     def __init__(self, environment):  # noqa: ANN001
         super().__init__(environment)
         environment.filters["excluded_paths"] = excluded_paths
+        # The name copier.yml calls with the components (see its _exclude).
+        environment.filters["project_excluded_paths"] = excluded_paths
         environment.globals["template_changelog"] = template_changelog
         remember_compiled_strings(environment)
 

@@ -45,13 +45,15 @@ from migrations import (
 )
 
 SUFFIX = ".jinja"
+# The components a project may have (copier.yml): files that only some projects get count.
+COMPONENTS = ("postgres", "redis")
 # Files the service's tools write beside its manifests: never rendered by the
 # template, so they cannot be read off it. They move with the service.
 SERVICE_OWN_FILES = ("uv.lock", "package-lock.json", ".python-version", ".nvmrc")
 # The service variables a path of the service folder may use, one per kind of service.
 SAMPLE_SERVICES = tuple(
     {"name": "svc", "package": "svc", "path": ".", "language": language, "kind": kind}
-    for language in ("python", "node") for kind in ("api", "worker")
+    for language in ("python", "node") for kind in ("api", "worker", "scheduler")
 )
 
 
@@ -105,7 +107,8 @@ def _names(template_path: str, layout: str) -> set[str]:
         parts = [env.from_string(part).render(layout=layout, svc=svc) for part in template_path.split("/")]
         parts[-1] = parts[-1].removesuffix(SUFFIX) if template_path.endswith(SUFFIX) else parts[-1]
         path = "/".join(parts)
-        if all(parts) and not _excluded(path, excluded_paths([svc], "single")):
+        # Every component: a file that exists for some project counts (alembic.ini).
+        if all(parts) and not _excluded(path, excluded_paths([svc], "single", "none", COMPONENTS)):
             names.add(path)
     return names
 
@@ -147,6 +150,11 @@ def service_files(template: Path) -> ServiceFiles:
         elif owned(path):
             if "/" not in path:
                 mine.add(path)
+            # A user-owned folder inside a template-owned one (migrations/versions/).
+            parts = path.split("/")
+            dirs.update(f"{folder}/" for folder in ("/".join(parts[:i]) for i in range(2, len(parts)))
+                        if owned(f"{folder}/any-file"))
+            continue
         elif "/" not in path:
             build.add(path)
         else:

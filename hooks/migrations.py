@@ -45,11 +45,17 @@ Commands::
                      eslint: an api's unused execFileSync import goes, a
                      worker's test uses the expect and requiredEnv it has;
                      a test changed there is left for `make lint` to show.
+    one-shot-steps   after, every update: the user-owned
+                     tests/integration/test_stack.py of older projects
+                     expects every compose service running; the one-shot
+                     <name>-migrate steps have exited, so its unchanged
+                     `expected = ...` line skips them (a no-op otherwise).
     after-update     after, every update, last: switch single -> multi
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
                      deleted, drop those it re-created although the user had
-                     deleted them, and list what remains of removed services.
+                     deleted them (a service's first schema files, new with
+                     its alembic.ini, are kept), and list what remains of removed services.
                      When the services answer changed: merge the stack files
                      three-way (see keep_service_edits) and keep the user's
                      edits of removed services' template files in
@@ -535,6 +541,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     fresh |= new_extension_points(root)
+    fresh |= new_schema_files(root)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
     identity = None
@@ -663,6 +670,29 @@ def new_extension_points(root: Path) -> set[str]:
             continue
         base = path.replace(".override.yml", ".yml") if path.endswith(".override.yml") else ""
         if predates or (base and head_file(root, base) is None):
+            fresh.add(path)
+    return fresh
+
+
+# User-owned files that come with a service's schema tooling (its template-owned
+# alembic.ini): the first revision, the models and the seed data.
+SCHEMA_FILES = ("migrations/versions/*", "src/*/models.py", "src/*/seed.py")
+
+
+def new_schema_files(root: Path) -> set[str]:
+    """User-owned schema files this update created for a service that had no alembic.ini.
+
+    A project from before schema migrations gets them with the tooling; a
+    service that had alembic.ini and lacks one of them had it deleted by
+    the user, and keep_user_files leaves it deleted.
+    """
+    fresh = set()
+    for path in created(root):
+        parts = path.split("/")
+        base = "/".join(parts[:2]) + "/" if parts[0] == "services" and len(parts) > 2 else ""
+        rest = path[len(base):]
+        if (any(fnmatch.fnmatchcase(rest, pattern) for pattern in SCHEMA_FILES)
+                and head_file(root, f"{base}alembic.ini") is None):
             fresh.add(path)
     return fresh
 
@@ -1137,6 +1167,29 @@ def lint_clean_tests(root: Path) -> list[str]:
 
 
 # ----------------------------------------------------------------------- cli
+# The cross-service test of older projects expects a running, healthy container
+# for every service of the stack; one-shot migrate steps have exited by then.
+STACK_TEST = "tests/integration/test_stack.py"
+OLD_EXPECTED = '    expected = set(compose("config", "--services").split())\n'
+NEW_EXPECTED = (
+    "    # One-shot steps (<name>-migrate) have run and exited: they are not expected here.\n"
+    '    expected = {name for name in compose("config", "--services").split()\n'
+    '                if not name.endswith("-migrate")}\n'
+)
+
+
+def skip_one_shot_steps(root: Path) -> list[str]:
+    """The user-owned stack test's expected services without the one-shot steps. The report."""
+    path = root / STACK_TEST
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8")
+    if OLD_EXPECTED not in text:
+        return []
+    path.write_text(text.replace(OLD_EXPECTED, NEW_EXPECTED), encoding="utf-8")
+    return [f"{STACK_TEST}: one-shot <name>-migrate steps are no longer expected to be running"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--template", type=Path, default=Path(__file__).resolve().parent.parent,
@@ -1161,6 +1214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("adopt-testkit", help="old inline wait_for helpers of user tests -> testkit")
     commands.add_parser("lint-clean-tests", help="old Node live tests -> what passes eslint")
     commands.add_parser("sync-dependencies", help="apply the template's dependency changes via uv / npm")
+    commands.add_parser("one-shot-steps", help="the stack test of older projects skips <name>-migrate")
     args = parser.parse_args(argv)
     root = args.project.resolve()
     version_from = os.environ.get("VERSION_FROM", "")
@@ -1186,6 +1240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dependencies import sync
 
             sync(root, args.template, version_from)
+        elif args.command == "one-shot-steps":
+            for line in skip_one_shot_steps(root):
+                say(line)
         elif args.command == "switch-import":
             for path in switch_import(root, args.template, args.old, args.new):
                 say(f"{path}: imports {args.new} in place of {args.old}, which the project no longer installs")

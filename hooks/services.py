@@ -5,8 +5,8 @@ A person types the services as one line, for example::
     api worker:worker web:node billing:node:worker
 
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
-(``python`` or ``node``, default python) or a kind (``api`` or ``worker``,
-default api).  Words may be separated by spaces or commas.  An api may also
+(``python`` or ``node``, default python) or a kind (``api``, ``worker`` or
+``scheduler``, python only: Celery beat; default api).  Words may be separated by spaces or commas.  An api may also
 carry ``port=N``, its host port in the dev and prod stacks (default: a
 checksum of its name, see :func:`default_port`).
 
@@ -39,7 +39,9 @@ LANGUAGES = ("python", "node")
 # The test tool of a service's unit and integration suites, by language: decided
 # here only (scripts/services.json carries it to the project's scripts).
 FRAMEWORKS = {"python": "pytest", "node": "vitest"}
-KINDS = ("api", "worker")
+KINDS = ("api", "worker", "scheduler")
+# Kinds a language does not have (yet): the scheduler is Celery beat.
+PYTHON_ONLY_KINDS = ("scheduler",)
 MAX_NAME = 30
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 # Folders at the project root, infrastructure service names in compose files,
@@ -51,6 +53,8 @@ RESERVED = frozenset(
         "test", "dev", "prod", "all", "help", "stack",
     }
 )
+# Compose names of one-shot steps beside a service (`api-migrate`, partials/compose/).
+STEP_SUFFIXES = ("-migrate",)
 # Where a python service's package name would shadow a module it imports,
 # directly or through its dependencies and test tools.
 PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
@@ -59,6 +63,8 @@ PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
     "annotated_doc", "pydantic_core", "typing_extensions", "typing_inspection", "psycopg_binary",
     "psycopg_pool", "pluggy", "iniconfig", "packaging", "pygments", "coverage", "pytest_cov",
     "ruff", "hatchling",
+    # schema migrations (Alembic) and what they import
+    "alembic", "sqlalchemy", "mako", "markupsafe", "greenlet",
 }
 API_PORT = 8000
 # Host ports of the dev and prod stacks: a function of the service's name (a
@@ -118,6 +124,8 @@ def _parse_word(word: str) -> Service:
         raise ServicesError(f"{quoted(name)}: use a-z, 0-9, single -")
     if name in RESERVED:
         raise ServicesError(f"{quoted(name)} is a reserved name")
+    if name.endswith(STEP_SUFFIXES):
+        raise ServicesError(f"{quoted(name)}: -migrate is reserved")
     language = kind = None
     for option in options:
         if option in LANGUAGES:
@@ -131,6 +139,8 @@ def _parse_word(word: str) -> Service:
         else:
             raise ServicesError(f"{quoted(option)}: not a language or kind")
     service = Service(name, language or "python", kind or "api")
+    if service.kind in PYTHON_ONLY_KINDS and service.language != "python":
+        raise ServicesError(f"{quoted(word)}: {service.kind} is python only")
     if service.language == "python" and keyword.iskeyword(service.package):
         raise ServicesError(f"{quoted(name)} is a Python keyword")
     if service.language == "python" and service.package in PYTHON_SHADOWED:

@@ -49,6 +49,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "ci_provider": "both",
         "image_flavor": "alpine",
     },
+    # issue 11: a Celery beat scheduler beside the Celery worker; schema migrations
+    "multi-none-pg-redis-scheduler": {
+        "layout": "multi",
+        "services": "api worker:worker beat:scheduler",
+        "components": ["postgres", "redis"],
+        "ci_provider": "none",
+    },
     "multi-none-nocomp": {
         "layout": "multi",
         "services": "api",

@@ -346,3 +346,43 @@ def test_prod_stack_runs_the_release_images(make_project) -> None:
                        timeout=300)
         subprocess.run(["docker", "rmi", "-f", *tags.values()], capture_output=True, timeout=120)
     assert not nothing_left(prod)
+
+
+# --- 5. the data and job lifecycle (issue 11) ---------------------------------------------
+
+SCHEDULED = {**FULL, "services": f"{FULL['services']} beat:scheduler"}
+
+
+def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -> None:
+    """The default project plus a scheduler: each stack migrates and seeds before its
+    services start (stages 2 and 3), beat's job is processed by the Celery worker and
+    lands in postgres, and migrating and seeding again changes nothing."""
+    project = make_project(SCHEDULED, name="lifecycle")
+    result = project.make("test")
+    assert_passed(result)
+    artifacts = project.root / ".artifacts" / project.instance_id()
+    for stage in ("service-api", "service-worker", "integration"):
+        for name in ("api", "worker"):
+            if stage.startswith("service-") and stage != f"service-{name}":
+                continue
+            log = (artifacts / stage / f"{name}-migrate.log").read_text()
+            assert "Running upgrade  -> 0001" in log, f"{stage}: {name} not migrated:\n{log}"
+            assert "No new upgrade operations detected" in log, f"{stage}: alembic check:\n{log}"
+            assert "seed: 1 row(s) inserted" in log, f"{stage}: {name} not seeded:\n{log}"
+    junit = (artifacts / "integration" / "junit.xml").read_text()
+    assert 'name="test_scheduled_job_is_processed_by_a_worker"' in junit, junit
+    assert "<failure" not in junit and "<error" not in junit, junit
+    assert "celery" in (artifacts / "integration" / "beat.log").read_text().lower()
+
+    # Again on a running stack: migrate and seed are no-ops.
+    assert_passed(project.make("test-infra-up"))
+    compose = ["docker", "compose", "-p", project.prefix, "-f", "deploy/test/docker-compose.yml",
+               "-f", "deploy/test/docker-compose.override.yml"]
+    for name in ("api", "worker"):
+        again = subprocess.run([*compose, "run", "--rm", "--no-deps", f"{name}-migrate"], cwd=project.root,
+                               env=project.env(), capture_output=True, text=True, timeout=300)
+        out = again.stdout + again.stderr
+        assert again.returncode == 0, out
+        assert "Running upgrade" not in out, f"{name}: migrated twice:\n{out}"
+        assert "seed: 0 row(s) inserted" in out, f"{name}: seeded twice:\n{out}"
+    assert_passed(project.make("test-infra-down"))

@@ -48,6 +48,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/package.json",
         "/services/api/eslint.config.js",
         "/services/api/src/api/worker.py",
+        "/services/api/src/api/scheduler.py",
         "/services/api/src/config.js",
         "/services/api/src/health.js",
         "/services/api/src/app.js",
@@ -56,9 +57,15 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/tests/unit/api.test.js",
         "/services/api/tests/integration/api.live.test.js",
         "/services/api/testkit/wait-for.js",
+        # no postgres among the components: no schema migrations
+        "/services/api/alembic.ini",
+        "/services/api/migrations",
+        "/services/api/src/api/models.py",
+        "/services/api/src/api/seed.py",
         "/services/worker/package.json",
         "/services/worker/eslint.config.js",
         "/services/worker/src/worker/main.py",
+        "/services/worker/src/worker/scheduler.py",
         "/services/worker/src/config.js",
         "/services/worker/src/health.js",
         "/services/worker/src/app.js",
@@ -67,6 +74,10 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/tests/unit/worker.test.js",
         "/services/worker/tests/integration/worker.live.test.js",
         "/services/worker/testkit/wait-for.js",
+        "/services/worker/alembic.ini",
+        "/services/worker/migrations",
+        "/services/worker/src/worker/models.py",
+        "/services/worker/src/worker/seed.py",
         "/services/web/pyproject.toml",
         "/services/web/pytest.ini",
         # the package folder covers main.py and worker.py below it
@@ -76,6 +87,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/tests/integration/conftest.py",
         "/services/web/tests/integration/test_api_live.py",
         "/services/web/testkit/__init__.py",
+        "/services/web/alembic.ini",
+        "/services/web/migrations",
     ]
 
 
@@ -97,6 +110,8 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/tests/integration/conftest.py",
         "/tests/integration/test_worker_live.py",
         "/testkit/__init__.py",
+        "/alembic.ini",
+        "/migrations",
     ]
 
 
@@ -109,6 +124,22 @@ def test_tool_settings_live_beside_the_manifests_not_in_them() -> None:
     assert "/pytest.ini" not in excluded("web:node", "multi")  # the cross-service tests
     assert "/services/web/pytest.ini" in excluded("web:node", "multi")
     assert "/services/api/pytest.ini" not in excluded("api web:node", "multi")
+
+
+@pytest.mark.parametrize("layout", ["multi", "single"])
+def test_schema_migrations_for_python_services_of_projects_with_postgres(layout: str) -> None:
+    """alembic.ini, migrations/, models.py and seed.py: python and postgres, nothing else."""
+    spec = "api web:node" if layout == "multi" else "api"
+    service_list = services.parse_services(spec, layout)
+    schema = {"alembic.ini", "migrations", "src/api/models.py", "src/api/seed.py"}
+    folder = "services/api/" if layout == "multi" else ""
+    with_pg = set(files.excluded_paths(service_list, layout, "none", ["postgres", "redis"]))
+    without = set(files.excluded_paths(service_list, layout, "none", ["redis"]))
+    assert not {f"/{folder}{path}" for path in schema} & with_pg
+    assert {f"/{folder}{path}" for path in schema} <= without
+    if layout == "multi":  # the node service never gets them
+        assert {"/services/web/alembic.ini", "/services/web/migrations"} <= with_pg
+
 
 
 @pytest.mark.parametrize(("provider", "absent"), [
@@ -189,7 +220,8 @@ def _output_paths(data: dict[str, object]) -> list[tuple[str, str]]:
     template tree and hooks/files.py, the way Copier expands and excludes them."""
     layout = str(data["layout"])
     service_list = services.parse_services(data["services"], layout)
-    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout, data["ci_provider"]))
+    spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout, data["ci_provider"],
+                                                                  data["components"]))
     forge_list = files.forges(data["ci_provider"])
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     out = []

@@ -194,6 +194,14 @@ REJECTED = [
         "components",
         "'kafka' is not in ['postgres', 'redis']",
     ),
+    refused(
+        "components:scheduler-without-redis",
+        {"services": "api beat:scheduler", "components": ["postgres"]},
+        "components",
+        "a scheduler service needs redis",
+    ),
+    refused("services:node-scheduler", {"services": "api beat:node:scheduler"}, "services",
+            "'beat:node…': scheduler is python only"),
 ]
 
 

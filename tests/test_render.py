@@ -72,7 +72,8 @@ CI_FILES = {
 BOT_FILES = {"github": {".github/dependabot.yml"}, "gitea": {"renovate.json"}}
 
 
-def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
+def service_files(name: str, language: str, kind: str, multi: bool,
+                  components: tuple[str, ...] = ()) -> set[str]:
     """The files one service renders, relative to its folder."""
     files = {"Dockerfile", ".dockerignore", "deploy/test/docker-compose.yml",
              "deploy/test/docker-compose.override.yml"}
@@ -86,12 +87,16 @@ def service_files(name: str, language: str, kind: str, multi: bool) -> set[str]:
             f"src/{package}/__init__.py",
             f"src/{package}/settings.py",
             f"src/{package}/health.py",
-            f"src/{package}/{'main' if kind == 'api' else 'worker'}.py",
+            f"src/{package}/{ {'api': 'main', 'worker': 'worker'}.get(kind, kind) }.py",
             f"tests/unit/test_{kind}.py",
             "tests/integration/conftest.py",
             f"tests/integration/test_{kind}_live.py",
             "testkit/__init__.py",
         }
+        if "postgres" in components and kind != "scheduler":  # schema migrations (Alembic), models, seed
+            files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako",
+                      "migrations/versions/0001_initial.py", f"src/{package}/models.py",
+                      f"src/{package}/seed.py"}
     else:
         files |= {
             "package.json",
@@ -119,7 +124,8 @@ def expected_files(combo: dict) -> set[str]:
         files.add("zizmor.yml")  # the workflow audit's settings
     for svc in service_list(combo):
         prefix = f"services/{svc['name']}/" if multi else ""
-        files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi)}
+        files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi,
+                                                    tuple(combo["components"]))}
     return files
 
 
@@ -208,8 +214,11 @@ def test_test_compose_files_follow_the_isolation_rules(render) -> None:
                 assert "healthcheck" in svc, where
                 for port in svc.get("ports", []):
                     assert re.fullmatch(r"127\.0\.0\.1::\d+", str(port)), f"{where}: {port}"
-                for dep in svc.get("depends_on", {}).values():
-                    assert dep == {"condition": "service_healthy"}, where
+                for dep_name, dep in svc.get("depends_on", {}).items():
+                    # A one-shot migrate step is waited for until it exits 0.
+                    done = dep_name == f"{svc_name}-migrate"
+                    condition = "service_completed_successfully" if done else "service_healthy"
+                    assert dep == {"condition": condition}, where
             if "postgres" in doc["services"]:
                 pg = doc["services"]["postgres"]
                 assert pg["tmpfs"] == ["/var/lib/postgresql/data"]
@@ -220,7 +229,9 @@ def test_test_compose_files_follow_the_isolation_rules(render) -> None:
 def test_prod_compose_requires_secrets_and_limits(render) -> None:
     doc = yaml.safe_load((render("multi-github-pg-redis-mixed") / "deploy/prod/docker-compose.yml").read_text())
     for svc_name, svc in doc["services"].items():
-        assert svc["restart"] == "unless-stopped", svc_name
+        # One-shot migrate steps run once per deploy: never restarted.
+        one_shot = svc_name.endswith("-migrate")
+        assert svc["restart"] == ("no" if one_shot else "unless-stopped"), svc_name
         assert svc["logging"]["options"]["max-size"], svc_name
         assert svc["deploy"]["resources"]["limits"]["memory"], svc_name
     assert ":?" in doc["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]

@@ -31,7 +31,7 @@ def test_make_help_lists_every_target(render, tmp_path: Path, name: str) -> None
     assert "team-deploy" in listed
     run(["make", "team-deploy"], cwd=project, env=project_env())
     for target in ("test", "test-unit", "test-integration", "test-infra-up", "test-infra-down",
-                   "test-clean-all", "dev-up", "dev-down", "build"):
+                   "test-clean-all", "dev-up", "dev-down", "build", "migrate", "dev-seed", "migration"):
         assert target in listed, target
 
 
@@ -44,8 +44,19 @@ def test_make_test_service_without_service_prints_usage(render) -> None:
     assert "api worker web" in result.stderr
 
 
+def test_make_migration_without_name_prints_usage(render) -> None:
+    """make migration needs NAME, and SERVICE where several services own a schema."""
+    project = render("multi-github-pg-redis-mixed")
+    for args in (["migration"], ["migration", "NAME=add_price"], ["migration", "NAME=x", "SERVICE=web"]):
+        result = subprocess.run(["make", *args], cwd=project, capture_output=True, text=True,
+                                env=project_env())
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "usage: make migration NAME=message SERVICE=name  (one of: api worker)" in result.stderr
+
+
 @pytest.mark.parametrize(
-    "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api"]
+    "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api",
+             "multi-none-pg-redis-scheduler"]
 )
 def test_make_test_unit_passes(render, name: str) -> None:
     """uv for python services, npm + vitest for node services, through the runner."""

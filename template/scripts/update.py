@@ -369,7 +369,7 @@ def parser() -> argparse.ArgumentParser:
     add = commands.add_parser("add-service", help="add a service")
     add.add_argument("name")
     add.add_argument("--lang", choices=["python", "node"])
-    add.add_argument("--kind", choices=["api", "worker"])
+    add.add_argument("--kind", choices=["api", "worker", "scheduler"])
     add.set_defaults(run=cmd_add_service)
     remove = commands.add_parser("remove-service", help="remove a service's template files")
     remove.add_argument("name")
