@@ -127,7 +127,7 @@ def test_reader_built_from_names_the_service_each_compose_service_builds(project
     """scripts/lib/stack.sh's prebuilt images: by build folder, so a one-shot step
     that builds from a service's folder runs that service's image too."""
     (project / "deploy/test/docker-compose.override.yml").write_text(
-        "services:\n  api-migrate:\n    build:\n      context: ../../services/api\n")
+        "services:\n  api-extra:\n    build:\n      context: ../../services/api\n")
     config = subprocess.run(
         [compose_binary(), "-f", "deploy/test/docker-compose.yml", "-f", "deploy/test/docker-compose.override.yml",
          "config", "--format", "json"],
@@ -136,7 +136,9 @@ def test_reader_built_from_names_the_service_each_compose_service_builds(project
     result = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input=config.stdout,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert sorted(result.stdout.splitlines()) == ["api api", "api-migrate api", "web web", "worker worker"]
+    # the template's own one-shot migrate steps, and one the team added, run their service's image
+    assert sorted(result.stdout.splitlines()) == ["api api", "api-extra api", "api-migrate api", "web web",
+                                                  "worker worker", "worker-migrate worker"]
     bad = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input="no json",
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.startswith("services.py: built-from: stdin is no compose config JSON")
