@@ -99,6 +99,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Run as a script, this module is __main__: hooks/layout_switch.py imports it by
 # name and must get this module (one MigrationError class), not a second copy.
 sys.modules.setdefault("migrations", sys.modules[__name__])
+from dependencies import distribution  # noqa: E402
 from gitutil import GitError, git  # noqa: E402
 from gitutil import paths as git_paths  # noqa: E402
 from gitutil import run as run_git  # noqa: E402
@@ -868,12 +869,6 @@ def extension_points(root: Path, template: Path, version_from: str) -> list[str]
 # ------------------------------------------------------------ switch-import
 IMPORT_STATEMENT = re.compile(r"^(?P<indent>[ \t]*)import[ \t]+(?P<names>[\w. \t,]+?)(?P<rest>[ \t]*(?:#.*)?)$")
 FROM_STATEMENT = re.compile(r"^(?P<indent>[ \t]*)from[ \t]+(?P<module>[\w.]+)(?P<rest>[ \t]+import\b.*)$")
-
-
-def distribution(requirement: str) -> str:
-    """The normalised distribution name of a PEP 508 requirement ("httpx>=0.27" -> "httpx")."""
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
 
 
 def declared_loosely(text: str) -> set[str]:
