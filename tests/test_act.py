@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import TEMPLATE, git_init, project_env, run_copy
+from support import TEMPLATE, git_init, lock, project_env, run_copy
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -72,7 +72,8 @@ def registry() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Iterator[Path]:
-    root = run_copy(ANSWERS, tmp_path_factory.mktemp("act") / "act-shop")
+    # The lock files are committed, as `copier copy` leaves them (test renders skip them).
+    root = lock(run_copy(ANSWERS, tmp_path_factory.mktemp("act") / "act-shop"))
     git_init(root)
     try:
         yield root
@@ -218,7 +219,8 @@ def test_release_pushes_the_image_its_tests_ran(act_binary: str, project: Path, 
 
 def test_ci_workflow_runs_green(act_binary: str, project: Path, tmp_path: Path) -> None:
     """CI (GitHub's file; Gitea's is the same, tests/test_workflows.py) on a branch
-    push: the conflict check and the whole `make test`, building the images."""
+    push: the lint job (lock check, make lint), then the conflict check and the
+    whole `make test`, building the images."""
     before = set(docker("image", "ls", "--quiet", "--filter=reference=act-shop-test-*").split())
     try:
         log = act(act_binary, project, "github", "ci", {"ref": "refs/heads/main"}, tmp_path)
@@ -228,5 +230,7 @@ def test_ci_workflow_runs_green(act_binary: str, project: Path, tmp_path: Path) 
         for image in built - before:
             subprocess.run(["docker", "image", "rm", "--force", image], capture_output=True, timeout=60)
     assert "Success - Main No unresolved update conflicts" in log, log[-5000:]
+    assert "Success - Main Lock files match the manifests" in log, log[-5000:]
+    assert "Success - Main ruff, eslint, shellcheck, hadolint, actionlint, compose config" in log, log[-5000:]
     assert "Success - Main Unit, service and integration tests on containers" in log, log[-5000:]
     assert re.search(r"all 3 targets passed", log), log[-5000:]
