@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,8 +17,6 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-github-python-api"])
 def test_make_help_lists_every_target(render, tmp_path: Path, name: str) -> None:
     """The Makefile's targets and the user's own in local.mk (the user-owned makefile it includes)."""
-    import shutil
-
     project = Path(shutil.copytree(render(name), tmp_path / "p"))
     local_mk = project / "local.mk"
     local_mk.write_text(local_mk.read_text() + "\n.PHONY: team-deploy\nteam-deploy: ## ship it\n\t@echo shipped\n")
@@ -58,9 +57,10 @@ def test_make_migration_without_name_prints_usage(render) -> None:
     "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api",
              "multi-none-pg-redis-scheduler"]
 )
-def test_make_test_unit_passes(render, name: str) -> None:
+def test_make_test_unit_passes(render, tmp_path: Path, name: str) -> None:
     """uv for python services, npm + vitest for node services, through the runner."""
-    project = render(name)
+    # A copy: uv and npm write .venv, node_modules and locks, and the render is the session's.
+    project = Path(shutil.copytree(render(name), tmp_path / "p"))
     git_init(project)
     run(["make", "test-unit"], cwd=project, timeout=900, env=project_env())
     reports = list(project.glob(".artifacts/*/unit/*/junit.xml"))
