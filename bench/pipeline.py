@@ -71,7 +71,8 @@ def main() -> None:
     tuned = tmp / "tuned"
     run_copy(str(TEMPLATE), str(tuned), data=ANSWERS, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
     # The images install the lock files; the copy task skips them under SKIP_LOCK=1.
-    subprocess.run([sys.executable, "scripts/lock.py", "--missing"], cwd=tuned, check=True)
+    # uv from the bench's own venv, as make finds it (env()).
+    subprocess.run([sys.executable, "scripts/lock.py", "--missing"], cwd=tuned, check=True, env=env("bench-lock"))
     slow = tmp / "naive"
     shutil.copytree(tuned, slow)
     naive(slow / "deploy/test/docker-compose.yml")
