@@ -1161,7 +1161,7 @@ def lint_clean_tests(root: Path) -> list[str]:
     return report
 
 
-# ----------------------------------------------------------------------- cli
+# ---------------------------------------------------------- one-shot-steps
 # The cross-service test of older projects expects a running, healthy container
 # for every service of the stack; one-shot migrate steps have exited by then.
 STACK_TEST = "tests/integration/test_stack.py"
@@ -1185,6 +1185,7 @@ def skip_one_shot_steps(root: Path) -> list[str]:
     return [f"{STACK_TEST}: one-shot <name>-migrate steps are no longer expected to be running"]
 
 
+# ----------------------------------------------------------------------- cli
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--template", type=Path, default=Path(__file__).resolve().parent.parent,
