@@ -137,6 +137,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "llm-stub/1"
     protocol_version = "HTTP/1.1"
     conventions = Conventions()
+    # Where the request log goes: stdout unless set (the template's tests set it).
+    log_stream = None
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
         """Silenced: every request is logged once, as JSON, by log_request_json."""
@@ -144,8 +146,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_request_json(self, status: int, **fields: object) -> None:
         entry = {"time": round(time.time(), 3), "method": self.command, "path": self.path,
                  "status": status, **fields}
-        sys.stdout.write(json.dumps(entry, sort_keys=True) + "\n")
-        sys.stdout.flush()
+        stream = self.log_stream or sys.stdout
+        stream.write(json.dumps(entry, sort_keys=True) + "\n")
+        stream.flush()
 
     def send_json(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()
@@ -165,14 +168,17 @@ class Handler(BaseHTTPRequestHandler):
                 for name in MODELS]})
             self.log_request_json(200)
             return
-        self.send_json(404, StubError(404, f"unknown path {self.path}", "invalid_request_error").body)
+        self.not_found()
+
+    def not_found(self) -> None:
+        error = StubError(404, f"unknown path {self.path}", "invalid_request_error")
+        self.send_json(404, error.body)
         self.log_request_json(404)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path != "/v1/chat/completions":
-            self.send_json(404, StubError(404, f"unknown path {self.path}", "invalid_request_error").body)
-            self.log_request_json(404)
+            self.not_found()
             return
         model = user = ""
         stream = False
