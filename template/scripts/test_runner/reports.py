@@ -9,8 +9,8 @@ vitest 3 write the same <testcase> elements with a <failure>, <error> or
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
 import re
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
