@@ -55,7 +55,11 @@ Commands::
                      then keep the user-owned files: restore those the update
                      deleted, drop those it re-created although the user had
                      deleted them (a service's first schema files, new with
-                     its alembic.ini, are kept), and list what remains of removed services.
+                     its alembic.ini, are kept, as are the llm component's
+                     files when the update adds llm), and list what remains of removed services.
+                     When the update adds llm: merge its sample lines into the
+                     user's settings, main, worker, scheduler and models
+                     three-way (see merge_llm_samples).
                      When the services answer changed: merge the stack files
                      three-way (see keep_service_edits) and keep the user's
                      edits of removed services' template files in
