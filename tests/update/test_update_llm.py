@@ -77,6 +77,9 @@ def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
     }
     for path, line in expected.items():
         assert line in (project / path).read_text(), f"{path}: not merged\n{output}"
+    # The template's new dependencies reach the user-owned manifests (sync-dependencies).
+    assert "openai" in (project / "services/worker/pyproject.toml").read_text(), output
+    assert "sse-starlette" in (project / "services/api/pyproject.toml").read_text(), output
     compose = (project / "deploy/test/docker-compose.yml").read_text()
     assert "  llm:\n" in compose and "LLM_BASE_URL: http://llm:8080/v1" in compose, compose
     lint = subprocess.run([tool("ruff"), "check", "--no-cache", "services", "tests"], cwd=project,
