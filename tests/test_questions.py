@@ -187,7 +187,8 @@ REJECTED = [
     ),
     refused("python:3.10", {"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     refused("node:18", {"node_version": "18"}, "node_version", "'18' is not in ['20', '22']"),
-    refused("components:unknown", {"components": ["mysql"]}, "components", "'mysql' is not in ['postgres', 'redis', 'llm']"),
+    refused("components:unknown", {"components": ["mysql"]}, "components",
+            "'mysql' is not in ['postgres', 'redis', 'llm']"),
     refused(
         "components:one-unknown",
         {"components": ["postgres", "kafka"]},
