@@ -54,6 +54,13 @@ def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
     if "redis" in components:
         # the job queue: workers run Celery, apis send jobs with its client
         runtime += ["redis>=5", "celery[redis]>=5.4"]
+    if "llm" in components:
+        # the sample runs: the api streams their status (SSE), workers call the
+        # OpenAI-compatible API with the official client
+        if svc["kind"] == "api":
+            runtime += ["sse-starlette>=2.1"]
+        elif svc["kind"] == "worker":
+            runtime += ["openai>=1.40"]
     dev = ["pytest>=8", "pytest-cov>=5", "httpx2>=2.16", "ruff>=0.6"]
     return {"dependencies": {distribution(r): r for r in runtime},
             "dev": {distribution(r): r for r in dev}}

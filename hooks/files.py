@@ -85,6 +85,21 @@ def schema(svc: Service) -> bool:
     return python(svc) and not scheduler(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
 
 
+def llm(svc: Service) -> bool:
+    """A project with the llm component (an OpenAI-compatible API, a stand-in in dev and test)."""
+    return "llm" in svc.get("components", ())  # type: ignore[operator]
+
+
+def llm_api(svc: Service) -> bool:
+    """A python api of an llm project: the sample runs (POST /runs) and their table."""
+    return python(svc) and api(svc) and llm(svc)
+
+
+def llm_worker(svc: Service) -> bool:
+    """A python worker of an llm project: it executes the runs through the openai client."""
+    return python(svc) and worker(svc) and llm(svc)
+
+
 def node_api(svc: Service) -> bool:
     return node(svc) and api(svc)
 
@@ -128,12 +143,18 @@ SERVICE_FILES: dict[str, Condition] = {
     "migrations": schema,
     "src/{package}/models.py": schema,
     "src/{package}/seed.py": schema,
+    # the llm component's sample runs: the api's routes and table (its own
+    # revision file, so a project that adds llm later gets it from an update),
+    # the worker's tasks and its tests against the stand-in (stage 2)
+    "src/{package}/runs.py": lambda svc: llm_api(svc) or llm_worker(svc),
+    "migrations/versions/llm_0001_runs.py": llm_api,
+    "tests/integration/test_llm_client.py": llm_worker,
 }
 
 
 class Project:
     """What PROJECT_FILES' conditions read: the layout, the services, the forges and
-    the components (postgres, redis)."""
+    the components (postgres, redis, llm)."""
 
     def __init__(self, layout: str, services: Sequence[Service], ci_provider: str = "none",
                  components: Sequence[str] = ()) -> None:
@@ -145,6 +166,10 @@ class Project:
     @property
     def multi(self) -> bool:
         return self.layout == "multi"
+
+    def has_python(self, kind: str) -> bool:
+        """Whether a python service of this kind is in the project."""
+        return any(svc["language"] == "python" and svc["kind"] == kind for svc in self.services)
 
     @property
     def root_language(self) -> str | None:
@@ -171,6 +196,11 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "renovate.json": lambda p: "gitea" in p.forges,
     # zizmor's settings for the workflows of either forge (partials/workflows/).
     "zizmor.yml": lambda p: bool(p.forges),
+    # The deterministic stand-in for the llm component's API (dev and test stacks),
+    # and the run scenarios INT-001..INT-004 once an api and a worker run them.
+    "deploy/llm-stub": lambda p: "llm" in p.components,
+    "tests/integration/test_llm_runs.py": lambda p: (
+        p.multi and "llm" in p.components and p.has_python("api") and p.has_python("worker")),
 }
 
 

@@ -55,7 +55,11 @@ Commands::
                      then keep the user-owned files: restore those the update
                      deleted, drop those it re-created although the user had
                      deleted them (a service's first schema files, new with
-                     its alembic.ini, are kept), and list what remains of removed services.
+                     its alembic.ini, are kept, as are the llm component's
+                     files when the update adds llm), and list what remains of removed services.
+                     When the update adds llm: merge its sample lines into the
+                     user's settings, main, worker, scheduler and models
+                     three-way (see merge_llm_samples).
                      When the services answer changed: merge the stack files
                      three-way (see keep_service_edits) and keep the user's
                      edits of removed services' template files in
@@ -543,6 +547,8 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     fresh |= new_extension_points(root)
     fresh |= new_schema_files(root)
+    fresh |= new_llm_files(root, old, new)
+    merge_llm_samples(root, template, old, new, version_from)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
     identity = None
@@ -696,6 +702,80 @@ def new_schema_files(root: Path) -> set[str]:
                 and head_file(root, f"{base}alembic.ini") is None):
             fresh.add(path)
     return fresh
+
+
+# ------------------------------------------------------------ a new component
+# The llm component's user-owned files (hooks/files.py): new files of a project
+# that adds llm, not files the user deleted.
+LLM_FILES = ("src/*/runs.py", "migrations/versions/llm_0001_runs.py",
+             "tests/integration/test_llm_client.py", "tests/integration/test_llm_runs.py")
+# User-owned sample code the llm component adds lines to (its routes, tasks,
+# settings, tables): merged into the team's copy, never overwritten.
+LLM_SAMPLES = ("src/{package}/settings.py", "src/{package}/main.py", "src/{package}/worker.py",
+               "src/{package}/scheduler.py", "src/{package}/models.py",
+               "tests/integration/conftest.py")
+
+
+def adds_llm(old: dict, new: dict) -> bool:
+    return "llm" not in (old.get("components") or ()) and "llm" in (new.get("components") or ())
+
+
+def new_llm_files(root: Path, old: dict, new: dict) -> set[str]:
+    """The llm component's user-owned files this update created, when it added llm."""
+    if not adds_llm(old, new):
+        return set()
+    fresh = set()
+    for path in created(root):
+        parts = path.split("/")
+        rest = "/".join(parts[2:]) if parts[0] == "services" and len(parts) > 2 else path
+        if any(fnmatch.fnmatchcase(rest, pattern) for pattern in LLM_FILES):
+            fresh.add(path)
+    return fresh
+
+
+def merge_llm_samples(root: Path, template: Path, old: dict, new: dict, version_from: str) -> None:
+    """A project that adds llm: the component's lines merged into the user's sample code.
+
+    Three-way, per file: the previous template version's render with the old
+    answers is the base, the new version's render with the new answers the
+    template's side, the project's file the user's side. A clean merge is
+    written; a conflicting one leaves the file as it is and says what to add.
+    """
+    if not adds_llm(old, new):
+        return
+    try:
+        services = parse_services(new.get("services", ""), new.get("layout", "multi"))
+    except ServicesError:
+        return
+    with tempfile.TemporaryDirectory(prefix="copier-llm-") as tmp:
+        try:
+            base = render(template, version_from or str(old.get("_commit", "")), old, Path(tmp, "old"),
+                          fallback=str(old.get("_src_path", "")))
+            ours = render(template, str(new.get("_commit", "")), new, Path(tmp, "new"),
+                          fallback=str(new.get("_src_path", "")))
+        except MigrationError as error:
+            say(f"llm: could not render the template ({error}); add the sample runs by hand "
+                "(docs/development.md)")
+            return
+        for svc in services:
+            if svc["language"] != "python":
+                continue
+            folder = "" if svc["path"] == "." else f"{svc['path']}/"
+            for pattern in LLM_SAMPLES:
+                path = folder + pattern.format(package=svc["package"])
+                user, was, now = root / path, base / path, ours / path
+                if not (user.is_file() and was.is_file() and now.is_file()):
+                    continue
+                if was.read_bytes() == now.read_bytes():
+                    continue
+                merged, conflicted = merge(user.read_bytes(), was.read_bytes(), now.read_bytes())
+                if conflicted:
+                    say(f"llm: {path} left as it was (your edits overlap the sample's); "
+                        f"add by hand:\n{unified_diff(path, was.read_text(), now.read_text())}")
+                    continue
+                if merged != user.read_bytes():
+                    write_keeping_mode(user, merged)
+                    say(f"llm: {path}: the sample runs' lines merged into yours")
 
 
 def unstage_makefile(root: Path) -> None:

@@ -49,7 +49,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RESERVED = frozenset(
     {
         "deploy", "scripts", "services", "tests", "src", "docs", "bench",
-        "postgres", "redis", "db", "database", "node-modules", "dist", "build",
+        "postgres", "redis", "llm", "db", "database", "node-modules", "dist", "build",
         "test", "dev", "prod", "all", "help", "stack",
     }
 )
@@ -65,6 +65,8 @@ PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
     "ruff", "hatchling",
     # schema migrations (Alembic) and what they import
     "alembic", "sqlalchemy", "mako", "markupsafe", "greenlet",
+    # the llm component's clients (openai) and the api's event streams
+    "openai", "sse_starlette", "jiter", "distro", "tqdm",
 }
 API_PORT = 8000
 # Host ports of the dev and prod stacks: a function of the service's name (a

@@ -56,6 +56,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": ["postgres", "redis"],
         "ci_provider": "none",
     },
+    # issue 12: the llm component (its stand-in) and the run scenarios INT-001..INT-004
+    "multi-none-pg-redis-llm-scheduler": {
+        "layout": "multi",
+        "services": "api worker:worker beat:scheduler",
+        "components": ["postgres", "redis", "llm"],
+        "ci_provider": "none",
+    },
     "multi-none-nocomp": {
         "layout": "multi",
         "services": "api",

@@ -80,3 +80,16 @@ def test_manifests_and_record_come_from_the_table(render, name: str) -> None:
             data = json.loads((folder / "package.json").read_text())
             assert data["dependencies"] == entry["dependencies"], entry["path"]
             assert data["devDependencies"] == entry["dev"], entry["path"]
+
+
+def test_llm_gives_the_api_its_sse_library_and_the_worker_the_openai_client() -> None:
+    comps = ["postgres", "redis", "llm"]
+    runtime = {kind: deps.dependencies({"language": "python", "kind": kind}, comps)["dependencies"]
+               for kind in ("api", "worker", "scheduler")}
+    assert "sse-starlette" in runtime["api"] and "openai" not in runtime["api"]
+    assert "openai" in runtime["worker"] and "sse-starlette" not in runtime["worker"]
+    assert not {"openai", "sse-starlette"} & set(runtime["scheduler"])
+    without = deps.dependencies({"language": "python", "kind": "worker"}, ["postgres", "redis"])
+    assert "openai" not in without["dependencies"]
+    node = deps.dependencies({"language": "node", "kind": "worker"}, comps)
+    assert "openai" not in node["dependencies"]  # node services get the variables only

@@ -387,3 +387,34 @@ def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -
         assert "Running upgrade" not in out, f"{name}: migrated twice:\n{out}"
         assert "seed: 0 row(s) inserted" in out, f"{name}: seeded twice:\n{out}"
     assert_passed(project.make("test-infra-down"))
+
+
+# --- 6. the llm component: its stand-in and the run scenarios (issue 12) ------------------
+
+LLM = COMBOS["multi-none-pg-redis-llm-scheduler"]
+
+
+def test_llm_run_scenarios_pass_on_containers(make_project) -> None:
+    """api, worker and beat with postgres, redis and llm: `make test` passes, the worker's
+    stage 2 calls the stand-in, INT-001..INT-004 pass in stage 3 and the runner's summary
+    names them, and the stand-in's request log is kept with the artifacts."""
+    project = make_project(LLM, name="llm")
+    result = project.make("test")
+    assert_passed(result)
+    summary = result.stdout[result.stdout.rfind("Test summary"):]
+    for scenario in ("INT-001", "INT-002", "INT-003", "INT-004"):
+        line = next((row for row in summary.splitlines() if scenario in row), "")
+        assert "passed" in line, f"{scenario} not passed in the summary:\n{summary}"
+    artifacts = project.root / ".artifacts" / project.instance_id()
+    junit = (artifacts / "service-worker" / "junit.xml").read_text()
+    assert 'name="test_fail_once_fails_the_first_call_of_a_run_only"' in junit, junit
+    assert "<failure" not in junit and "<error" not in junit, junit
+    migrate = (artifacts / "integration" / "api-migrate.log").read_text()
+    assert "Running upgrade 0001 -> llm_0001" in migrate, migrate
+    requests = [json.loads(line) for line in
+                (artifacts / "integration" / "llm-requests.jsonl").read_text().splitlines()
+                if line.startswith("{")]
+    calls = [(r["model"], r["status"]) for r in requests if r.get("path") == "/v1/chat/completions"]
+    assert ("gpt-3.5-turbo-fail-once-int004", 500) in calls, calls
+    assert ("gpt-3.5-turbo-fail-once-int004", 200) in calls, calls
+    assert calls.count(("gpt-3.5-turbo-always-fail-int002", 500)) == 3, calls

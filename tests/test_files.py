@@ -45,6 +45,9 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/.github",
         "/renovate.json",
         "/zizmor.yml",
+        # no llm component: no stand-in, no run scenarios, no sample runs
+        "/deploy/llm-stub",
+        "/tests/integration/test_llm_runs.py",
         "/services/api/package.json",
         "/services/api/eslint.config.js",
         "/services/api/src/api/worker.py",
@@ -62,6 +65,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/migrations",
         "/services/api/src/api/models.py",
         "/services/api/src/api/seed.py",
+        "/services/api/src/api/runs.py",
+        "/services/api/tests/integration/test_llm_client.py",
         "/services/worker/package.json",
         "/services/worker/eslint.config.js",
         "/services/worker/src/worker/main.py",
@@ -78,6 +83,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/migrations",
         "/services/worker/src/worker/models.py",
         "/services/worker/src/worker/seed.py",
+        "/services/worker/src/worker/runs.py",
+        "/services/worker/tests/integration/test_llm_client.py",
         "/services/web/pyproject.toml",
         "/services/web/pytest.ini",
         # the package folder covers main.py and worker.py below it
@@ -89,6 +96,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/testkit/__init__.py",
         "/services/web/alembic.ini",
         "/services/web/migrations",
+        "/services/web/tests/integration/test_llm_client.py",
     ]
 
 
@@ -101,6 +109,8 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/.github",
         "/renovate.json",
         "/zizmor.yml",
+        "/deploy/llm-stub",
+        "/tests/integration/test_llm_runs.py",
         "/pyproject.toml",
         "/pytest.ini",
         "/src/tasks",
@@ -112,6 +122,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/testkit/__init__.py",
         "/alembic.ini",
         "/migrations",
+        "/tests/integration/test_llm_client.py",
     ]
 
 
@@ -271,3 +282,20 @@ def test_the_model_above_is_what_copier_renders(render, name: str) -> None:  # n
     actual = project_files(render(name))
     assert model == actual, (f"only in the model: {sorted(model - actual)}; "
                              f"only in the render: {sorted(actual - model)}")
+
+
+def test_llm_files_come_with_the_component_only() -> None:
+    """The stand-in and the runs sample with llm; the INT tests once a python api and worker run them."""
+    def without_llm(spec: str, layout: str, components: list[str]) -> list[str]:
+        return files.excluded_paths(services.parse_services(spec, layout), layout, "none", components)
+
+    on = without_llm("api worker:worker beat:scheduler web:node", "multi", ["postgres", "redis", "llm"])
+    llm_paths = ["/deploy/llm-stub", "/tests/integration/test_llm_runs.py",
+                 "/services/api/src/api/runs.py", "/services/api/migrations",
+                 "/services/worker/src/worker/runs.py",
+                 "/services/worker/tests/integration/test_llm_client.py"]
+    assert not [path for path in llm_paths if path in on], on
+    assert "/services/beat/src/beat/runs.py" in on and "/services/api/tests/integration/test_llm_client.py" in on
+    only_api = without_llm("api", "multi", ["postgres", "redis", "llm"])
+    assert "/tests/integration/test_llm_runs.py" in only_api
+    assert "/deploy/llm-stub" not in only_api

@@ -221,3 +221,27 @@ def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
         f"{root}/services/worker/deploy/test/docker-compose.override.yml",
         f"acme-shop-test-lint-svc-web {root}/services/web/deploy/test/docker-compose.yml",
     ]
+
+
+def test_prod_requires_the_llm_url_and_key_and_runs_no_stand_in(render, tmp_path: Path) -> None:
+    """llm: prod needs LLM_BASE_URL and LLM_API_KEY and has no stand-in; dev and test run it."""
+    project = render("multi-none-pg-redis-llm-scheduler")
+    prod = project / "deploy/prod/docker-compose.yml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "LLM_"))}
+    for missing in ("LLM_BASE_URL", "LLM_API_KEY"):
+        given = {"POSTGRES_PASSWORD": "pw", "LLM_BASE_URL": "https://llm.example/v1", "LLM_API_KEY": "k"}
+        del given[missing]
+        result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**env, **given})
+        assert result.returncode != 0 and f"set {missing} in deploy/prod/.env" in result.stderr, result.stderr
+    config = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "--services"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={**env, "POSTGRES_PASSWORD": "pw", "LLM_BASE_URL": "u", "LLM_API_KEY": "k"})
+    assert config.returncode == 0, config.stderr
+    assert "llm" not in config.stdout.split(), config.stdout
+    for stack in ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml",
+                  "services/worker/deploy/test/docker-compose.yml"):
+        services = subprocess.run([compose_binary(), "-f", str(project / stack), "config", "--services"],
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+        assert services.returncode == 0, services.stderr
+        assert "llm" in services.stdout.split(), f"{stack}: {services.stdout}"

@@ -97,6 +97,10 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako",
                       "migrations/versions/0001_initial.py", f"src/{package}/models.py",
                       f"src/{package}/seed.py"}
+        if "llm" in components and kind in ("api", "worker"):  # the sample runs (llm component)
+            files.add(f"src/{package}/runs.py")
+            files.add("migrations/versions/llm_0001_runs.py" if kind == "api"
+                      else "tests/integration/test_llm_client.py")
     else:
         files |= {
             "package.json",
@@ -122,6 +126,12 @@ def expected_files(combo: dict) -> set[str]:
             files |= CI_FILES[ci] | BOT_FILES[ci]
     if provider != "none":
         files.add("zizmor.yml")  # the workflow audit's settings
+    if "llm" in combo["components"]:
+        # The stand-in for the OpenAI-compatible API; the run scenarios INT-001..INT-004.
+        files |= {"deploy/llm-stub/Dockerfile", "deploy/llm-stub/llm_stub.py"}
+        kinds = {(svc["language"], svc["kind"]) for svc in service_list(combo)}
+        if multi and {("python", "api"), ("python", "worker")} <= kinds:
+            files.add("tests/integration/test_llm_runs.py")
     for svc in service_list(combo):
         prefix = f"services/{svc['name']}/" if multi else ""
         files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi,

@@ -202,3 +202,32 @@ def test_summary_counts_from_the_junit_report(tmp_path: Path) -> None:
     table = export(view.render_summary(state))
     unit_web = [line for line in table.splitlines() if "│ web " in line and "✗ failed" in line]
     assert len(unit_web) == 1 and "1 passed, 1 failed" in unit_web[0], table
+
+
+SCENARIO_JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="3">
+<testcase classname="tests.integration.test_llm_runs" name="test_int_001_smoke_run_completes" time="1.0"/>
+<testcase classname="tests.integration.test_llm_runs" name="test_int_002_provider_failure_surfaces"
+ time="2.0"><failure message="assert 'succeeded' == 'failed'">boom</failure></testcase>
+<testcase classname="tests.integration.test_stack" name="test_every_container_is_healthy" time="0.1"/>
+</testsuite></testsuites>
+"""
+
+
+def test_summary_lists_scenarios_by_id(tmp_path: Path) -> None:
+    """Tests named test_<id>_<nnn>_... appear by scenario id (INT-001), with their outcome."""
+    report = reports.parse_junit(SCENARIO_JUNIT)
+    assert report.scenarios == {
+        "INT-001": ("passed", "test_int_001_smoke_run_completes"),
+        "INT-002": ("failed", "test_int_002_provider_failure_surfaces"),
+    }
+    state = sample_state(tmp_path)
+    stack = state.stages[-1].targets[0]
+    stack.junit = report
+    state.ended = T0 + 3
+    text = export(view.render_summary(state))
+    assert "Scenarios" in text, text
+    lines = {line.split("│")[1].strip(): line for line in text.splitlines() if "INT-00" in line}
+    assert set(lines) == {"INT-001", "INT-002"}, text
+    assert "passed" in lines["INT-001"] and "failed" in lines["INT-002"], text
+    assert "Scenarios" not in export(view.render_summary(sample_state(tmp_path / "none")))

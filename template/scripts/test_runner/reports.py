@@ -9,6 +9,7 @@ vitest 3 write the same <testcase> elements with a <failure>, <error> or
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +26,17 @@ class Failure:
     text: str
 
 
+# Tests named after a scenario id (`test_int_001_smoke_run_completes` -> INT-001): the
+# summary lists them by id, passed or not.
+SCENARIO = re.compile(r"(?:^|[^a-z])test_([a-z]{2,5})_(\d{3})(?:_|\b)")
+
+
 @dataclass
 class JunitReport:
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    # scenario id -> (outcome, test name), in the report's order
+    scenarios: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def failure_lines(self) -> list[str]:
         """The failed tests, their message and the start of their traceback."""
@@ -72,6 +80,10 @@ def parse_junit(text: str) -> JunitReport:
     for case in root.iter("testcase"):
         outcome = outcome_of(case)
         report.counts[outcome] = report.counts.get(outcome, 0) + 1
+        scenario = SCENARIO.search(case.get("name", ""))
+        if scenario:
+            scenario_id = f"{scenario.group(1).upper()}-{scenario.group(2)}"
+            report.scenarios[scenario_id] = (outcome, case.get("name", ""))
         if outcome in ("failed", "error"):
             element = case.find("failure" if outcome == "failed" else "error")
             assert element is not None

@@ -131,6 +131,17 @@ def render_summary(state: RunState) -> Group:
         )
     parts: list[RenderableType] = [table]
 
+    scenarios = [(t, sid, outcome, name) for t in state.targets if t.junit is not None
+                 for sid, (outcome, name) in t.junit.scenarios.items()]
+    if scenarios:
+        listed = Table(title="Scenarios", title_justify="left")
+        for column in ("Scenario", "Result", "Stage", "Target", "Test"):
+            listed.add_column(column)
+        for target, sid, outcome, name in scenarios:
+            style = "green" if outcome == "passed" else "red"
+            listed.add_row(sid, Text(outcome, style=style), target.stage, target.name, name)
+        parts.append(listed)
+
     slow = [(t, timed) for t in state.targets for timed in t.slow_tests()]
     if slow:
         slow.sort(key=lambda pair: pair[1].seconds, reverse=True)

@@ -1,0 +1,99 @@
+"""A project adds the llm component with `copier update` (issue 12).
+
+Rendered at the last commit before the component (BEFORE_LLM, a real commit of
+this repository) with the team's own route in main.py, committed, then
+updated to the working tree with llm among the components: the stand-in and
+the user-owned sample files arrive (hooks/migrations.py `new_llm_files` must
+not take them for files the team deleted), the runs table comes in its own
+revision after 0001, and the sample's lines are merged into the team's
+settings, main, worker, scheduler and models (`merge_llm_samples`), their
+own lines kept.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import update_project as up
+from support import TEMPLATE, tool
+
+pytestmark = pytest.mark.slow
+
+# The last commit of the template without the llm component.
+BEFORE_LLM = "4a76f25"
+ANSWERS = {"layout": "multi", "services": "api worker:worker beat:scheduler",
+           "components": ["postgres", "redis"], "ci_provider": "none"}
+TEAM_ROUTE = '''
+
+@app.get("/team")
+def team() -> dict[str, str]:
+    return {"team": "ours"}
+'''
+
+
+def update_adding_llm(project: Path, ref: str) -> str:
+    """copier update with llm added to the components, in a child process: its stderr."""
+    tests = Path(__file__).resolve().parent
+    code = (f"import sys, pathlib; sys.path[:0] = {[str(tests.parent), str(tests)]!r}; "
+            "import update_project as up; "
+            "up.update(pathlib.Path(sys.argv[1]), sys.argv[2], "
+            "components=['postgres', 'redis', 'llm'])")
+    result = subprocess.run([sys.executable, "-c", code, str(project), ref],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"copier update failed:\n{result.stdout}\n{result.stderr}"
+    return result.stderr
+
+
+def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
+        real_clone, tmp_path: Path) -> None:  # noqa: ANN001
+    project = up.render(real_clone.path, BEFORE_LLM, ANSWERS, tmp_path / "project")
+    main = project / "services/api/src/api/main.py"
+    main.write_text(main.read_text() + TEAM_ROUTE)
+    up.commit_all(project, "project before llm, with the team's route")
+
+    output = update_adding_llm(project, real_clone.head)
+    assert "not re-created" not in output, output
+    for path in ("deploy/llm-stub/llm_stub.py", "deploy/llm-stub/Dockerfile",
+                 "services/api/src/api/runs.py", "services/api/migrations/versions/llm_0001_runs.py",
+                 "services/worker/src/worker/runs.py",
+                 "services/worker/tests/integration/test_llm_client.py",
+                 "tests/integration/test_llm_runs.py"):
+        assert (project / path).is_file(), f"the update did not create {path}\n{output}"
+    first = (project / "services/api/migrations/versions/0001_initial.py").read_text()
+    assert "runs" not in first, "0001 was edited"
+    text = main.read_text()
+    assert TEAM_ROUTE.strip() in text, f"the team's route is gone:\n{text}"
+    assert "app.include_router(runs_router)" in text, f"routes not merged:\n{text}\n{output}"
+    expected = {
+        "services/api/src/api/settings.py": "llm_model",
+        "services/worker/src/worker/settings.py": "llm_max_attempts",
+        "services/worker/src/worker/worker.py": 'include=["worker.runs"]',
+        "services/beat/src/beat/scheduler.py": "runs.dispatch_due",
+        "services/api/src/api/models.py": "run_events",
+        "services/worker/tests/integration/conftest.py": "def llm_url",
+    }
+    for path, line in expected.items():
+        assert line in (project / path).read_text(), f"{path}: not merged\n{output}"
+    # The template's new dependencies reach the user-owned manifests (sync-dependencies).
+    assert "openai" in (project / "services/worker/pyproject.toml").read_text(), output
+    assert "sse-starlette" in (project / "services/api/pyproject.toml").read_text(), output
+    compose = (project / "deploy/test/docker-compose.yml").read_text()
+    assert "  llm:\n" in compose and "LLM_BASE_URL: http://llm:8080/v1" in compose, compose
+    lint = subprocess.run([tool("ruff"), "check", "--no-cache", "services", "tests"], cwd=project,
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert not up.leftovers(project)
+
+
+def test_nothing_of_llm_without_the_component(tmp_path: Path) -> None:
+    """An update that does not add llm finds no llm files to keep."""
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    import migrations
+
+    same = {"components": ["postgres", "redis", "llm"]}
+    assert not migrations.adds_llm(same, same)
+    assert not migrations.adds_llm({"components": ["postgres"]}, {"components": ["postgres"]})
+    assert migrations.adds_llm({"components": ["postgres", "redis"]}, same)
