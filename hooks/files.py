@@ -131,6 +131,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "tests/integration/{kind}.live.test.js": node_service,
     # template-owned helpers the tests import (testkit/): a package for
     # python (multi: services/<name>/testkit; single: the root's), a module for node
+    "testkit": lambda svc: not frontend(svc),
     "testkit/__init__.py": python,
     "testkit/wait-for.js": node_service,
     # frontend: the page (index.html, src/*.tsx: the user's), its build and test settings
