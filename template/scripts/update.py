@@ -9,7 +9,8 @@ Usage: uv run scripts/update.py COMMAND [OPTION...]
 
   update [--vcs-ref REF] [--ask]        merge the template's latest release (make update)
   add-service NAME [--lang L] [--kind K]
-                                        a new service, L python|node, K api|worker|scheduler|frontend
+                                        a new service, L python|node,
+                                        K api|worker|scheduler|frontend
   remove-service NAME                   drop a service's template files (yours stay;
                                         your edits of its template files are kept
                                         in .template-removed/NAME.patch)
