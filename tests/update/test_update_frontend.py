@@ -27,5 +27,6 @@ def test_update_changes_no_service(tmp_path, layout: str, answers: dict) -> None
     up.update(project, "HEAD")
     changed = {line[3:] for line in up.git(project, "status", "--porcelain",
                                            "--untracked-files=all").splitlines()}
+    assert "scripts/lint.py" in changed, f"the update did not reach the frontend kind: {changed}"
     assert changed <= EXPECTED, f"the update changed more than the tooling: {sorted(changed - EXPECTED)}"
     assert not up.leftovers(project), "\n".join(up.leftovers(project))
