@@ -9,9 +9,10 @@ Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
 ``scheduler``, python only: Celery beat; default api; or ``frontend``: a
 Vite + React + TypeScript page, node-built, so ``web:frontend`` alone says it
 all and ``web:node:frontend`` is the same; it needs the python api named
-``api`` beside it, which its server proxies under ``/api/``).  Words may be separated by spaces or commas.  An api may also
-carry ``port=N``, its host port in the dev and prod stacks (default: a
-checksum of its name, see :func:`default_port`).
+``api`` beside it, which its server proxies under ``/api/``).  Words may be
+separated by spaces or commas.  An api (or a frontend) may also carry
+``port=N``, its host port in the dev and prod stacks (default: a checksum of
+its name, see :func:`default_port`).
 
 The same string reaches Copier from a prompt, ``--data services=...`` or a
 ``--data-file``.  ``copier.yml`` validates it with :func:`services_error` and
