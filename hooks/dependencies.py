@@ -73,6 +73,19 @@ def _node(svc: Mapping[str, object], components: list[str]) -> Deps:
     return {"dependencies": runtime, "dev": dev}
 
 
+def _frontend() -> Deps:
+    """A Vite + React + TypeScript page: vitest + Testing Library (jsdom) unit tests, tsc in
+    `make lint`, playwright-core driving the system's Chromium in the browser test."""
+    runtime = {"react": "^19.2.0", "react-dom": "^19.2.0"}
+    dev = {
+        "@testing-library/dom": "^10.4.0", "@testing-library/react": "^16.3.0",
+        "@types/node": "^20.19.0", "@types/react": "^19.2.0", "@types/react-dom": "^19.2.0",
+        "@vitejs/plugin-react": "~5.2.0", "jsdom": "^26.1.0", "playwright-core": "~1.65.1",
+        "typescript": "~5.9.3", "vite": "~7.3.8", "vitest": "~3.2.4",
+    }
+    return {"dependencies": runtime, "dev": dev}
+
+
 def dependencies(svc: Mapping[str, object], components: object = ()) -> Deps:
     """{"dependencies": {name: spec}, "dev": {name: spec}} the template gives this service.
 
@@ -80,6 +93,8 @@ def dependencies(svc: Mapping[str, object], components: object = ()) -> Deps:
     ranges ("^5.6.0"); "dev" is the pyproject's dev group / devDependencies.
     """
     comps = list(components) if isinstance(components, (list, tuple)) else []
+    if svc.get("kind") == "frontend":
+        return _frontend()
     if svc.get("language") == "node":
         return _node(svc, comps)
     return _python(svc, comps)

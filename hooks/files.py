@@ -100,6 +100,17 @@ def llm_worker(svc: Service) -> bool:
     return python(svc) and worker(svc) and llm(svc)
 
 
+def frontend(svc: Service) -> bool:
+    """A Vite + React + TypeScript page (node-built, served by Caddy): none of a node
+    service's modules, tests or eslint settings; tsc checks it."""
+    return svc["kind"] == "frontend"
+
+
+def node_service(svc: Service) -> bool:
+    """A node api or worker: JavaScript modules, eslint, node tests."""
+    return node(svc) and not frontend(svc)
+
+
 def node_api(svc: Service) -> bool:
     return node(svc) and api(svc)
 
@@ -115,28 +126,41 @@ SERVICE_FILES: dict[str, Condition] = {
     "pytest.ini": python,
     "package.json": node,
     # ESLint's settings (scripts/lint.py runs eslint in each node service's folder)
-    "eslint.config.js": node,
+    "eslint.config.js": node_service,
     # python: a package under src/
     "src/{package}": python,
     "src/{package}/main.py": api,
     "src/{package}/worker.py": worker,
     "src/{package}/scheduler.py": scheduler,
     # node: modules in src/
-    "src/config.js": node,
-    "src/health.js": node,
+    "src/config.js": node_service,
+    "src/health.js": node_service,
     "src/app.js": node_api,
     "src/server.js": node_api,
     "src/worker.js": node_worker,
     # tests: pytest for python, node:test for node
     "tests/unit/test_{kind}.py": python,
-    "tests/unit/{kind}.test.js": node,
+    "tests/unit/{kind}.test.js": node_service,
     "tests/integration/conftest.py": python,
     "tests/integration/test_{kind}_live.py": python,
-    "tests/integration/{kind}.live.test.js": node,
+    "tests/integration/{kind}.live.test.js": node_service,
     # template-owned helpers the tests import (testkit/): a package for
     # python (multi: services/<name>/testkit; single: the root's), a module for node
+    "testkit": lambda svc: not frontend(svc),
     "testkit/__init__.py": python,
-    "testkit/wait-for.js": node,
+    "testkit/wait-for.js": node_service,
+    # frontend: the page (index.html, src/*.tsx: the user's), its build and test settings
+    # and its server (Caddyfile: the template's); its live tests include a real browser's
+    "index.html": frontend,
+    "Caddyfile": frontend,
+    "vite.config.ts": frontend,
+    "tsconfig.json": frontend,
+    "src/main.tsx": frontend,
+    "src/App.tsx": frontend,
+    "src/vite-env.d.ts": frontend,
+    "tests/unit/{kind}.test.tsx": frontend,
+    "tests/integration/{kind}.live.test.ts": frontend,
+    "tests/integration/{kind}.browser.test.ts": frontend,
     # schema migrations (Alembic): alembic.ini and migrations/env.py are the
     # template's, migrations/versions/ and the models and seed data the user's
     "alembic.ini": schema,

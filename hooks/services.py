@@ -6,9 +6,13 @@ A person types the services as one line, for example::
 
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
 (``python`` or ``node``, default python) or a kind (``api``, ``worker`` or
-``scheduler``, python only: Celery beat; default api).  Words may be separated by spaces or commas.  An api may also
-carry ``port=N``, its host port in the dev and prod stacks (default: a
-checksum of its name, see :func:`default_port`).
+``scheduler``, python only: Celery beat; default api; or ``frontend``: a
+Vite + React + TypeScript page, node-built, so ``web:frontend`` alone says it
+all and ``web:node:frontend`` is the same; it needs the python api named
+``api`` beside it, which its server proxies under ``/api/``).  Words may be
+separated by spaces or commas.  An api (or a frontend) may also carry
+``port=N``, its host port in the dev and prod stacks (default: a checksum of
+its name, see :func:`default_port`).
 
 The same string reaches Copier from a prompt, ``--data services=...`` or a
 ``--data-file``.  ``copier.yml`` validates it with :func:`services_error` and
@@ -39,9 +43,13 @@ LANGUAGES = ("python", "node")
 # The test tool of a service's unit and integration suites, by language: decided
 # here only (scripts/services.json carries it to the project's scripts).
 FRAMEWORKS = {"python": "pytest", "node": "vitest"}
-KINDS = ("api", "worker", "scheduler")
+KINDS = ("api", "worker", "scheduler", "frontend")
 # Kinds a language does not have (yet): the scheduler is Celery beat.
 PYTHON_ONLY_KINDS = ("scheduler",)
+# Kinds built with node whatever the word says: a frontend is a TypeScript page.
+NODE_ONLY_KINDS = ("frontend",)
+# Kinds that serve HTTP on a published port (dev, prod and test stacks).
+HTTP_KINDS = ("api", "frontend")
 MAX_NAME = 30
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 # Folders at the project root, infrastructure service names in compose files,
@@ -140,6 +148,10 @@ def _parse_word(word: str) -> Service:
             kind = option
         else:
             raise ServicesError(f"{quoted(option)}: not a language or kind")
+    if kind in NODE_ONLY_KINDS:
+        if language not in (None, "node"):
+            raise ServicesError(f"{quoted(word)}: {kind} is node only")
+        language = "node"
     service = Service(name, language or "python", kind or "api")
     if service.kind in PYTHON_ONLY_KINDS and service.language != "python":
         raise ServicesError(f"{quoted(word)}: {service.kind} is python only")
@@ -168,6 +180,9 @@ def parse(spec: object, layout: str = "multi") -> list[Service]:
     _check_ports(services)
     if layout == "single" and len(services) != 1:
         raise ServicesError(f"single layout: one service, not {len(services)}")
+    for service in services:
+        if service.kind == "frontend" and not upstream_of(service, services):
+            raise ServicesError(f"{quoted(service.name)}: needs python api '{UPSTREAM}'")
     return services
 
 
@@ -215,12 +230,13 @@ def dev_port(service: Service) -> int:
 
 
 def upstream_of(service: Service, services: list[Service]) -> str:
-    """Whom a node api's sample /upstream calls: the python api named UPSTREAM, or nobody.
+    """Whom a node api's sample /upstream calls, or a frontend proxies under /api/: the
+    python api named UPSTREAM, or nobody (a frontend without it is refused in parse()).
 
     A rule about the target's name, so adding, removing or reordering other
     services never rewires it; when the target goes, UPSTREAM_URL goes too.
     """
-    if service.language != "node" or service.kind != "api" or service.name == UPSTREAM:
+    if service.language != "node" or service.kind not in HTTP_KINDS or service.name == UPSTREAM:
         return ""
     target = next((s for s in services if s.name == UPSTREAM), None)
     return UPSTREAM if target and target.language == "python" and target.kind == "api" else ""
@@ -236,7 +252,7 @@ def _parse_word_with_port(word: str) -> Service:
         return service
     if len(ports) > 1:
         raise ServicesError(f"'{word}': give one port, not {len(ports)}")
-    if service.kind != "api":
+    if service.kind not in HTTP_KINDS:
         raise ServicesError(f"'{word}': port= is for api services (a worker publishes no port)")
     port = ports[0]
     if not (PORT_NUMBER.match(port) and 1024 <= int(port) <= 65535):
@@ -250,14 +266,16 @@ def _check_ports(services: list[Service]) -> None:
     """Two apis never share a host port; the message names a free one to write."""
     taken: dict[int, str] = {}
     for service in services:
-        if service.kind != "api":
+        if service.kind not in HTTP_KINDS:
             continue
         port = dev_port(service)
         if port in taken:
-            used = set(taken) | {dev_port(s) for s in services if s.kind == "api"}
+            used = set(taken) | {dev_port(s) for s in services if s.kind in HTTP_KINDS}
             free = next(p for p in itertools.chain(range(port + 1, 65536), range(1024, port))
                         if p not in used and p not in INFRA_PORTS)
-            word = f"{service.name}{':node' if service.language == 'node' else ''}:port={free}"
+            option = ":frontend" if service.kind == "frontend" else (
+                ":node" if service.language == "node" else "")
+            word = f"{service.name}{option}:port={free}"
             raise ServicesError(f"'{taken[port]}' and '{service.name}' get port {port}: write '{word}'")
         taken[port] = service.name
 

@@ -69,6 +69,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": [],
         "ci_provider": "none",
     },
+    # issue 14: a frontend (Vite + React + TypeScript, Caddy) proxying the python api
+    "multi-both-pg-redis-frontend": {
+        "layout": "multi",
+        "services": "api web:frontend jobs:worker",
+        "components": ["postgres", "redis"],
+        "ci_provider": "both",
+    },
     "single-github-python-api": {
         "layout": "single",
         "services": "app",

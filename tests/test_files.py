@@ -60,6 +60,17 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/tests/unit/api.test.js",
         "/services/api/tests/integration/api.live.test.js",
         "/services/api/testkit/wait-for.js",
+        # a frontend's files (issue 14)
+        "/services/api/index.html",
+        "/services/api/Caddyfile",
+        "/services/api/vite.config.ts",
+        "/services/api/tsconfig.json",
+        "/services/api/src/main.tsx",
+        "/services/api/src/App.tsx",
+        "/services/api/src/vite-env.d.ts",
+        "/services/api/tests/unit/api.test.tsx",
+        "/services/api/tests/integration/api.live.test.ts",
+        "/services/api/tests/integration/api.browser.test.ts",
         # no postgres among the components: no schema migrations
         "/services/api/alembic.ini",
         "/services/api/migrations",
@@ -79,6 +90,16 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/tests/unit/worker.test.js",
         "/services/worker/tests/integration/worker.live.test.js",
         "/services/worker/testkit/wait-for.js",
+        "/services/worker/index.html",
+        "/services/worker/Caddyfile",
+        "/services/worker/vite.config.ts",
+        "/services/worker/tsconfig.json",
+        "/services/worker/src/main.tsx",
+        "/services/worker/src/App.tsx",
+        "/services/worker/src/vite-env.d.ts",
+        "/services/worker/tests/unit/worker.test.tsx",
+        "/services/worker/tests/integration/worker.live.test.ts",
+        "/services/worker/tests/integration/worker.browser.test.ts",
         "/services/worker/alembic.ini",
         "/services/worker/migrations",
         "/services/worker/src/worker/models.py",
@@ -94,6 +115,16 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/tests/integration/conftest.py",
         "/services/web/tests/integration/test_api_live.py",
         "/services/web/testkit/__init__.py",
+        "/services/web/index.html",
+        "/services/web/Caddyfile",
+        "/services/web/vite.config.ts",
+        "/services/web/tsconfig.json",
+        "/services/web/src/main.tsx",
+        "/services/web/src/App.tsx",
+        "/services/web/src/vite-env.d.ts",
+        "/services/web/tests/unit/api.test.tsx",
+        "/services/web/tests/integration/api.live.test.ts",
+        "/services/web/tests/integration/api.browser.test.ts",
         "/services/web/alembic.ini",
         "/services/web/migrations",
         "/services/web/tests/integration/test_llm_client.py",
@@ -120,10 +151,34 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/tests/integration/conftest.py",
         "/tests/integration/test_worker_live.py",
         "/testkit/__init__.py",
+        "/index.html",
+        "/Caddyfile",
+        "/vite.config.ts",
+        "/tsconfig.json",
+        "/src/main.tsx",
+        "/src/App.tsx",
+        "/src/vite-env.d.ts",
+        "/tests/unit/worker.test.tsx",
+        "/tests/integration/worker.live.test.ts",
+        "/tests/integration/worker.browser.test.ts",
         "/alembic.ini",
         "/migrations",
         "/tests/integration/test_llm_client.py",
     ]
+
+
+def test_frontend_gets_the_page_and_none_of_a_node_service_modules() -> None:
+    gone = excluded("api web:frontend", "multi")
+    web = [path.removeprefix("/services/web/") for path in gone if path.startswith("/services/web/")]
+    assert web == [
+        "pyproject.toml", "pytest.ini", "eslint.config.js", "src/web", "src/config.js",
+        "src/health.js", "src/app.js", "src/server.js", "src/worker.js",
+        "tests/unit/test_frontend.py", "tests/unit/frontend.test.js",
+        "tests/integration/conftest.py", "tests/integration/test_frontend_live.py",
+        "tests/integration/frontend.live.test.js", "testkit", "alembic.ini", "migrations",
+    ]
+    # package.json, index.html, src/App.tsx ... stay; the api gets none of them.
+    assert {"/services/api/index.html", "/services/api/Caddyfile"} <= set(gone)
 
 
 def test_tool_settings_live_beside_the_manifests_not_in_them() -> None:

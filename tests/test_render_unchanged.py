@@ -165,9 +165,10 @@ def _content_diff(before: Path, after: Path, path: str) -> str:
     return result.stdout[:3000]
 
 
-# Combinations BEFORE can render (it had no scheduler kind and no llm component).
+# Combinations BEFORE can render (it had no scheduler and no frontend kind, no llm component).
 OLD_COMBOS = [name for name, combo in COMBOS.items()
-              if ":scheduler" not in str(combo["services"]) and "llm" not in combo["components"]]
+              if not any(kind in str(combo["services"]) for kind in (":scheduler", ":frontend"))
+              and "llm" not in combo["components"]]
 
 
 @pytest.mark.parametrize("name", OLD_COMBOS)
@@ -190,3 +191,24 @@ def test_intended_differences_still_differ(renders: Callable[[str], tuple[Path, 
     differing = {path for name in OLD_COMBOS for path in tree_differences(*renders(name))}
     stale = [glob for glob in INTENDED if not any(fnmatch.fnmatchcase(path, glob) for path in differing)]
     assert not stale, f"INTENDED lists globs that match no difference now: {stale}"
+
+
+# Issue 14 (the frontend kind): projects without a frontend render as they did at the
+# commit before it, but for the tooling that learned the kind (add-service --kind
+# frontend, the registry's --kind, lint.py's tsc): their services do not change.
+FRONTEND_BEFORE = "4a76f25"
+FRONTEND_TOOLING = {"scripts/update.py", "scripts/lib/services.py", "scripts/lint.py"}
+
+
+@pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "multi-both-redis-node-alpine",
+                                  "single-gitea-node-api", "single-none-node-worker"])
+def test_projects_without_a_frontend_render_as_before_it(tmp_path: Path, name: str) -> None:
+    if not _commit_exists(FRONTEND_BEFORE):
+        pytest.fail(f"commit {FRONTEND_BEFORE} is missing: clone with the full history", pytrace=False)
+    before = run_copy(COMBOS[name], tmp_path / "before", vcs_ref=FRONTEND_BEFORE)
+    after = run_copy(COMBOS[name], tmp_path / "after")
+    diffs = {path: why for path, why in tree_differences(before, after).items()
+             if path not in FRONTEND_TOOLING}
+    details = "\n".join(f"{path}: {why}\n{_content_diff(before, after, path)}"
+                        for path, why in sorted(diffs.items()))
+    assert not diffs, f"{name} changed beyond {sorted(FRONTEND_TOOLING)}:\n{details}"

@@ -55,7 +55,7 @@ def test_make_migration_without_name_prints_usage(render) -> None:
 
 @pytest.mark.parametrize(
     "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api",
-             "multi-none-pg-redis-scheduler"]
+             "multi-none-pg-redis-scheduler", "multi-both-pg-redis-frontend"]
 )
 def test_make_test_unit_passes(render, tmp_path: Path, name: str) -> None:
     """uv for python services, npm + vitest for node services, through the runner."""

