@@ -80,9 +80,17 @@ def scheduler(svc: Service) -> bool:
 
 
 def schema(svc: Service) -> bool:
-    """A python api or worker of a project with postgres: it owns its tables (Alembic).
-    A scheduler only sends jobs."""
-    return python(svc) and not scheduler(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+    """An api or worker of a project with postgres: it owns its tables (Alembic in
+    python, node-pg-migrate in node). A scheduler only sends jobs."""
+    return not scheduler(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+
+
+def python_schema(svc: Service) -> bool:
+    return python(svc) and schema(svc)
+
+
+def node_schema(svc: Service) -> bool:
+    return node(svc) and schema(svc)
 
 
 def node_api(svc: Service) -> bool:
@@ -91,6 +99,10 @@ def node_api(svc: Service) -> bool:
 
 def node_worker(svc: Service) -> bool:
     return node(svc) and worker(svc)
+
+
+def node_scheduler(svc: Service) -> bool:
+    return node(svc) and scheduler(svc)
 
 
 # Files of a service (relative to its folder) and when the service has them.
@@ -112,6 +124,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "src/app.js": node_api,
     "src/server.js": node_api,
     "src/worker.js": node_worker,
+    "src/scheduler.js": node_scheduler,
     # tests: pytest for python, node:test for node
     "tests/unit/test_{kind}.py": python,
     "tests/unit/{kind}.test.js": node,
@@ -124,10 +137,18 @@ SERVICE_FILES: dict[str, Condition] = {
     "testkit/wait-for.js": node,
     # schema migrations (Alembic): alembic.ini and migrations/env.py are the
     # template's, migrations/versions/ and the models and seed data the user's
-    "alembic.ini": schema,
+    "alembic.ini": python_schema,
     "migrations": schema,
-    "src/{package}/models.py": schema,
-    "src/{package}/seed.py": schema,
+    "migrations/env.py": python_schema,
+    "migrations/script.py.mako": python_schema,
+    "migrations/versions": python_schema,
+    "src/{package}/models.py": python_schema,
+    "src/{package}/seed.py": python_schema,
+    # node (node-pg-migrate): migrate.js (the one-shot step's runner) is the
+    # template's, the revisions in migrations/ and the seed data the user's
+    "migrate.js": node_schema,
+    "migrations/1700000000000_initial.js": node_schema,
+    "src/seed.js": node_schema,
 }
 
 

@@ -6,7 +6,7 @@ A person types the services as one line, for example::
 
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
 (``python`` or ``node``, default python) or a kind (``api``, ``worker`` or
-``scheduler``, python only: Celery beat; default api).  Words may be separated by spaces or commas.  An api may also
+``scheduler``: Celery beat in python, a BullMQ job scheduler in node; default api).  Words may be separated by spaces or commas.  An api may also
 carry ``port=N``, its host port in the dev and prod stacks (default: a
 checksum of its name, see :func:`default_port`).
 
@@ -40,8 +40,8 @@ LANGUAGES = ("python", "node")
 # here only (scripts/services.json carries it to the project's scripts).
 FRAMEWORKS = {"python": "pytest", "node": "vitest"}
 KINDS = ("api", "worker", "scheduler")
-# Kinds a language does not have (yet): the scheduler is Celery beat.
-PYTHON_ONLY_KINDS = ("scheduler",)
+# Kinds a language does not have (yet): none since node's scheduler (BullMQ).
+PYTHON_ONLY_KINDS: tuple[str, ...] = ()
 MAX_NAME = 30
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 # Folders at the project root, infrastructure service names in compose files,

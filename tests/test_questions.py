@@ -200,8 +200,12 @@ REJECTED = [
         "components",
         "a scheduler service needs redis",
     ),
-    refused("services:node-scheduler", {"services": "api beat:node:scheduler"}, "services",
-            "'beat:node…': scheduler is python only"),
+    refused(
+        "components:node-scheduler-without-redis",
+        {"services": "api beat:node:scheduler", "components": ["postgres"]},
+        "components",
+        "a scheduler service needs redis",
+    ),
 ]
 
 
