@@ -56,6 +56,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": ["postgres", "redis"],
         "ci_provider": "none",
     },
+    # issue 11, node side: node-pg-migrate, a BullMQ worker and a BullMQ job scheduler
+    "multi-none-pg-redis-node-lifecycle": {
+        "layout": "multi",
+        "services": "api:node worker:node:worker beat:node:scheduler",
+        "components": ["postgres", "redis"],
+        "ci_provider": "none",
+    },
     "multi-none-nocomp": {
         "layout": "multi",
         "services": "api",

@@ -107,7 +107,9 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             f"tests/integration/{kind}.live.test.js",
             "testkit/wait-for.js",
         }
-        files |= {"src/app.js", "src/server.js"} if kind == "api" else {"src/worker.js"}
+        files |= {"src/app.js", "src/server.js"} if kind == "api" else {f"src/{kind}.js"}
+        if "postgres" in components and kind != "scheduler":  # node-pg-migrate, seed
+            files |= {"migrate.js", "migrations/1700000000000_initial.js", "src/seed.js"}
     return files
 
 
