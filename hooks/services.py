@@ -7,8 +7,9 @@ A person types the services as one line, for example::
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
 (``python`` or ``node``, default python) or a kind (``api``, ``worker`` or
 ``scheduler``: Celery beat in python, a BullMQ job scheduler in node; default
-api).  Words may be separated by spaces or commas.  An api may also carry ``port=N``, its host port in the dev and prod stacks (default: a
-checksum of its name, see :func:`default_port`).
+api).  Words may be separated by spaces or commas.  An api may also carry
+``port=N``, its host port in the dev and prod stacks (default: a checksum of
+its name, see :func:`default_port`).
 
 The same string reaches Copier from a prompt, ``--data services=...`` or a
 ``--data-file``.  ``copier.yml`` validates it with :func:`services_error` and
