@@ -332,3 +332,27 @@ def test_every_project_carries_the_template_changelog(render) -> None:  # noqa: 
     for name in ("multi-github-pg-redis-mixed", "single-none-node-worker"):
         text = (render(name) / "docs/template-changes.md").read_bytes()
         assert text == (TEMPLATE / "CHANGELOG.md").read_bytes(), name
+
+
+@pytest.mark.parametrize(("services", "note"), [
+    ("api worker:worker beat:node:scheduler",
+     "Note: scheduler beat feeds node workers (BullMQ) and there is none: its jobs wait in redis."),
+    ("api:node worker:node:worker beat:scheduler",
+     "Note: scheduler beat feeds python workers (Celery) and there is none: its jobs wait in redis."),
+    ("api:node worker:node:worker beat:node:scheduler", None),
+])
+def test_copy_warns_when_a_scheduler_has_no_worker_of_its_language(
+        tmp_path: Path, services: str, note: str | None) -> None:
+    """A python scheduler feeds Celery workers, a node one BullMQ workers: one line says so."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
+         "-d", "project_name=Acme Shop", "-d", f"services={services}",
+         "-d", "components=[postgres, redis]", "-d", "ci_provider=none", str(TEMPLATE), str(tmp_path / "p")],
+        capture_output=True, text=True, env={**os.environ, "SKIP_LOCK": "1"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    notes = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("Note: scheduler")]
+    assert notes == ([note] if note else []), result.stderr
