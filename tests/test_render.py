@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -344,10 +347,6 @@ def test_every_project_carries_the_template_changelog(render) -> None:  # noqa: 
 def test_copy_warns_when_a_scheduler_has_no_worker_of_its_language(
         tmp_path: Path, services: str, note: str | None) -> None:
     """A python scheduler feeds Celery workers, a node one BullMQ workers: one line says so."""
-    import os
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
          "-d", "project_name=Acme Shop", "-d", f"services={services}",
