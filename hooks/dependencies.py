@@ -68,6 +68,14 @@ def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
 
 def _node(svc: Mapping[str, object], components: list[str]) -> Deps:
     runtime = {"fastify": "^5.6.0"} if svc["kind"] == "api" else {}
+    if "postgres" in components and svc["kind"] != "scheduler":
+        # the tables (pg) and their migrations (migrate.js, migrations/): a runtime
+        # dependency, since the image's one-shot migrate step runs it
+        runtime |= {"pg": "^8.16.0", "node-pg-migrate": "^9.0.0"}
+    if "redis" in components:
+        # the job queue: workers run BullMQ workers, apis and schedulers add jobs;
+        # BullMQ reaches redis through ioredis (its optional peer dependency)
+        runtime |= {"bullmq": "^6.7.0", "ioredis": "^6.0.0"}
     # eslint: `make lint` (scripts/lint.py) runs it with the service's eslint.config.js.
     dev = {"@eslint/js": "~9.39.4", "eslint": "~9.39.4", "globals": "^17.14.0", "vitest": "~3.2.4"}
     return {"dependencies": runtime, "dev": dev}

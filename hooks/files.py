@@ -80,9 +80,17 @@ def scheduler(svc: Service) -> bool:
 
 
 def schema(svc: Service) -> bool:
-    """A python api or worker of a project with postgres: it owns its tables (Alembic).
-    A scheduler only sends jobs."""
-    return python(svc) and not scheduler(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+    """An api or worker of a project with postgres: it owns its tables (Alembic in
+    python, node-pg-migrate in node). A scheduler only sends jobs; a frontend only shows them."""
+    return not scheduler(svc) and not frontend(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+
+
+def python_schema(svc: Service) -> bool:
+    return python(svc) and schema(svc)
+
+
+def node_schema(svc: Service) -> bool:
+    return node(svc) and schema(svc)
 
 
 def llm(svc: Service) -> bool:
@@ -119,6 +127,10 @@ def node_worker(svc: Service) -> bool:
     return node(svc) and worker(svc)
 
 
+def node_scheduler(svc: Service) -> bool:
+    return node(svc) and scheduler(svc)
+
+
 # Files of a service (relative to its folder) and when the service has them.
 # Files not listed here, every service has.
 SERVICE_FILES: dict[str, Condition] = {
@@ -138,6 +150,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "src/app.js": node_api,
     "src/server.js": node_api,
     "src/worker.js": node_worker,
+    "src/scheduler.js": node_scheduler,
     # tests: pytest for python, node:test for node
     "tests/unit/test_{kind}.py": python,
     "tests/unit/{kind}.test.js": node_service,
@@ -163,10 +176,18 @@ SERVICE_FILES: dict[str, Condition] = {
     "tests/integration/{kind}.browser.test.ts": frontend,
     # schema migrations (Alembic): alembic.ini and migrations/env.py are the
     # template's, migrations/versions/ and the models and seed data the user's
-    "alembic.ini": schema,
+    "alembic.ini": python_schema,
     "migrations": schema,
-    "src/{package}/models.py": schema,
-    "src/{package}/seed.py": schema,
+    "migrations/env.py": python_schema,
+    "migrations/script.py.mako": python_schema,
+    "migrations/versions": python_schema,
+    "src/{package}/models.py": python_schema,
+    "src/{package}/seed.py": python_schema,
+    # node (node-pg-migrate): migrate.js (the one-shot step's runner) is the
+    # template's, the revisions in migrations/ and the seed data the user's
+    "migrate.js": node_schema,
+    "migrations/1700000000000_initial.js": node_schema,
+    "src/seed.js": node_schema,
     # the llm component's sample runs: the api's routes and table (its own
     # revision file, so a project that adds llm later gets it from an update),
     # the worker's tasks and its tests against the stand-in (stage 2)
@@ -316,6 +337,12 @@ def template_changelog() -> str:
     return CHANGELOG.read_text(encoding="utf-8")
 
 
+def migrating(service_list: Sequence[Service], components: Sequence[str]) -> list[Service]:
+    """The services that own a schema (:func:`schema`), in the list's order: the
+    compose partials give each a one-shot migrate step, the Makefile runs them."""
+    return [svc for svc in service_list if schema({**svc, "components": tuple(components)})]
+
+
 class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
     """The `excluded_paths` filter, the template's changelog, and forge_list
     (computed, never supplied) in every render."""
@@ -325,6 +352,7 @@ class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
         environment.filters["excluded_paths"] = excluded_paths
         # The name copier.yml calls with the components (see its _exclude).
         environment.filters["project_excluded_paths"] = excluded_paths
+        environment.filters["migrating"] = migrating
         environment.globals["template_changelog"] = template_changelog
         remember_compiled_strings(environment)
 

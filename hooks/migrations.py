@@ -684,13 +684,17 @@ def new_extension_points(root: Path) -> set[str]:
 # User-owned files that come with a service's schema tooling (its template-owned
 # alembic.ini): the first revision, the models and the seed data.
 SCHEMA_FILES = ("migrations/versions/*", "src/*/models.py", "src/*/seed.py")
+# The same for a node service, whose tooling is its template-owned migrate.js
+# (node-pg-migrate): the first migration and the seed data.
+NODE_SCHEMA_FILES = ("migrations/*.js", "src/seed.js")
 
 
 def new_schema_files(root: Path) -> set[str]:
-    """User-owned schema files this update created for a service that had no alembic.ini.
+    """User-owned schema files this update created for a service that had no alembic.ini
+    (python) or migrate.js (node).
 
     A project from before schema migrations gets them with the tooling; a
-    service that had alembic.ini and lacks one of them had it deleted by
+    service that had the tooling and lacks one of them had it deleted by
     the user, and keep_user_files leaves it deleted.
     """
     fresh = set()
@@ -698,9 +702,10 @@ def new_schema_files(root: Path) -> set[str]:
         parts = path.split("/")
         base = "/".join(parts[:2]) + "/" if parts[0] == "services" and len(parts) > 2 else ""
         rest = path[len(base):]
-        if (any(fnmatch.fnmatchcase(rest, pattern) for pattern in SCHEMA_FILES)
-                and head_file(root, f"{base}alembic.ini") is None):
-            fresh.add(path)
+        for tooling, patterns in (("alembic.ini", SCHEMA_FILES), ("migrate.js", NODE_SCHEMA_FILES)):
+            if (any(fnmatch.fnmatchcase(rest, pattern) for pattern in patterns)
+                    and head_file(root, f"{base}{tooling}") is None):
+                fresh.add(path)
     return fresh
 
 

@@ -6,11 +6,11 @@ A person types the services as one line, for example::
 
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
 (``python`` or ``node``, default python) or a kind (``api``, ``worker`` or
-``scheduler``, python only: Celery beat; default api; or ``frontend``: a
-Vite + React + TypeScript page, node-built, so ``web:frontend`` alone says it
-all and ``web:node:frontend`` is the same; it needs the python api named
-``api`` beside it, which its server proxies under ``/api/``).  Words may be
-separated by spaces or commas.  An api (or a frontend) may also carry
+``scheduler``: Celery beat in python, a BullMQ job scheduler in node; default
+api; or ``frontend``: a Vite + React + TypeScript page, node-built, so
+``web:frontend`` alone says it all and ``web:node:frontend`` is the same; it
+needs the python api named ``api`` beside it, which its server proxies under
+``/api/``).  Words may be separated by spaces or commas.  An api (or a frontend) may also carry
 ``port=N``, its host port in the dev and prod stacks (default: a checksum of
 its name, see :func:`default_port`).
 
@@ -44,8 +44,8 @@ LANGUAGES = ("python", "node")
 # here only (scripts/services.json carries it to the project's scripts).
 FRAMEWORKS = {"python": "pytest", "node": "vitest"}
 KINDS = ("api", "worker", "scheduler", "frontend")
-# Kinds a language does not have (yet): the scheduler is Celery beat.
-PYTHON_ONLY_KINDS = ("scheduler",)
+# Kinds a language does not have (yet): none since node's scheduler (BullMQ).
+PYTHON_ONLY_KINDS: tuple[str, ...] = ()
 # Kinds built with node whatever the word says: a frontend is a TypeScript page.
 NODE_ONLY_KINDS = ("frontend",)
 # Kinds that serve HTTP on a published port (dev, prod and test stacks).

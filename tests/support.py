@@ -56,6 +56,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": ["postgres", "redis"],
         "ci_provider": "none",
     },
+    # issue 11, node side: node-pg-migrate, a BullMQ worker and a BullMQ job scheduler
+    "multi-none-pg-redis-node-lifecycle": {
+        "layout": "multi",
+        "services": "api:node worker:node:worker beat:node:scheduler",
+        "components": ["postgres", "redis"],
+        "ci_provider": "none",
+    },
     # issue 12: the llm component (its stand-in) and the run scenarios INT-001..INT-004
     "multi-none-pg-redis-llm-scheduler": {
         "layout": "multi",

@@ -410,6 +410,46 @@ def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -
     assert_passed(project.make("test-infra-down"))
 
 
+NODE_LIFECYCLE = COMBOS["multi-none-pg-redis-node-lifecycle"]
+
+
+def test_node_project_migrates_seeds_and_runs_bullmq_jobs_in_every_stage(make_project) -> None:
+    """A node-only project (api, BullMQ worker, BullMQ scheduler): each stack runs the one
+    node process of migrate.js (node-pg-migrate up, then the seed) before its service
+    starts, the api's job is processed by the worker and read back with its postgres row,
+    the scheduler's job lands in postgres, and migrating and seeding again changes nothing."""
+    project = make_project(NODE_LIFECYCLE, name="node-lifecycle")
+    result = project.make("test")
+    assert_passed(result)
+    artifacts = project.root / ".artifacts" / project.instance_id()
+    for stage, names in (("service-api", ["api"]), ("service-worker", ["worker"]),
+                         ("integration", ["api", "worker"])):
+        for name in names:
+            log = (artifacts / stage / f"{name}-migrate.log").read_text()
+            assert "1700000000000_initial" in log, f"{stage}: {name} not migrated:\n{log}"
+            assert f"{name}: 1 migration(s) applied" in log, f"{stage}: {name}:\n{log}"
+            assert f"{name}: seed: 1 row(s) inserted" in log, f"{stage}: {name} not seeded:\n{log}"
+    junit = (artifacts / "integration" / "junit.xml").read_text()
+    for test in ("test_job_from_node_api_is_processed_by_node_worker",
+                 "test_scheduled_job_is_processed_by_a_worker"):
+        assert f'name="{test}"' in junit, junit
+    assert "<failure" not in junit and "<error" not in junit, junit
+    assert "processed job repeat:sample-job" in (artifacts / "integration" / "worker.log").read_text()
+
+    # Again on a running stack: migrate and seed are no-ops.
+    assert_passed(project.make("test-infra-up"))
+    compose = ["docker", "compose", "-p", project.prefix, "-f", "deploy/test/docker-compose.yml",
+               "-f", "deploy/test/docker-compose.override.yml"]
+    for name in ("api", "worker"):
+        again = subprocess.run([*compose, "run", "--rm", "--no-deps", f"{name}-migrate"], cwd=project.root,
+                               env=project.env(), capture_output=True, text=True, timeout=300)
+        out = again.stdout + again.stderr
+        assert again.returncode == 0, out
+        assert f"{name}: 0 migration(s) applied" in out, f"{name}: migrated twice:\n{out}"
+        assert f"{name}: seed: 0 row(s) inserted" in out, f"{name}: seeded twice:\n{out}"
+    assert_passed(project.make("test-infra-down"))
+
+
 # --- 6. the llm component: its stand-in and the run scenarios (issue 12) ------------------
 
 LLM = COMBOS["multi-none-pg-redis-llm-scheduler"]

@@ -57,6 +57,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/src/app.js",
         "/services/api/src/server.js",
         "/services/api/src/worker.js",
+        "/services/api/src/scheduler.js",
         "/services/api/tests/unit/api.test.js",
         "/services/api/tests/integration/api.live.test.js",
         "/services/api/testkit/wait-for.js",
@@ -76,6 +77,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/migrations",
         "/services/api/src/api/models.py",
         "/services/api/src/api/seed.py",
+        "/services/api/migrate.js",
+        "/services/api/src/seed.js",
         "/services/api/src/api/runs.py",
         "/services/api/tests/integration/test_llm_client.py",
         "/services/worker/package.json",
@@ -87,6 +90,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/src/app.js",
         "/services/worker/src/server.js",
         "/services/worker/src/worker.js",
+        "/services/worker/src/scheduler.js",
         "/services/worker/tests/unit/worker.test.js",
         "/services/worker/tests/integration/worker.live.test.js",
         "/services/worker/testkit/wait-for.js",
@@ -104,6 +108,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/migrations",
         "/services/worker/src/worker/models.py",
         "/services/worker/src/worker/seed.py",
+        "/services/worker/migrate.js",
+        "/services/worker/src/seed.js",
         "/services/worker/src/worker/runs.py",
         "/services/worker/tests/integration/test_llm_client.py",
         "/services/web/pyproject.toml",
@@ -111,6 +117,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         # the package folder covers main.py and worker.py below it
         "/services/web/src/web",
         "/services/web/src/worker.js",
+        "/services/web/src/scheduler.js",
         "/services/web/tests/unit/test_api.py",
         "/services/web/tests/integration/conftest.py",
         "/services/web/tests/integration/test_api_live.py",
@@ -127,6 +134,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/tests/integration/api.browser.test.ts",
         "/services/web/alembic.ini",
         "/services/web/migrations",
+        "/services/web/migrate.js",
+        "/services/web/src/seed.js",
         "/services/web/tests/integration/test_llm_client.py",
     ]
 
@@ -147,6 +156,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/src/tasks",
         "/src/app.js",
         "/src/server.js",
+        "/src/scheduler.js",
         "/tests/unit/test_worker.py",
         "/tests/integration/conftest.py",
         "/tests/integration/test_worker_live.py",
@@ -163,6 +173,8 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/tests/integration/worker.browser.test.ts",
         "/alembic.ini",
         "/migrations",
+        "/migrate.js",
+        "/src/seed.js",
         "/tests/integration/test_llm_client.py",
     ]
 
@@ -204,8 +216,30 @@ def test_schema_migrations_for_python_services_of_projects_with_postgres(layout:
     without = set(files.excluded_paths(service_list, layout, "none", ["redis"]))
     assert not {f"/{folder}{path}" for path in schema} & with_pg
     assert {f"/{folder}{path}" for path in schema} <= without
-    if layout == "multi":  # the node service never gets them
-        assert {"/services/web/alembic.ini", "/services/web/migrations"} <= with_pg
+    if layout == "multi":  # the node service gets node-pg-migrate's files instead
+        assert {"/services/web/alembic.ini", "/services/web/migrations/env.py",
+                "/services/web/migrations/versions"} <= with_pg
+        assert "/services/api/migrate.js" in with_pg
+
+
+@pytest.mark.parametrize("layout", ["multi", "single"])
+def test_node_schema_migrations_for_node_apis_and_workers_of_projects_with_postgres(
+        layout: str) -> None:
+    """migrate.js, migrations/<first>.js and src/seed.js: node, postgres, not a scheduler."""
+    spec = "web:node api tasks:node:worker beat:node:scheduler" if layout == "multi" else "web:node"
+    service_list = services.parse_services(spec, layout)
+    schema = {"migrate.js", "migrations", "migrations/1700000000000_initial.js", "src/seed.js"}
+    with_pg = set(files.excluded_paths(service_list, layout, "none", ["postgres", "redis"]))
+    without = set(files.excluded_paths(service_list, layout, "none", ["redis"]))
+    folders = ["services/web/", "services/tasks/"] if layout == "multi" else [""]
+    for folder in folders:
+        assert not {f"/{folder}{path}" for path in schema} & with_pg
+        assert {f"/{folder}{path}" for path in ("migrate.js", "migrations", "src/seed.js")} <= without
+        # Alembic's files are the python services'
+        assert {f"/{folder}alembic.ini", f"/{folder}migrations/env.py"} <= with_pg
+    if layout == "multi":  # a scheduler only sends jobs; the python api gets no node files
+        assert {"/services/beat/migrate.js", "/services/beat/migrations",
+                "/services/api/migrations/1700000000000_initial.js"} <= with_pg
 
 
 

@@ -207,8 +207,12 @@ REJECTED = [
         "components",
         "llm needs postgres and redis (its runs are stored and queued)",
     ),
-    refused("services:node-scheduler", {"services": "api beat:node:scheduler"}, "services",
-            "'beat:node…': scheduler is python only"),
+    refused(
+        "components:node-scheduler-without-redis",
+        {"services": "api beat:node:scheduler", "components": ["postgres"]},
+        "components",
+        "a scheduler service needs redis",
+    ),
 ]
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -125,7 +128,9 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             f"tests/integration/{kind}.live.test.js",
             "testkit/wait-for.js",
         }
-        files |= {"src/app.js", "src/server.js"} if kind == "api" else {"src/worker.js"}
+        files |= {"src/app.js", "src/server.js"} if kind == "api" else {f"src/{kind}.js"}
+        if "postgres" in components and kind != "scheduler":  # node-pg-migrate, seed
+            files |= {"migrate.js", "migrations/1700000000000_initial.js", "src/seed.js"}
     return files
 
 
@@ -239,8 +244,10 @@ def test_test_compose_files_follow_the_isolation_rules(render) -> None:
                 for port in svc.get("ports", []):
                     assert re.fullmatch(r"127\.0\.0\.1::\d+", str(port)), f"{where}: {port}"
                 for dep_name, dep in svc.get("depends_on", {}).items():
-                    # A one-shot migrate step is waited for until it exits 0.
-                    done = dep_name == f"{svc_name}-migrate"
+                    # A one-shot migrate step is waited for until it exits 0 (a node
+                    # service's migrate step also waits for the python ones).
+                    done = dep_name == f"{svc_name}-migrate" or (
+                        svc_name.endswith("-migrate") and dep_name.endswith("-migrate"))
                     condition = "service_completed_successfully" if done else "service_healthy"
                     assert dep == {"condition": condition}, where
             if "postgres" in doc["services"]:
@@ -353,3 +360,23 @@ def test_every_project_carries_the_template_changelog(render) -> None:  # noqa: 
     for name in ("multi-github-pg-redis-mixed", "single-none-node-worker"):
         text = (render(name) / "docs/template-changes.md").read_bytes()
         assert text == (TEMPLATE / "CHANGELOG.md").read_bytes(), name
+
+
+@pytest.mark.parametrize(("services", "note"), [
+    ("api worker:worker beat:node:scheduler",
+     "Note: scheduler beat feeds node workers (BullMQ) and there is none: its jobs wait in redis."),
+    ("api:node worker:node:worker beat:scheduler",
+     "Note: scheduler beat feeds python workers (Celery) and there is none: its jobs wait in redis."),
+    ("api:node worker:node:worker beat:node:scheduler", None),
+])
+def test_copy_warns_when_a_scheduler_has_no_worker_of_its_language(
+        tmp_path: Path, services: str, note: str | None) -> None:
+    """A python scheduler feeds Celery workers, a node one BullMQ workers: one line says so."""
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
+         "-d", "project_name=Acme Shop", "-d", f"services={services}",
+         "-d", "components=[postgres, redis]", "-d", "ci_provider=none", str(TEMPLATE), str(tmp_path / "p")],
+        capture_output=True, text=True, env={**os.environ, "SKIP_LOCK": "1"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    notes = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("Note: scheduler")]
+    assert notes == ([note] if note else []), result.stderr

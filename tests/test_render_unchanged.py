@@ -98,6 +98,14 @@ INTENDED: dict[str, str] = {
     "services/*/src/*/worker.py": QUEUE,
     "tests/unit/test_worker.py": QUEUE + ": retries with backoff",
     "services/*/tests/unit/test_worker.py": QUEUE + ": retries with backoff",
+    # issue 11, node side: node-pg-migrate (migrate.js, migrations/, src/seed.js), the
+    # api on pg and BullMQ, BullMQ workers; their unit tests.
+    "migrate.js": MIGRATIONS,
+    "services/*/migrate.js": MIGRATIONS,
+    "src/*.js": MIGRATIONS + "; " + QUEUE,
+    "services/*/src/*.js": MIGRATIONS + "; " + QUEUE,
+    "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE,
+    "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE,
 }
 
 

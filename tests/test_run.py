@@ -46,11 +46,29 @@ def test_make_test_service_without_service_prints_usage(render) -> None:
 def test_make_migration_without_name_prints_usage(render) -> None:
     """make migration needs NAME, and SERVICE where several services own a schema."""
     project = render("multi-github-pg-redis-mixed")
-    for args in (["migration"], ["migration", "NAME=add_price"], ["migration", "NAME=x", "SERVICE=web"]):
+    for args in (["migration"], ["migration", "NAME=add_price"], ["migration", "NAME=x", "SERVICE=nope"]):
         result = subprocess.run(["make", *args], cwd=project, capture_output=True, text=True,
                                 env=project_env())
         assert result.returncode == 2, result.stdout + result.stderr
-        assert "usage: make migration NAME=message SERVICE=name  (one of: api worker)" in result.stderr
+        assert "usage: make migration NAME=message SERVICE=name  (one of: api worker web)" in result.stderr
+
+
+def test_make_migration_and_dev_seed_use_each_services_tool(render) -> None:
+    """Alembic for python services, node-pg-migrate (migrate.js) for node ones (make -n)."""
+    project = render("multi-github-pg-redis-mixed")
+
+    def dry(*args: str) -> str:
+        result = subprocess.run(["make", "-n", *args], cwd=project, capture_output=True, text=True,
+                                env=project_env())
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    assert "node-pg-migrate create 'add_price' --migrations-dir migrations" in dry(
+        "migration", "NAME=add_price", "SERVICE=web")
+    assert "alembic revision --autogenerate -m 'add_price'" in dry(
+        "migration", "NAME=add_price", "SERVICE=api")
+    assert "NODE_MIGRATING := web\n" in (project / "Makefile").read_text()
+    assert "seed=(node migrate.js --seed)" in dry("dev-seed")
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,8 @@ PARSED: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "kind-then-language": ("a:worker:node", [("a", "node", "worker")]),
     "scheduler": ("beat:scheduler", [("beat", "python", "scheduler")]),
     "scheduler-python": ("beat:python:scheduler", [("beat", "python", "scheduler")]),
+    # a BullMQ job scheduler, feeding the node workers
+    "scheduler-node": ("beat:node:scheduler", [("beat", "node", "scheduler")]),
     "explicit-defaults": ("a:python:api", [("a", "python", "api")]),
     "explicit-defaults-reversed": ("a:api:python", [("a", "python", "api")]),
     "spaces": (
@@ -399,7 +401,6 @@ ERRORS: dict[str, tuple[object, str, str]] = {
     "reserved:src": ("src", "single", "'src' is a reserved name"),
     "reserved:postgres": ("postgres", "multi", "'postgres' is a reserved name"),
     "reserved:redis": ("redis:node:worker", "multi", "'redis' is a reserved name"),
-    "scheduler:node": ("beat:node:scheduler", "multi", "'beat:node…': scheduler is python only"),
     "step:migrate": ("api api-migrate:worker", "multi", "'api-migra…': -migrate is reserved"),
     "shadows:alembic": ("alembic", "multi", "'alembic' shadows a Python module"),
     "option:two-languages": ("api:python:node", "multi", "two languages"),
