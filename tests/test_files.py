@@ -184,11 +184,11 @@ def test_frontend_gets_the_page_and_none_of_a_node_service_modules() -> None:
     web = [path.removeprefix("/services/web/") for path in gone if path.startswith("/services/web/")]
     assert web == [
         "pyproject.toml", "pytest.ini", "eslint.config.js", "src/web", "src/config.js",
-        "src/health.js", "src/app.js", "src/server.js", "src/worker.js",
+        "src/health.js", "src/app.js", "src/server.js", "src/worker.js", "src/scheduler.js",
         "tests/unit/test_frontend.py", "tests/unit/frontend.test.js",
         "tests/integration/conftest.py", "tests/integration/test_frontend_live.py",
         "tests/integration/frontend.live.test.js", "testkit", "alembic.ini", "migrations",
-        "tests/integration/test_llm_client.py",
+        "migrate.js", "src/seed.js", "tests/integration/test_llm_client.py",
     ]
     # package.json, index.html, src/App.tsx ... stay; the api gets none of them.
     assert {"/services/api/index.html", "/services/api/Caddyfile"} <= set(gone)

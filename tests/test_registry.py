@@ -138,7 +138,7 @@ def test_reader_built_from_names_the_service_each_compose_service_builds(project
     assert result.returncode == 0, result.stderr
     # the template's own one-shot migrate steps, and one the team added, run their service's image
     assert sorted(result.stdout.splitlines()) == ["api api", "api-extra api", "api-migrate api", "web web",
-                                                  "worker worker", "worker-migrate worker"]
+                                                  "web-migrate web", "worker worker", "worker-migrate worker"]
     bad = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input="no json",
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.startswith("services.py: built-from: stdin is no compose config JSON")

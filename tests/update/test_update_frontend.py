@@ -9,8 +9,11 @@ import pytest
 import update_project as up
 from support import TEMPLATE
 
-# The last commit of this repository before the frontend kind.
+# The last commit of this repository before the frontend kind, and the last commit of
+# the branch that brought it (merged whole into main): later changes (the node
+# lifecycle, for one) change node services on purpose, so the update goes to there.
 FRONTEND_BEFORE = "4a76f25"
+FRONTEND_AFTER = "6307a0c"
 EXPECTED = {".copier-answers.yml", "docs/template-changes.md", "scripts/update.py",
             "scripts/lib/services.py", "scripts/lint.py"}
 
@@ -24,7 +27,7 @@ EXPECTED = {".copier-answers.yml", "docs/template-changes.md", "scripts/update.p
 def test_update_changes_no_service(tmp_path, layout: str, answers: dict) -> None:  # noqa: ANN001
     project = up.render(TEMPLATE, FRONTEND_BEFORE, answers, tmp_path / "project")
     up.commit_all(project, "generated")
-    up.update(project, "HEAD")
+    up.update(project, FRONTEND_AFTER)
     changed = {line[3:] for line in up.git(project, "status", "--porcelain",
                                            "--untracked-files=all").splitlines()}
     assert "scripts/lint.py" in changed, f"the update did not reach the frontend kind: {changed}"

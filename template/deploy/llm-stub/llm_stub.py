@@ -163,17 +163,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {"status": "ok", "service": "llm-stub"})
             return  # not logged: the healthcheck asks every second
         if self.path == "/v1/models":
+            self.log_request_json(200)
             self.send_json(200, {"object": "list", "data": [
                 {"id": name, "object": "model", "created": CREATED, "owned_by": "llm-stub"}
                 for name in MODELS]})
-            self.log_request_json(200)
             return
         self.not_found()
 
     def not_found(self) -> None:
         error = StubError(404, f"unknown path {self.path}", "invalid_request_error")
-        self.send_json(404, error.body)
         self.log_request_json(404)
+        self.send_json(404, error.body)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -186,10 +186,12 @@ class Handler(BaseHTTPRequestHandler):
             model, messages, user, stream = parse_request(body)
             self.conventions.check(model, user)
         except StubError as error:
-            self.send_json(error.status, error.body)
             self.log_request_json(error.status, model=model, user=user, stream=stream,
                                   error=error.body["error"]["message"])
+            self.send_json(error.status, error.body)
             return
+        # Logged before the answer leaves: whoever reads the log after the answer sees it.
+        self.log_request_json(200, model=model, user=user, stream=stream)
         if not stream:
             self.send_json(200, completion(model, messages))
         else:
@@ -204,7 +206,6 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
             self.close_connection = True
-        self.log_request_json(200, model=model, user=user, stream=stream)
 
 
 def main() -> None:
