@@ -14,7 +14,10 @@ change) and times both projects row by row in the same run, alternating, so
 load on the machine hits both alike; the table then shows both figures and
 their ratio (HEAD / REF).
 
-usage: .venv/bin/python bench/pipeline.py [--no-cold] [--baseline REF]
+--repeat N times each row N times (alternating between the projects) and
+shows the median: a shared machine's load swings more than the differences.
+
+usage: .venv/bin/python bench/pipeline.py [--no-cold] [--baseline REF] [--repeat N]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cold", action="store_true", help="keep the build cache")
     parser.add_argument("--baseline", metavar="REF", help="also time the template at git ref REF")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="median of N runs per row")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -104,8 +109,12 @@ def main() -> None:
             steps = [(f"stage 2: {name}", ["scripts/test-service.sh", name]) for name in SERVICES]
             steps.append(("stage 3: full stack", ["scripts/run-integration-tests.sh"]))
             for what, cmd in steps:
-                rows.append((what, cache, {label: timed(cmd, project, f"{prefix}-{cache}")
-                                           for label, project, prefix in projects}))
+                runs_of: dict[str, list[float]] = {label: [] for label, _, _ in projects}
+                # The first run of a cold cache builds; later ones would not be cold.
+                for _ in range(args.repeat if cache == "warm" else 1):
+                    for label, project, prefix in projects:
+                        runs_of[label].append(timed(cmd, project, f"{prefix}-{cache}"))
+                rows.append((what, cache, {label: statistics.median(t) for label, t in runs_of.items()}))
             for _, project, prefix in projects:
                 instances.append((project, f"{prefix}-{cache}"))
                 subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project,
