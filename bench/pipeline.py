@@ -47,12 +47,19 @@ def env(instance: str) -> dict[str, str]:
     return {**clean, "TEST_INSTANCE_ID": instance, "PATH": f"{Path(sys.executable).parent}:{clean['PATH']}"}
 
 
+# Runs that failed: (command, project): their times are marked "!" in the table.
+FAILED: list[str] = []
+
+
 def timed(cmd: list[str], project: Path, instance: str) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=project, env=env(instance), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        FAILED.append(f"{' '.join(cmd)} ({project.name})")
+        summary = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        print(f"{' '.join(cmd)} failed in {project.name} after {elapsed:.1f} s:\n" + "\n".join(summary)
+              + f"\n{result.stderr[-1500:]}", file=sys.stderr)
     return elapsed
 
 
@@ -135,6 +142,8 @@ def main() -> None:
         if args.baseline and len(seconds) == 2:
             line += f" {seconds['HEAD'] / seconds[args.baseline]:>6.2f}x"
         print(line)
+    if FAILED:
+        print("\nfailed runs (their times count anyway):\n  " + "\n  ".join(FAILED))
     tuned_warm = next(s["HEAD"] for w, c, s in rows if w == "stage 3: full stack" and c == "warm")
     print(f"\nstage 3, naive / tuned (warm cache): {naive_time / tuned_warm:.2f}x")
 
