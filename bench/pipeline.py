@@ -9,7 +9,15 @@ nothing.
 The cold run empties the engine's build cache (`docker builder prune -af`):
 pass --no-cold on a machine whose cache you want to keep.
 
-usage: .venv/bin/python bench/pipeline.py [--no-cold]
+--baseline REF renders the template at git ref REF too (a commit before a
+change) and times both projects row by row in the same run, alternating, so
+load on the machine hits both alike; the table then shows both figures and
+their ratio (HEAD / REF).
+
+--repeat N times each row N times (alternating between the projects) and
+shows the median: a shared machine's load swings more than the differences.
+
+usage: .venv/bin/python bench/pipeline.py [--no-cold] [--baseline REF] [--repeat N]
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,12 +47,19 @@ def env(instance: str) -> dict[str, str]:
     return {**clean, "TEST_INSTANCE_ID": instance, "PATH": f"{Path(sys.executable).parent}:{clean['PATH']}"}
 
 
+# Runs that failed: (command, project): their times are marked "!" in the table.
+FAILED: list[str] = []
+
+
 def timed(cmd: list[str], project: Path, instance: str) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=project, env=env(instance), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        FAILED.append(f"{' '.join(cmd)} ({project.name})")
+        summary = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        print(f"{' '.join(cmd)} failed in {project.name} after {elapsed:.1f} s:\n" + "\n".join(summary)
+              + f"\n{result.stderr[-1500:]}", file=sys.stderr)
     return elapsed
 
 
@@ -62,43 +78,73 @@ def naive(compose_file: Path) -> None:
     compose_file.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
+def render(dest: Path, ref: str) -> Path:
+    """The bench project rendered from the template at git ref REF, its lock files written."""
+    run_copy(str(TEMPLATE), str(dest), data=ANSWERS, defaults=True, unsafe=True, quiet=True, vcs_ref=ref)
+    # The images install the lock files; the copy task skips them under SKIP_LOCK=1.
+    # uv from the bench's own venv, as make finds it (env()). Older refs have no locks.
+    if (dest / "scripts/lock.py").exists():
+        subprocess.run([sys.executable, "scripts/lock.py", "--missing"], cwd=dest, check=True,
+                       env=env("bench-lock"))
+    return dest
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cold", action="store_true", help="keep the build cache")
+    parser.add_argument("--baseline", metavar="REF", help="also time the template at git ref REF")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="median of N runs per row")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    tuned = tmp / "tuned"
-    run_copy(str(TEMPLATE), str(tuned), data=ANSWERS, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD")
-    # The images install the lock files; the copy task skips them under SKIP_LOCK=1.
-    # uv from the bench's own venv, as make finds it (env()).
-    subprocess.run([sys.executable, "scripts/lock.py", "--missing"], cwd=tuned, check=True, env=env("bench-lock"))
+    # (label, project, instance prefix): HEAD first, the baseline second.
+    projects = [("HEAD", render(tmp / "tuned", "HEAD"), "bench")]
+    if args.baseline:
+        projects.append((args.baseline, render(tmp / "baseline", args.baseline), "bench-base"))
+    tuned = projects[0][1]
     slow = tmp / "naive"
     shutil.copytree(tuned, slow)
     naive(slow / "deploy/test/docker-compose.yml")
-    rows: list[tuple[str, str, float]] = []
+    # rows: (what, cache, seconds per project label)
+    rows: list[tuple[str, str, dict[str, float]]] = []
+    instances: list[tuple[Path, str]] = [(slow, "bench-naive")]
     try:
         runs = (["cold"] if not args.no_cold else []) + ["warm"]
         for cache in runs:
             if cache == "cold":
                 subprocess.run(["docker", "builder", "prune", "-af"], capture_output=True, check=True)
-            instance = f"bench-{cache}"
-            for name in SERVICES:
-                rows.append((f"stage 2: {name}", cache, timed(["scripts/test-service.sh", name], tuned, instance)))
-            rows.append(("stage 3: full stack", cache, timed(["scripts/run-integration-tests.sh"], tuned, instance)))
-            subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=tuned, env=env(instance),
-                           capture_output=True)
+            steps = [(f"stage 2: {name}", ["scripts/test-service.sh", name]) for name in SERVICES]
+            steps.append(("stage 3: full stack", ["scripts/run-integration-tests.sh"]))
+            for what, cmd in steps:
+                runs_of: dict[str, list[float]] = {label: [] for label, _, _ in projects}
+                # The first run of a cold cache builds; later ones would not be cold.
+                for _ in range(args.repeat if cache == "warm" else 1):
+                    for label, project, prefix in projects:
+                        runs_of[label].append(timed(cmd, project, f"{prefix}-{cache}"))
+                rows.append((what, cache, {label: statistics.median(t) for label, t in runs_of.items()}))
+            for _, project, prefix in projects:
+                instances.append((project, f"{prefix}-{cache}"))
+                subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project,
+                               env=env(f"{prefix}-{cache}"), capture_output=True)
         naive_time = timed(["scripts/run-integration-tests.sh"], slow, "bench-naive")
-        rows.append(("stage 3: naive settings", "warm", naive_time))
+        rows.append(("stage 3: naive settings", "warm", {"HEAD": naive_time}))
     finally:
-        for project, instance in ((tuned, "bench-warm"), (slow, "bench-naive")):
+        for project, instance in instances:
             subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project, env=env(instance),
                            capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'what':<26} {'cache':<6} {'seconds':>8}")
+    labels = [label for label, _, _ in projects]
+    header = f"{'what':<26} {'cache':<6}" + "".join(f" {label[:12]:>12}" for label in labels)
+    print(header + (f" {'ratio':>7}" if args.baseline else ""))
     for what, cache, seconds in rows:
-        print(f"{what:<26} {cache:<6} {seconds:>8.1f}")
-    tuned_warm = next(s for w, c, s in rows if w == "stage 3: full stack" and c == "warm")
+        line = f"{what:<26} {cache:<6}" + "".join(
+            f" {seconds[label]:>12.1f}" if label in seconds else f" {'-':>12}" for label in labels)
+        if args.baseline and len(seconds) == 2:
+            line += f" {seconds['HEAD'] / seconds[args.baseline]:>6.2f}x"
+        print(line)
+    if FAILED:
+        print("\nfailed runs (their times count anyway):\n  " + "\n  ".join(FAILED))
+    tuned_warm = next(s["HEAD"] for w, c, s in rows if w == "stage 3: full stack" and c == "warm")
     print(f"\nstage 3, naive / tuned (warm cache): {naive_time / tuned_warm:.2f}x")
 
 

@@ -180,6 +180,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "migrations": schema,
     "migrations/env.py": python_schema,
     "migrations/script.py.mako": python_schema,
+    "migrations/step.py": python_schema,
     "migrations/versions": python_schema,
     "src/{package}/models.py": python_schema,
     "src/{package}/seed.py": python_schema,

@@ -479,3 +479,45 @@ def test_llm_run_scenarios_pass_on_containers(make_project) -> None:
     assert ("gpt-3.5-turbo-fail-once-int004", 500) in calls, calls
     assert ("gpt-3.5-turbo-fail-once-int004", 200) in calls, calls
     assert calls.count(("gpt-3.5-turbo-always-fail-int002", 500)) == 3, calls
+
+
+def test_optional_members_start_when_asked_and_settings_edits_are_honoured(make_project) -> None:
+    """The scheduler is an optional member of the stage-3 stack: left out by default, in
+    with --with-beat or COMPOSE_PROFILES in .env.integration (written on the first run,
+    then read: JOB_EVERY_SECONDS reaches the container); down removes it either way."""
+    project = make_project(COMBOS["multi-none-pg-redis-scheduler"], name="profiles")
+
+    def script(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(["scripts/run-integration-tests.sh", *args], cwd=project.root,
+                                env={**project.env(), **env}, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, f"{args}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        return result
+
+    def running() -> dict[str, str]:
+        """service -> its JOB_EVERY_SECONDS (empty when it has none)."""
+        ids = docker("ps", "--quiet", "--filter", f"label=com.docker.compose.project={project.prefix}").split()
+        found = {}
+        for line in docker("inspect", "--format", '{{index .Config.Labels "com.docker.compose.service"}} '
+                           "{{range .Config.Env}}{{println .}}{{end}}", *ids).split("\n\n") if ids else []:
+            name, _, env = line.strip().partition(" ")
+            found[name] = next((v.split("=", 1)[1] for v in env.split() if v.startswith("JOB_EVERY_SECONDS=")), "")
+        return found
+
+    script("--up")
+    settings = project.root / ".env.integration"
+    assert settings.is_file(), "the first run writes .env.integration"
+    assert "beat" not in running() and {"api", "worker"} <= set(running()), running()
+    script("--up", "--with-beat")
+    assert running().get("beat") == "2", running()
+    script("--down")
+    assert not running(), running()
+    settings.write_text(settings.read_text().replace("\nCOMPOSE_PROFILES=\n", "\nCOMPOSE_PROFILES=beat\n")
+                        .replace("#JOB_EVERY_SECONDS=2", "JOB_EVERY_SECONDS=7"))
+    result = script("--up")
+    assert "optional members: beat" in result.stderr, result.stderr
+    assert running().get("beat") == "7", running()
+    # The scheduled-job test runs (not skipped) when its member is in the stack.
+    tested = script("--test", TEST_ARGS="-k scheduled_job -rs")
+    assert " 1 passed" in tested.stdout and "skipped" not in tested.stdout, tested.stdout[-2000:]
+    script("--down")
+    assert not running(), running()

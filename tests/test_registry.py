@@ -231,7 +231,7 @@ def test_stack_export_urls_reads_env_and_port_from_the_registry(project: Path, t
     (project / "services/mailer").mkdir()
     (project / "services/mailer/package.json").write_text("{}\n")
     out, calls = stack_shell(
-        project, tmp_path, "stack_export_urls; env | grep '^TEST_' | grep -v INSTANCE | sort",
+        project, tmp_path, "stack_export_urls; env | grep '^TEST_' | grep -v 'INSTANCE\\|STACK_SERVICES' | sort",
         COMPOSE_SERVICES="postgres redis web worker api mailer extra", PUBLISHED="postgres redis web api mailer extra",
     )
     assert out.splitlines() == [

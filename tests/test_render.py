@@ -97,7 +97,7 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             "testkit/__init__.py",
         }
         if "postgres" in components and kind != "scheduler":  # schema migrations (Alembic), models, seed
-            files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako",
+            files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako", "migrations/step.py",
                       "migrations/versions/0001_initial.py", f"src/{package}/models.py",
                       f"src/{package}/seed.py"}
         if "llm" in components and kind in ("api", "worker"):  # the sample runs (llm component)

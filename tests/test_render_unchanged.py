@@ -28,6 +28,7 @@ REGISTRY = "scripts read the service registry, not the services answer (issue 9)
 LINT = "the project lints itself: make lint, CI's lint job, pre-commit (issue 10)"
 QUEUE = "a real task queue: Celery (issue 11)"
 MIGRATIONS = "schema migrations, migrate step and seed data (issue 11)"
+PROFILES = "optional stack members: --with-NAME, .env.integration (issue 11)"
 TESTKIT = "tests import the template-owned testkit instead of a copied wait_for (issue 9)"
 WORKFLOWS = (
     "zizmor findings fixed or justified; the release tests the images it pushes (issue 10); " + LINT
@@ -39,6 +40,7 @@ LOCKS = ("lock files from the first commit; user-owned manifests, tool settings 
 # path it touches here, with the reason.
 INTENDED: dict[str, str] = {
     "scripts/test-runner.py": RUNNER,
+    "scripts/run-integration-tests.sh": PROFILES,
     "scripts/test_runner/*.py": RUNNER,
     "scripts/services.json": REGISTRY,
     "scripts/lib/services.py": REGISTRY,

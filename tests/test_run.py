@@ -71,6 +71,37 @@ def test_make_migration_and_dev_seed_use_each_services_tool(render) -> None:
     assert "seed=(node migrate.js --seed)" in dry("dev-seed")
 
 
+def test_integration_settings_are_written_once_and_unknown_members_refused(render, tmp_path: Path) -> None:
+    """run-integration-tests.sh writes .env.integration on first use, never again, reads
+    it, and refuses an optional member the stack lacks in one line naming the ones it has
+    (compose config only: nothing starts)."""
+    project = Path(shutil.copytree(render("multi-none-pg-redis-scheduler"), tmp_path / "p"))
+    git_init(project)
+    settings = project / ".env.integration"
+
+    def refused(*args: str) -> str:
+        result = subprocess.run(["scripts/run-integration-tests.sh", *args], cwd=project, capture_output=True,
+                                text=True, env=project_env(), timeout=120)
+        assert result.returncode == 2, result.stdout + result.stderr
+        return result.stderr.splitlines()[-1]
+
+    assert refused("--with-nope") == ("run-integration-tests.sh: no optional stack member 'nope'; "
+                                      "the optional members are: beat")
+    text = settings.read_text()
+    assert "\nCOMPOSE_PROFILES=\n" in text and "#JOB_EVERY_SECONDS=2" in text, text
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".env.integration"], cwd=project)
+    assert ignored.returncode == 0, "one checkout's settings: git-ignored"
+    # An edit is read on the next run, and the file is never written again.
+    settings.write_text(text.replace("\nCOMPOSE_PROFILES=\n", "\nCOMPOSE_PROFILES=beat,typo\n"))
+    assert "no optional stack member 'typo'" in refused()
+    assert "COMPOSE_PROFILES=beat,typo" in settings.read_text()
+    # make passes WITH as --with- flags
+    settings.write_text(text.replace("\nCOMPOSE_PROFILES=\n", "\nCOMPOSE_PROFILES=beat\n"))
+    result = subprocess.run(["make", "test-integration", "WITH=beat nope2"], cwd=project, capture_output=True,
+                            text=True, env=project_env(), timeout=120)
+    assert result.returncode != 0 and "no optional stack member 'nope2'" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api",
              "multi-none-pg-redis-scheduler", "multi-both-pg-redis-frontend"]

@@ -12,18 +12,23 @@
 #   --keep       up and test, then leave the stack running for debugging
 #   --clean-all  remove every test container, network, volume and image of
 #                this instance (stage 2 stacks too), and nothing of others
+#   --with-NAME  start the optional member NAME too (a scheduler: compose
+#                profile NAME); --with-all: every optional member
+# Settings (optional members started by default, JOB_EVERY_SECONDS, images):
+# .env.integration, written on first use and yours from then on.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
 
 usage() {
-  sed -n '5,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '5,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 main() {
-  local up=0 test=0 down=0 fresh=0 keep=0
+  local up=0 test=0 down=0 fresh=0 keep=0 with=""
   while (($#)); do
     case $1 in
+      --with-?*) with+=" ${1#--with-}" ;;
       --up) up=1 ;;
       --test) test=1 ;;
       --down) down=1 ;;
@@ -41,6 +46,9 @@ main() {
     up=1 test=1 down=1
   fi
   stack_init "$(project_name)" "$ROOT/deploy/test/docker-compose.yml" integration
+  integration_settings
+  # shellcheck disable=SC2086 # names, split on purpose
+  select_members $with
   if ((fresh)); then
     stack_down
   fi

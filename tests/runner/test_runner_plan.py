@@ -38,7 +38,7 @@ def test_multi_layout(tmp_path: Path) -> None:
         ("service", "api", "scripts/test-service.sh api", "pytest"),
         ("service", "web", "scripts/test-service.sh web", "vitest"),
         ("service", "worker", "scripts/test-service.sh worker", "pytest"),
-        ("integration", "stack", "scripts/run-integration-tests.sh", "pytest"),
+        ("integration", "stack", "scripts/run-integration-tests.sh --with-all", "pytest"),
     ]
     assert isinstance(state.targets[1].parser, parsing.VitestParser)
     assert isinstance(state.targets[0].parser, parsing.PytestParser)
@@ -87,7 +87,7 @@ def test_single_layout_from_the_registry(tmp_path: Path) -> None:
     assert state.layout == "single"
     assert commands(state) == [
         ("unit", "gateway", "scripts/unit-tests.sh .", "vitest"),
-        ("integration", "gateway", "scripts/run-integration-tests.sh", "vitest"),
+        ("integration", "gateway", "scripts/run-integration-tests.sh --with-all", "vitest"),
     ]
 
 
@@ -101,7 +101,7 @@ def test_without_a_registry_the_single_service_is_named_after_the_folder(tmp_pat
     assert state.layout == "single"
     assert commands(state) == [
         ("unit", "my-project", "scripts/unit-tests.sh .", "vitest"),
-        ("integration", "my-project", "scripts/run-integration-tests.sh", "vitest"),
+        ("integration", "my-project", "scripts/run-integration-tests.sh --with-all", "vitest"),
     ]
 
 

@@ -18,7 +18,8 @@ Usage: python3 scripts/lib/services.py COMMAND [ARG...]
   built-from                  read `docker compose config --format json` on
                               stdin; print "COMPOSE-SERVICE NAME" for each
                               compose service that builds from service NAME's
-                              folder (the service, and any one-shot step)
+                              folder (the service, and any one-shot step,
+                              built there or running the image built there)
 
 A service folder added by hand (services/<name>/ with a pyproject.toml or a
 package.json that scripts/services.json lacks) is listed after the template's
@@ -166,10 +167,19 @@ def parser() -> argparse.ArgumentParser:
 def built_from(config: dict[str, Any], root: Path = ROOT) -> list[str]:
     """"COMPOSE-SERVICE NAME" for each compose service that builds from a service's folder."""
     folders = {(root / entry["path"]).resolve(): entry["name"] for entry in services(root)}
-    found = []
-    for compose_name, spec in (config.get("services") or {}).items():
+    specs = (config.get("services") or {}).items()
+    found, images = [], {}
+    for compose_name, spec in specs:
         context = (spec.get("build") or {}).get("context")
         name = folders.get(Path(context).resolve()) if context else None
+        if name:
+            found.append(f"{compose_name} {name}")
+            if spec.get("image"):
+                images[spec["image"]] = name
+    # A one-shot step that runs the image another compose service builds
+    # (`image:` alone, so the image is built once) is that folder's too.
+    for compose_name, spec in specs:
+        name = images.get(spec.get("image")) if not spec.get("build") else None
         if name:
             found.append(f"{compose_name} {name}")
     return found

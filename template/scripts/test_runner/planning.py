@@ -50,7 +50,9 @@ def plan(
                 framework = framework_of(root) or "vitest"
             else:
                 framework = found[0].framework
-            targets = [Target("integration", name, ["scripts/run-integration-tests.sh"], framework)]
+            # The whole pipeline runs every optional member (the schedulers) too.
+            command = ["scripts/run-integration-tests.sh", "--with-all"]
+            targets = [Target("integration", name, command, framework)]
         planned.append(Stage(stage, targets))
     if stages:
         planned = [s for s in planned if s.name in stages]
