@@ -244,10 +244,10 @@ def test_test_compose_files_follow_the_isolation_rules(render) -> None:
                 for port in svc.get("ports", []):
                     assert re.fullmatch(r"127\.0\.0\.1::\d+", str(port)), f"{where}: {port}"
                 for dep_name, dep in svc.get("depends_on", {}).items():
-                    # A one-shot migrate step is waited for until it exits 0 (a node
-                    # service's migrate step also waits for the python ones).
-                    done = dep_name == f"{svc_name}-migrate" or (
-                        svc_name.endswith("-migrate") and dep_name.endswith("-migrate"))
+                    # A one-shot migrate step is waited for until it exits 0; migrate
+                    # steps wait for no other service's (an advisory lock orders them).
+                    assert not (svc_name.endswith("-migrate") and dep_name.endswith("-migrate")), where
+                    done = dep_name == f"{svc_name}-migrate"
                     condition = "service_completed_successfully" if done else "service_healthy"
                     assert dep == {"condition": condition}, where
             if "postgres" in doc["services"]:
