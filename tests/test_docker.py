@@ -375,6 +375,22 @@ def test_prod_stack_runs_the_release_images(make_project) -> None:
 SCHEDULED = {**FULL, "services": f"{FULL['services']} beat:scheduler"}
 
 
+def migrate_again(project, names: tuple[str, ...]) -> dict[str, str]:  # noqa: ANN001
+    """Run the named services' one-shot migrate steps once more on the running stage-3
+    stack (up, then down again): each step's output, which must have exited 0."""
+    assert_passed(project.make("test-infra-up"))
+    compose = ["docker", "compose", "-p", project.prefix, "-f", "deploy/test/docker-compose.yml",
+               "-f", "deploy/test/docker-compose.override.yml"]
+    outputs = {}
+    for name in names:
+        again = subprocess.run([*compose, "run", "--rm", "--no-deps", f"{name}-migrate"], cwd=project.root,
+                               env=project.env(), capture_output=True, text=True, timeout=300)
+        outputs[name] = again.stdout + again.stderr
+        assert again.returncode == 0, outputs[name]
+    assert_passed(project.make("test-infra-down"))
+    return outputs
+
+
 def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -> None:
     """The default project plus a scheduler: each stack migrates and seeds before its
     services start (stages 2 and 3), beat's job is processed by the Celery worker and
@@ -404,17 +420,9 @@ def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -
     assert "celery" in (artifacts / "integration" / "beat.log").read_text().lower()
 
     # Again on a running stack: migrate and seed are no-ops.
-    assert_passed(project.make("test-infra-up"))
-    compose = ["docker", "compose", "-p", project.prefix, "-f", "deploy/test/docker-compose.yml",
-               "-f", "deploy/test/docker-compose.override.yml"]
-    for name in ("api", "worker"):
-        again = subprocess.run([*compose, "run", "--rm", "--no-deps", f"{name}-migrate"], cwd=project.root,
-                               env=project.env(), capture_output=True, text=True, timeout=300)
-        out = again.stdout + again.stderr
-        assert again.returncode == 0, out
+    for name, out in migrate_again(project, ("api", "worker")).items():
         assert "Running upgrade" not in out, f"{name}: migrated twice:\n{out}"
         assert "seed: 0 row(s) inserted" in out, f"{name}: seeded twice:\n{out}"
-    assert_passed(project.make("test-infra-down"))
 
 
 NODE_LIFECYCLE = COMBOS["multi-none-pg-redis-node-lifecycle"]
@@ -444,17 +452,9 @@ def test_node_project_migrates_seeds_and_runs_bullmq_jobs_in_every_stage(make_pr
     assert "processed job repeat:sample-job" in (artifacts / "integration" / "worker.log").read_text()
 
     # Again on a running stack: migrate and seed are no-ops.
-    assert_passed(project.make("test-infra-up"))
-    compose = ["docker", "compose", "-p", project.prefix, "-f", "deploy/test/docker-compose.yml",
-               "-f", "deploy/test/docker-compose.override.yml"]
-    for name in ("api", "worker"):
-        again = subprocess.run([*compose, "run", "--rm", "--no-deps", f"{name}-migrate"], cwd=project.root,
-                               env=project.env(), capture_output=True, text=True, timeout=300)
-        out = again.stdout + again.stderr
-        assert again.returncode == 0, out
+    for name, out in migrate_again(project, ("api", "worker")).items():
         assert f"{name}: 0 migration(s) applied" in out, f"{name}: migrated twice:\n{out}"
         assert f"{name}: seed: 0 row(s) inserted" in out, f"{name}: seeded twice:\n{out}"
-    assert_passed(project.make("test-infra-down"))
 
 
 # --- 6. the llm component: its stand-in and the run scenarios (issue 12) ------------------
