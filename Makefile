@@ -27,7 +27,7 @@ generate: $(BIN)/.installed ## render a project: make generate DEST=../my-projec
 
 .PHONY: test
 test: $(BIN)/.installed ## run the template's tests (docker tests skip where no engine answers)
-	PATH="$(abspath $(BIN)):$$PATH" "$(BIN)/pytest" -n auto --dist loadfile $(PYTEST_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" "$(BIN)/pytest" -n auto --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: $(BIN)/.installed ## ruff over the template's own Python

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import BASE_ANSWERS, COMBOS, docker_available, rendered
+from dockertools import Project
+from support import BASE_ANSWERS, COMBOS, docker_available, git_init, lock, rendered, run_copy
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +29,16 @@ def render(copie_session) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-cop
 UPDATE_TESTS = Path(__file__).resolve().parent / "update"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The update tests render template histories and update projects: minutes, not seconds.
     for item in items:
+        # The update tests render template histories and update projects: minutes, not seconds.
         if UPDATE_TESTS in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.slow)
+        # `make test` runs `--dist loadgroup`: a module's tests stay on one worker (they share its
+        # session renders), but each docker test is its own unit, so both workers run isolated stacks.
+        group = item.name if item.get_closest_marker("docker") else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(group))
     if not any(item.get_closest_marker("docker") for item in items):
         return
     ok, reason = docker_available()
@@ -55,3 +62,23 @@ def _docker_required() -> None:
     ok, reason = docker_available()
     if not ok:
         pytest.fail(f"REQUIRE_DOCKER=1 but {reason}", pytrace=False)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+    """make_project(answers) -> a locked, git-initialised Project; its test stacks are removed afterwards."""
+    made: list[Project] = []
+
+    def _make(answers: dict, name: str = "p", instance: str | None = "auto") -> Project:
+        # The images install the lock files (make lock), which the test renders skip.
+        root = lock(run_copy(answers, tmp_path / name))
+        git_init(root)
+        if instance == "auto":
+            instance = f"pytest-{uuid.uuid4().hex[:8]}"
+        project = Project(root, instance)
+        made.append(project)
+        return project
+
+    yield _make
+    for project in made:
+        project.clean()
