@@ -64,7 +64,7 @@ def project(template: Path, tag: str, count: int, dst: Path) -> Path:
     from copier import run_copy
 
     run_copy(
-        str(template), str(dst), vcs_ref=tag, defaults=True, unsafe=True, quiet=True,
+        str(template), str(dst), vcs_ref=tag, defaults=True, unsafe=True, quiet=True, skip_tasks=True,
         data={"project_name": "Bench", "layout": "multi", "services": services(count),
               "components": ["postgres", "redis"], "ci_provider": "both"},
     )
@@ -100,7 +100,7 @@ def time_copies(copier: list[str], template: Path, tag: str, data: dict[str, obj
         target = dst.parent / f"{dst.name}-{i}"
         start = time.perf_counter()
         result = subprocess.run(
-            [*copier, "copy", "--trust", "--defaults", "--quiet", f"--vcs-ref={tag}",
+            [*copier, "copy", "--trust", "--defaults", "--quiet", "--skip-tasks", f"--vcs-ref={tag}",
              f"--data-file={data_file}", str(template), str(target)],
             capture_output=True, text=True,
         )
