@@ -276,7 +276,7 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "deploy/k8s/base/postgres.yaml": lambda p: "postgres" in p.components,
     "deploy/k8s/base/redis.yaml": lambda p: "redis" in p.components,
     "deploy/k8s/base/migrate.yaml": lambda p: bool(migrating(p.services, p.components)),
-    "deploy/k8s/base/ingress.yaml": lambda p: p.has_kind("api", "frontend"),
+    "deploy/k8s/base/ingress.yaml": lambda p: p.has_kind("api"),
     "docs/kubernetes.md": lambda p: p.kubernetes,
 }
 
