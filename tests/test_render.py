@@ -214,7 +214,8 @@ def test_every_data_file_parses(render, name: str) -> None:
         path = project / rel
         try:
             if rel.endswith((".yml", ".yaml")):
-                yaml.safe_load(path.read_text())
+                # Kubernetes manifests hold several documents (deploy/k8s/).
+                list(yaml.safe_load_all(path.read_text()))
             elif rel.endswith(".toml"):
                 tomllib.loads(path.read_text())
             elif rel.endswith(".json"):
