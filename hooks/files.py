@@ -219,7 +219,7 @@ class Project:
 
     @property
     def swarm(self) -> bool:
-        """The swarm deploy target was chosen (its files: helper of the swarm part)."""
+        """The swarm deploy target was chosen: the condition of the swarm files."""
         return "swarm" in self.deploy_targets
 
     @property
