@@ -6,10 +6,11 @@ Template paths are plain (``Dockerfile.jinja``, ``package.json.jinja``,
 below, and reaches Copier as its templated ``_exclude`` (copier.yml)::
 
     _exclude:
-      - '{{ service_list | project_excluded_paths(layout, ci_provider, components) | join("\\n") }}'
+      - '{{ service_list | deploy_excluded_paths(layout, ci_provider, components, deploy_targets) | join("\\n") }}'
 
-(``excluded_paths`` is the same function, under the name older template
-versions call with three arguments: copier.yml says why both exist.)
+(``excluded_paths`` and ``project_excluded_paths`` are the same function, under
+the names older template versions call with three and four arguments:
+copier.yml says why they exist.)
 
 Copier matches ``_exclude`` against the OUTPUT path of every file and folder
 (after the names are rendered, yield folders expanded), with gitignore rules:
@@ -198,16 +199,37 @@ SERVICE_FILES: dict[str, Condition] = {
 }
 
 
+# The deploy_targets answer of projects from before the question (copier.yml's default).
+DEFAULT_DEPLOY_TARGETS = ("compose",)
+
+
 class Project:
-    """What PROJECT_FILES' conditions read: the layout, the services, the forges and
-    the components (postgres, redis, llm)."""
+    """What PROJECT_FILES' conditions read: the layout, the services, the forges,
+    the components (postgres, redis, llm) and the deploy targets (compose, swarm,
+    kubernetes)."""
 
     def __init__(self, layout: str, services: Sequence[Service], ci_provider: str = "none",
-                 components: Sequence[str] = ()) -> None:
+                 components: Sequence[str] = (),
+                 deploy_targets: Sequence[str] = DEFAULT_DEPLOY_TARGETS) -> None:
         self.layout = layout
         self.services = services
         self.forges = forges(ci_provider)
         self.components = tuple(components)
+        self.deploy_targets = tuple(deploy_targets)
+
+    @property
+    def swarm(self) -> bool:
+        """The swarm deploy target was chosen: the condition of the swarm files."""
+        return "swarm" in self.deploy_targets
+
+    @property
+    def kubernetes(self) -> bool:
+        """The kubernetes deploy target was chosen: deploy/k8s/ and its doc."""
+        return "kubernetes" in self.deploy_targets
+
+    def has_kind(self, *kinds: str) -> bool:
+        """Whether a service of one of these kinds is in the project."""
+        return any(svc["kind"] in kinds for svc in self.services)
 
     @property
     def multi(self) -> bool:
@@ -247,6 +269,15 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "deploy/llm-stub": lambda p: "llm" in p.components,
     "tests/integration/test_llm_runs.py": lambda p: (
         p.multi and "llm" in p.components and p.has_python("api") and p.has_python("worker")),
+    # Kubernetes (deploy_targets): a kustomize base rendered from the services (the
+    # template's), a prod overlay (the user's), the page that says how to apply them.
+    # Below deploy/k8s, the conditions of its parts (the folder's line covers them).
+    "deploy/k8s": lambda p: p.kubernetes,
+    "deploy/k8s/base/postgres.yaml": lambda p: "postgres" in p.components,
+    "deploy/k8s/base/redis.yaml": lambda p: "redis" in p.components,
+    "deploy/k8s/base/migrate.yaml": lambda p: bool(migrating(p.services, p.components)),
+    "deploy/k8s/base/ingress.yaml": lambda p: p.has_kind("api"),
+    "docs/kubernetes.md": lambda p: p.kubernetes,
 }
 
 
@@ -256,15 +287,20 @@ def _service_paths(svc: Service) -> dict[str, str]:
 
 
 def excluded_paths(service_list: Sequence[Service], layout: str, ci_provider: str = "none",
-                   components: Sequence[str] = ()) -> list[str]:
+                   components: Sequence[str] = (),
+                   deploy_targets: Sequence[str] = DEFAULT_DEPLOY_TARGETS) -> list[str]:
     """The output paths this project does not get, as anchored `_exclude` patterns.
 
     SERVICE_FILES' conditions see each service with the project's components
     added (``svc["components"]``): whether a service uses postgres is the
     project's answer, not part of the services answer.
     """
-    project = Project(layout, service_list, ci_provider, components)
-    excluded = [f"/{path}" for path, exists in PROJECT_FILES.items() if not exists(project)]
+    project = Project(layout, service_list, ci_provider, components, deploy_targets)
+    excluded: list[str] = []
+    for path, exists in PROJECT_FILES.items():
+        # A folder's pattern covers what is below it: list only the folder.
+        if not exists(project) and not path.startswith(tuple(f"{gone[1:]}/" for gone in excluded)):
+            excluded.append(f"/{path}")
     for listed in service_list:
         svc = {**listed, "components": project.components}
         folder = "" if svc["path"] == "." else f"{svc['path']}/"
@@ -353,6 +389,8 @@ class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
         environment.filters["excluded_paths"] = excluded_paths
         # The name copier.yml calls with the components (see its _exclude).
         environment.filters["project_excluded_paths"] = excluded_paths
+        # ... and with the deploy targets (copier.yml's _exclude today).
+        environment.filters["deploy_excluded_paths"] = excluded_paths
         environment.filters["migrating"] = migrating
         environment.globals["template_changelog"] = template_changelog
         remember_compiled_strings(environment)

@@ -548,6 +548,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     fresh |= new_extension_points(root)
     fresh |= new_schema_files(root)
     fresh |= new_llm_files(root, old, new)
+    fresh |= new_k8s_files(root, old, new)
     merge_llm_samples(root, template, old, new, version_from)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
@@ -707,6 +708,25 @@ def new_schema_files(root: Path) -> set[str]:
                     and head_file(root, f"{base}{tooling}") is None):
                 fresh.add(path)
     return fresh
+
+
+# ------------------------------------------------------------ a new deploy target
+# The kubernetes deploy target's user-owned files (copier.yml _skip_if_exists): its overlays.
+K8S_FILES = ("deploy/k8s/overlays/*",)
+
+
+def adds_kubernetes(old: dict, new: dict) -> bool:
+    """The update chose kubernetes (a project from before the question had compose only)."""
+    return ("kubernetes" not in (old.get("deploy_targets") or ())
+            and "kubernetes" in (new.get("deploy_targets") or ()))
+
+
+def new_k8s_files(root: Path, old: dict, new: dict) -> set[str]:
+    """The kubernetes overlay this update created, when it added the target: new files, not
+    files the user deleted."""
+    if not adds_kubernetes(old, new):
+        return set()
+    return {path for path in created(root) if any(fnmatch.fnmatchcase(path, p) for p in K8S_FILES)}
 
 
 # ------------------------------------------------------------ a new component

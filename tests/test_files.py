@@ -48,6 +48,9 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         # no llm component: no stand-in, no run scenarios, no sample runs
         "/deploy/llm-stub",
         "/tests/integration/test_llm_runs.py",
+        # deploy_targets [compose] (the default): no Kubernetes manifests, no page on them
+        "/deploy/k8s",
+        "/docs/kubernetes.md",
         "/services/api/package.json",
         "/services/api/eslint.config.js",
         "/services/api/src/api/worker.py",
@@ -151,6 +154,8 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/zizmor.yml",
         "/deploy/llm-stub",
         "/tests/integration/test_llm_runs.py",
+        "/deploy/k8s",
+        "/docs/kubernetes.md",
         "/pyproject.toml",
         "/pytest.ini",
         "/src/tasks",
@@ -322,7 +327,8 @@ def _output_paths(data: dict[str, object]) -> list[tuple[str, str]]:
     layout = str(data["layout"])
     service_list = services.parse_services(data["services"], layout)
     spec = PathSpec.from_lines("gitwildmatch", files.excluded_paths(service_list, layout, data["ci_provider"],
-                                                                  data["components"]))
+                                                                  data["components"],
+                                                                  data.get("deploy_targets", ["compose"])))
     forge_list = files.forges(data["ci_provider"])
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     out = []
@@ -389,3 +395,44 @@ def test_llm_files_come_with_the_component_only() -> None:
     only_api = without_llm("api", "multi", ["postgres", "redis", "llm"])
     assert "/tests/integration/test_llm_runs.py" in only_api
     assert "/deploy/llm-stub" not in only_api
+
+
+K8S_PARTS = ["/deploy/k8s/base/postgres.yaml", "/deploy/k8s/base/redis.yaml",
+             "/deploy/k8s/base/migrate.yaml", "/deploy/k8s/base/ingress.yaml"]
+
+
+def test_kubernetes_files_come_with_the_deploy_target_only() -> None:
+    """deploy/k8s/ and docs/kubernetes.md with kubernetes among the deploy targets, never
+    without (the default, and what projects from before the question get); swarm adds none."""
+    def excluded_for(spec: str, components: list[str], targets: list[str]) -> list[str]:
+        return files.excluded_paths(services.parse_services(spec, "multi"), "multi", "none", components, targets)
+
+    for targets in (["compose"], ["compose", "swarm"]):
+        off = excluded_for("api worker:worker", ["postgres", "redis"], targets)
+        assert {"/deploy/k8s", "/docs/kubernetes.md"} <= set(off), off
+        assert not [path for path in off if path.startswith("/deploy/k8s/")], "the folder's line covers them"
+    assert files.excluded_paths(services.parse_services("api", "multi"), "multi") == excluded_for(
+        "api", [], ["compose"]), "the default is [compose]"
+    full = excluded_for("api worker:worker", ["postgres", "redis"], ["compose", "kubernetes"])
+    assert not [path for path in full if path.startswith("/deploy/k8s") or path == "/docs/kubernetes.md"], full
+    # Only what the project has: no infrastructure, migrate Jobs or Ingress without a reason.
+    bare = excluded_for("jobs:worker", [], ["compose", "kubernetes"])
+    assert [path for path in bare if path.startswith("/deploy/k8s")] == K8S_PARTS, bare
+    redis_only = excluded_for("api", ["redis"], ["compose", "kubernetes"])
+    assert [path for path in redis_only if path.startswith("/deploy/k8s")] == [
+        "/deploy/k8s/base/postgres.yaml", "/deploy/k8s/base/migrate.yaml"], redis_only
+
+
+def test_the_swarm_target_is_a_project_condition() -> None:
+    """For the swarm files (another part of issue 15): `p.swarm` in PROJECT_FILES."""
+    assert files.Project("multi", [], deploy_targets=["compose", "swarm"]).swarm
+    assert not files.Project("multi", []).swarm
+
+
+def test_the_deploy_filter_is_registered() -> None:
+    env = jinja2.Environment(extensions=[files.FilesHook])
+    template = env.from_string(
+        '{{ service_list | deploy_excluded_paths(layout, "none", [], ["compose", "kubernetes"]) | join(" ") }}')
+    rendered = template.render(service_list=services.parse_services("app", "single"),
+                               layout="single", ci_provider="none", _copier_conf={})
+    assert "/deploy/k8s" not in rendered.split() and "/deploy/k8s/base/postgres.yaml" in rendered.split()

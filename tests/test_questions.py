@@ -29,7 +29,8 @@ SLUG_RULE = "a letter, then a-z, 0-9, single -"
 REGISTRY_RULE = "like ghcr.io/acme: lowercase, no tag"
 NAME_CHARS = 'no " ` $ or \\ in the name'
 # Questions whose refusals are Copier's own choice checks (a menu when interactive).
-CHOICE_QUESTIONS = {"layout", "ci_provider", "image_flavor", "python_version", "node_version", "components"}
+CHOICE_QUESTIONS = {"layout", "ci_provider", "image_flavor", "python_version", "node_version", "components",
+                    "deploy_targets"}
 # A service_list as a --data-file could carry it: a name that runs `id` in a script.
 INJECTED_SERVICE_LIST = [
     {
@@ -207,6 +208,12 @@ REJECTED = [
         "components",
         "llm needs postgres and redis (its runs are stored and queued)",
     ),
+    # ------------------------------------------------------- deploy targets
+    refused("deploy:without-compose", {"deploy_targets": ["kubernetes"]}, "deploy_targets",
+            "keep compose: dev/test use it"),
+    refused("deploy:none", {"deploy_targets": []}, "deploy_targets", "keep compose: dev/test use it"),
+    refused("deploy:unknown", {"deploy_targets": ["compose", "nomad"]}, "deploy_targets",
+            "'nomad' is not in ['compose', 'swarm', 'kubernetes']"),
     refused(
         "components:node-scheduler-without-redis",
         {"services": "api beat:node:scheduler", "components": ["postgres"]},
@@ -252,6 +259,7 @@ def test_rejected_list_is_broad() -> None:
         "python_version",
         "node_version",
         "components",
+        "deploy_targets",
     }, questions
 
 
@@ -309,6 +317,17 @@ ACCEPTED = [
         absent=("services",),
     ),
     accepted("components:empty", {"components": [], "ci_provider": "none"}, absent=(".github", ".gitea")),
+    # Projects from before the question get this default: no deploy file they did not choose.
+    accepted("deploy:default", {}, recorded={"deploy_targets": ["compose"]},
+             files=("deploy/prod/docker-compose.yml",), absent=("deploy/k8s", "docs/kubernetes.md")),
+    accepted(
+        "deploy:kubernetes",
+        {"deploy_targets": ["compose", "kubernetes"]},
+        files=("deploy/k8s/base/kustomization.yaml", "deploy/k8s/base/services.yaml",
+               "deploy/k8s/overlays/prod/kustomization.yaml", "docs/kubernetes.md"),
+    ),
+    accepted("deploy:swarm-adds-no-k8s", {"deploy_targets": ["compose", "swarm"]},
+             absent=("deploy/k8s", "docs/kubernetes.md")),
     # Copier drops a repeated choice of a multiselect question.
     accepted("components:repeated", {"components": ["postgres", "postgres"]}, recorded={"components": ["postgres"]}),
     accepted(

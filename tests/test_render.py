@@ -134,6 +134,20 @@ def service_files(name: str, language: str, kind: str, multi: bool,
     return files
 
 
+def k8s_files(combo: dict) -> set[str]:
+    """deploy/k8s/ (deploy_targets: kubernetes): the base's parts the project has, the overlay, the page."""
+    kinds = {svc["kind"] for svc in service_list(combo)}
+    components = combo["components"]
+    base = {"kustomization.yaml", "services.yaml"}
+    base |= {f"{infra}.yaml" for infra in ("postgres", "redis") if infra in components}
+    if "postgres" in components and kinds & {"api", "worker"}:
+        base.add("migrate.yaml")
+    if "api" in kinds:
+        base.add("ingress.yaml")
+    return {f"deploy/k8s/base/{name}" for name in base} | {
+        "deploy/k8s/overlays/prod/kustomization.yaml", "docs/kubernetes.md"}
+
+
 def expected_files(combo: dict) -> set[str]:
     multi = combo["layout"] == "multi"
     files = set(ROOT_FILES)
@@ -151,6 +165,8 @@ def expected_files(combo: dict) -> set[str]:
         kinds = {(svc["language"], svc["kind"]) for svc in service_list(combo)}
         if multi and {("python", "api"), ("python", "worker")} <= kinds:
             files.add("tests/integration/test_llm_runs.py")
+    if "kubernetes" in combo.get("deploy_targets", ()):
+        files |= k8s_files(combo)
     for svc in service_list(combo):
         prefix = f"services/{svc['name']}/" if multi else ""
         files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi,
@@ -198,7 +214,8 @@ def test_every_data_file_parses(render, name: str) -> None:
         path = project / rel
         try:
             if rel.endswith((".yml", ".yaml")):
-                yaml.safe_load(path.read_text())
+                # Kubernetes manifests hold several documents (deploy/k8s/).
+                list(yaml.safe_load_all(path.read_text()))
             elif rel.endswith(".toml"):
                 tomllib.loads(path.read_text())
             elif rel.endswith(".json"):
@@ -222,7 +239,7 @@ def test_scripts_are_executable(render, name: str) -> None:
 def test_answers_file_records_every_question(render) -> None:
     answers = yaml.safe_load((render("multi-github-pg-redis-mixed") / ".copier-answers.yml").read_text())
     for key in ("project_name", "project_slug", "layout", "services", "components",
-                "ci_provider", "registry", "python_version", "node_version", "image_flavor"):
+                "ci_provider", "registry", "python_version", "node_version", "image_flavor", "deploy_targets"):
         assert key in answers, key
     assert answers["project_slug"] == "acme-shop"
     assert "service_list" not in answers, "computed values must not be stored"

@@ -108,6 +108,8 @@ INTENDED: dict[str, str] = {
     "services/*/src/*.js": MIGRATIONS + "; " + QUEUE,
     "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE,
     "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE,
+    # issue 15: the deploy_targets answer (its default, compose, adds no file).
+    ".copier-answers.yml": "records the deploy_targets answer (issue 15)",
 }
 
 
@@ -175,10 +177,11 @@ def _content_diff(before: Path, after: Path, path: str) -> str:
     return result.stdout[:3000]
 
 
-# Combinations BEFORE can render (it had no scheduler and no frontend kind, no llm component).
+# Combinations BEFORE can render (it had no scheduler and no frontend kind, no llm
+# component, no deploy_targets question).
 OLD_COMBOS = [name for name, combo in COMBOS.items()
               if not any(kind in str(combo["services"]) for kind in (":scheduler", ":frontend"))
-              and "llm" not in combo["components"]]
+              and "llm" not in combo["components"] and "deploy_targets" not in combo]
 
 
 @pytest.mark.parametrize("name", OLD_COMBOS)

@@ -25,7 +25,7 @@ def test_make_help_lists_every_target(render, tmp_path: Path, name: str) -> None
     listed = set(re.findall(r"^\s+(\S+)\s", result.stdout, re.M))
     declared = set()
     for makefile in ("Makefile", "local.mk"):
-        declared |= set(re.findall(r"^([a-zA-Z_-]+):.*## ", (project / makefile).read_text(), re.M))
+        declared |= set(re.findall(r"^([a-zA-Z0-9_-]+):.*## ", (project / makefile).read_text(), re.M))
     assert declared and listed == declared, f"help lists {sorted(listed)}, the makefiles have {sorted(declared)}"
     assert "team-deploy" in listed
     run(["make", "team-deploy"], cwd=project, env=project_env())
