@@ -7,6 +7,7 @@ never meets another test's, and free host ports), removed in a finally.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from dockertools import assert_passed, nothing_left, wait_for
+from support import COMBOS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -163,3 +165,21 @@ def test_dev_loop_status_refresh_logs_and_hot_reload(make_project) -> None:
     assert not nothing_left(f"{slug}-dev")
 
 
+
+def test_fresh_builds_the_test_images_without_the_layer_cache(make_project) -> None:
+    """FRESH=1 make test-service: every RUN and COPY step is built again, nothing pulled."""
+    project = make_project(COMBOS["multi-none-nocomp"], name="fresh")
+    assert_passed(project.make("test-service", "SERVICE=api"))  # the cache is warm now
+    # One stream: the build's progress (stderr) between the script's lines.
+    result = subprocess.run(["make", "test-service", "SERVICE=api", "FRESH=1"], cwd=project.root,
+                            env=project.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, timeout=1200)
+    out = result.stdout
+    assert result.returncode == 0, out
+    assert "building without the layer cache (FRESH=1)" in out, out
+    fresh = out.split("building without the layer cache (FRESH=1)", 1)[1].split(" Built", 1)[0]
+    steps = set(re.findall(r"^#(\d+) \[[^\]]*\] (?:RUN|COPY) ", fresh, re.M))
+    cached = set(re.findall(r"^#(\d+) CACHED$", fresh, re.M))
+    assert steps and not steps & cached, f"steps {sorted(steps)} cached {sorted(cached)}:\n{fresh}"
+    assert not re.search(r"^#\d+ .*(?:pulling|resolve docker\.io)", fresh, re.M), fresh
+    assert not nothing_left(project.prefix)
