@@ -8,6 +8,7 @@ an unknown name.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -31,6 +32,18 @@ COMBO = "multi-none-pg-redis-scheduler"  # api, worker, beat (an optional member
 BASE = ["docker", "compose", "-f", "deploy/dev/docker-compose.yml",
         "-f", "deploy/dev/docker-compose.override.yml"]
 NOW = datetime(2026, 1, 2, 12, 0, 0, tzinfo=UTC)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C to the process group it leads, then SIGKILL; it may be gone already (a failure)."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=60)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def load_dev(project: Path) -> ModuleType:
@@ -256,12 +269,7 @@ def test_test_watch_reruns_the_changed_services_unit_tests(project, tmp_path: Pa
         last = log.read_text().rsplit("changed:", 1)[1]
         assert "changed: api" not in log.read_text() and "✓ passed" in last, log.read_text()
     finally:
-        os.killpg(watcher.pid, signal.SIGINT)
-        try:
-            watcher.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(watcher.pid, signal.SIGKILL)
-            watcher.wait()
+        stop(watcher)
 
 
 def test_test_watch_ignores_what_a_run_writes(dev, project) -> None:

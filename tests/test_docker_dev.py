@@ -6,6 +6,7 @@ never meets another test's, and free host ports), removed in a finally.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -25,6 +26,18 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 # A python api and a python (Celery) worker on postgres and redis.
 DEV = {"layout": "multi", "services": "api worker:worker", "components": ["postgres", "redis"],
        "ci_provider": "none"}
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C to the process group it leads, then SIGKILL; it may be gone already (a failure)."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=60)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def free_ports(*names: str) -> dict[str, str]:
@@ -155,12 +168,7 @@ def test_dev_loop_status_refresh_logs_and_hot_reload(make_project) -> None:
         assert stack.started_at("worker") != started
     finally:
         if watcher is not None:
-            os.killpg(watcher.pid, signal.SIGINT)
-            try:
-                watcher.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(watcher.pid, signal.SIGKILL)
-                watcher.wait()
+            stop(watcher)
         stack.compose("down", "--volumes", "--remove-orphans", "--rmi", "local", check=False)
     assert not nothing_left(f"{slug}-dev")
 
