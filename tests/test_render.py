@@ -45,6 +45,7 @@ ROOT_FILES = {
     "scripts/update.py",
     "scripts/check-conflicts.sh",
     "scripts/lint.py",  # make lint
+    "scripts/dev.py",  # the dev stack's manager, make test-watch
     ".pre-commit-config.yaml",
     "docs/development.md",
     "docs/template-changes.md",

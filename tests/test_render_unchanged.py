@@ -35,6 +35,9 @@ WORKFLOWS = (
 )
 LOCKS = ("lock files from the first commit; user-owned manifests, tool settings in ruff.toml "
          "and pytest.ini (issue 10)")
+DEVLOOP = ("the dev loop: scripts/dev.py, make dev-refresh/-restart/-status/-logs, dev-watch "
+           "(compose develop.watch), test-watch (issue 13)")
+FRESH = "FRESH=1 builds test images without the layer cache; the release's tests use it (issue 13)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -44,11 +47,12 @@ INTENDED: dict[str, str] = {
     "scripts/test_runner/*.py": RUNNER,
     "scripts/services.json": REGISTRY,
     "scripts/lib/services.py": REGISTRY,
-    "scripts/lib/stack.sh": REGISTRY + "; TEST_IMAGE_TAG runs prebuilt images (issue 10)",
+    "scripts/lib/stack.sh": REGISTRY + "; TEST_IMAGE_TAG runs prebuilt images (issue 10); " + FRESH,
+    "scripts/dev.py": DEVLOOP,
     "scripts/update.py": REGISTRY + "; one git helper",
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT,
+    + LINT + "; " + DEVLOOP,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
@@ -57,8 +61,8 @@ INTENDED: dict[str, str] = {
     "tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     "services/*/tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     # issue 10: zizmor audits the workflows; each finding fixed or justified there.
-    ".github/workflows/*.yml": WORKFLOWS,
-    ".gitea/workflows/*.yml": WORKFLOWS,
+    ".github/workflows/*.yml": WORKFLOWS + "; " + FRESH,
+    ".gitea/workflows/*.yml": WORKFLOWS + "; " + FRESH,
     "zizmor.yml": "zizmor's settings: actions pinned by tag, not SHA (issue 10)",
     ".github/dependabot.yml": "dependency-update bot for GitHub (issue 10)",
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
@@ -75,13 +79,14 @@ INTENDED: dict[str, str] = {
     "services/*/pytest.ini": LOCKS,
     "scripts/lock.py": LOCKS,
     "scripts/dependencies.json": LOCKS,
-    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS,
+    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
+    + "; " + FRESH,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     "services/*/Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     # issue 11: python services of projects with postgres own their schema (Alembic),
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
-    "deploy/*/docker-compose.yml": MIGRATIONS,
+    "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP,
     "services/*/deploy/test/docker-compose.yml": MIGRATIONS,
     "alembic.ini": MIGRATIONS,
     "services/*/alembic.ini": MIGRATIONS,
