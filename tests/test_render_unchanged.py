@@ -35,6 +35,7 @@ WORKFLOWS = (
 )
 LOCKS = ("lock files from the first commit; user-owned manifests, tool settings in ruff.toml "
          "and pytest.ini (issue 10)")
+EDGE = "prod: a TLS edge alone publishes ports, hardened containers, a swarm path (issue 15)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -48,7 +49,7 @@ INTENDED: dict[str, str] = {
     "scripts/update.py": REGISTRY + "; one git helper",
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT,
+    + LINT + "; " + EDGE,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
@@ -75,13 +76,20 @@ INTENDED: dict[str, str] = {
     "services/*/pytest.ini": LOCKS,
     "scripts/lock.py": LOCKS,
     "scripts/dependencies.json": LOCKS,
-    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS,
+    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + EDGE,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     "services/*/Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     # issue 11: python services of projects with postgres own their schema (Alembic),
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
-    "deploy/*/docker-compose.yml": MIGRATIONS,
+    "deploy/*/docker-compose.yml": MIGRATIONS + "; " + EDGE,
+    "deploy/prod/.env.example": EDGE,
+    "deploy/prod/Caddyfile": EDGE,
+    "deploy/prod/Caddyfile.local": EDGE,
+    "deploy/prod/start-order.yml": EDGE,
+    "deploy/prod/swarm.yml": EDGE,
+    "scripts/prod-check.sh": EDGE,
+    "docs/deploy.md": EDGE,
     "services/*/deploy/test/docker-compose.yml": MIGRATIONS,
     "alembic.ini": MIGRATIONS,
     "services/*/alembic.ini": MIGRATIONS,
