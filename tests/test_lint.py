@@ -85,12 +85,13 @@ def test_compose_config_can_fail() -> None:
 def test_prod_compose_refuses_missing_secrets(render, tmp_path: Path) -> None:
     project = render("multi-github-pg-redis-mixed")
     prod = project / "deploy/prod/docker-compose.yml"
-    # Without the .env.example values the required password is missing.
-    result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                            env={k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_")})
-    assert result.returncode != 0
-    assert "set POSTGRES_PASSWORD in deploy/prod/.env" in result.stderr
+    # Without the .env.example values each required password is missing (compose names the first).
+    for name, other in (("POSTGRES_PASSWORD", "REDIS_PASSWORD"), ("REDIS_PASSWORD", "POSTGRES_PASSWORD")):
+        env = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_PASSWORD", "REDIS_PASSWORD")}
+        result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**env, other: "x"})
+        assert result.returncode != 0
+        assert f"set {name} in deploy/prod/.env" in result.stderr, result.stderr
 
 
 def env_file_values(path: Path) -> dict[str, str]:
