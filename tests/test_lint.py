@@ -313,6 +313,7 @@ def test_prod_requires_the_llm_url_and_key_and_runs_no_stand_in(render, tmp_path
     project = render("multi-none-pg-redis-llm-scheduler")
     prod = project / "deploy/prod/docker-compose.yml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "LLM_"))}
+    env["REDIS_PASSWORD"] = "pw"  # required too (issue 15)
     for missing in ("LLM_BASE_URL", "LLM_API_KEY"):
         given = {"POSTGRES_PASSWORD": "pw", "LLM_BASE_URL": "https://llm.example/v1", "LLM_API_KEY": "k"}
         del given[missing]
