@@ -240,8 +240,8 @@ def test_prod_stack_on_a_single_node_swarm(make_project, swarm, tmp_path: Path) 
                              interval=0.5)
         assert all(task.startswith(f"{stack}_api.") for task in answering), answering
     finally:
-        subprocess.run(["docker", "stack", "rm", stack], capture_output=True, timeout=120)
-        # Swarm removes the tasks' containers, then the network, in the background.
+        removed = project.make("swarm-rm", f"PROD_NAME={stack}", timeout=120)
+        # Swarm removes the services' containers, then the network, in the background.
         wait_for(lambda: not {k: v for k, v in stack_leftovers(stack).items() if k != "volumes"},
                  timeout=180, what=f"stack {stack} removed", interval=1)
         volumes = docker("volume", "ls", "--quiet", "--filter", f"label=com.docker.stack.namespace={stack}").split()
@@ -249,4 +249,5 @@ def test_prod_stack_on_a_single_node_swarm(make_project, swarm, tmp_path: Path) 
             subprocess.run(["docker", "volume", "rm", *volumes], capture_output=True, timeout=120)
         if tags:
             subprocess.run(["docker", "rmi", "-f", *tags], capture_output=True, timeout=120)
+    assert_passed(removed)
     assert not stack_leftovers(stack)
