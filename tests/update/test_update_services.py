@@ -160,7 +160,8 @@ def test_remove_service_without_template_edits_keeps_no_patch(removed: tuple[Pat
 
 # ------------------------------------------------------- service identity
 STACKS = ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml", "deploy/prod/docker-compose.yml")
-ENV_EXAMPLES = ("deploy/dev/.env.example", "deploy/prod/.env.example")
+# The .env examples that name the apis' host ports (prod publishes only its edge: issue 15).
+ENV_EXAMPLES = ("deploy/dev/.env.example",)
 
 
 def block(text: str, name: str) -> str:
@@ -186,6 +187,7 @@ def identity(project: Path, names: list[str]) -> dict[str, str]:
 def without_calls_to(text: str, target: str) -> str:
     """A block minus the lines that exist because the service calls `target`."""
     text = re.sub(rf"^      UPSTREAM_URL: http://{target}:[0-9]+\n", "", text, flags=re.MULTILINE)
+    text = re.sub(rf"^      - {target}\n", "", text, flags=re.MULTILINE)  # prod's list form
     return re.sub(rf"^      {target}:\n        condition: service_healthy\n", "", text, flags=re.MULTILINE)
 
 
@@ -313,7 +315,7 @@ def test_update_keeps_the_ports_an_older_template_gave_by_position(history, owne
     for rel in ("deploy/dev/docker-compose.yml",):
         text = (project / rel).read_text()
         assert "${API_PORT:-8000}" in text and "${WEB_PORT:-8002}" in text, f"{rel}:\n{text}"
-    for rel in ("deploy/dev/.env.example",):
+    for rel in ENV_EXAMPLES:
         text = (project / rel).read_text()
         assert "API_PORT=8000\n" in text and "WEB_PORT=8002\n" in text, f"{rel}:\n{text}"
     assert_clean_result(project, expected(history, tmp_path, {**MULTI, "services": pinned}), edits, owned)
