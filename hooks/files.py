@@ -240,6 +240,11 @@ class Project:
         return any(svc["language"] == "python" and svc["kind"] == kind for svc in self.services)
 
     @property
+    def has_http(self) -> bool:
+        """Whether a service serves HTTP (an api or a frontend): the prod edge routes to them."""
+        return any(svc["kind"] in ("api", "frontend") for svc in self.services)
+
+    @property
     def root_language(self) -> str | None:
         """The language of the service at the root (single layout), else None."""
         if self.multi or not self.services:
@@ -266,6 +271,11 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "zizmor.yml": lambda p: bool(p.forges),
     # The deterministic stand-in for the llm component's API (dev and test stacks),
     # and the run scenarios INT-001..INT-004 once an api and a worker run them.
+    # The prod stack's TLS edge routes to the HTTP services: none, no edge.
+    "deploy/prod/Caddyfile": lambda p: p.has_http,
+    "deploy/prod/Caddyfile.local": lambda p: p.has_http,
+    # The swarm-only settings of the prod stack (deploy_targets: swarm).
+    "deploy/prod/swarm.yml": lambda p: p.swarm,
     "deploy/llm-stub": lambda p: "llm" in p.components,
     "tests/integration/test_llm_runs.py": lambda p: (
         p.multi and "llm" in p.components and p.has_python("api") and p.has_python("worker")),

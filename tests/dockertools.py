@@ -5,6 +5,9 @@ The `make_project` fixture that builds Projects lives in conftest.py, so every d
 
 from __future__ import annotations
 
+import http.client
+import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable
@@ -86,3 +89,27 @@ def assert_passed(result: subprocess.CompletedProcess[str]) -> None:
 
 def healthy_services(ps_file: Path) -> set[str]:
     return {line.split()[0] for line in ps_file.read_text().splitlines() if "(healthy)" in line}
+
+
+def https_get(port: int | str, path: str, cafile: Path, server_name: str = "localhost",
+              timeout: float = 10) -> tuple[int, str]:
+    """GET path from 127.0.0.1:port over TLS, verifying the certificate against cafile
+    for server_name: (status, body)."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as raw, \
+            context.wrap_socket(raw, server_hostname=server_name) as tls:
+        conn = http.client.HTTPConnection(server_name, int(port), timeout=timeout)
+        conn.sock = tls
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+
+
+def free_ports(*names: str) -> dict[str, str]:
+    """{name: a free loopback port}, for the host ports of a stack."""
+    ports = {}
+    for name in names:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports[name] = str(sock.getsockname()[1])
+    return ports

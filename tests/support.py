@@ -83,13 +83,14 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": ["postgres", "redis"],
         "ci_provider": "both",
     },
-    # issue 15: Kubernetes manifests (deploy/k8s) beside compose; every kind of workload
+    # issue 15: Kubernetes manifests (deploy/k8s) and the swarm file beside compose;
+    # every kind of workload
     "multi-github-pg-redis-k8s": {
         "layout": "multi",
         "services": "api worker:worker web:frontend beat:scheduler",
         "components": ["postgres", "redis"],
         "ci_provider": "github",
-        "deploy_targets": ["compose", "kubernetes"],
+        "deploy_targets": ["compose", "swarm", "kubernetes"],
     },
     "single-github-python-api": {
         "layout": "single",

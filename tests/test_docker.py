@@ -22,7 +22,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dockertools import Project, assert_passed, docker, healthy_services, images, nothing_left, resources, wait_for
+from dockertools import (
+    Project,
+    assert_passed,
+    docker,
+    healthy_services,
+    https_get,
+    images,
+    nothing_left,
+    resources,
+    wait_for,
+)
 from support import COMBOS, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -246,30 +256,36 @@ def test_dev_stack_comes_up_with_hot_reload_mounts(make_project, tmp_path: Path)
     assert not nothing_left(dev)
 
 
-def test_prod_stack_runs_the_release_images(make_project) -> None:
-    """Images built as the release workflow tags them run under deploy/prod: healthy, restart policy, log rotation."""
+def test_prod_stack_runs_the_release_images(make_project, tmp_path: Path) -> None:
+    """Images built as the release workflow tags them run under deploy/prod: healthy, restart policy, log
+    rotation; the apis answer through the TLS edge only (issue 15: tests/test_docker_edge.py has more)."""
     project = make_project(FULL, name="prodproj")
     version = f"pytest-{uuid.uuid4().hex[:8]}"
     registry = "registry.example.com/acme"
     tags = {name: f"{registry}/{name}:{version}" for name in ("api", "worker", "web")}
-    ports = free_ports("API_PORT", "WEB_PORT")
+    ports = free_ports("EDGE_HTTP_PORT", "EDGE_HTTPS_PORT")
     (project.root / "deploy/prod/.env").write_text(
         f"REGISTRY={registry}\nVERSION={version}\nPOSTGRES_PASSWORD=s3cret-{version}\n"
-        + "".join(f"{k}={v}\n" for k, v in ports.items())
+        f"REDIS_PASSWORD=r3dis-{version}\n" + "".join(f"{k}={v}\n" for k, v in ports.items())
     )
     prod = f"{project.slug}-prod-{version}"
-    compose = ["docker", "compose", "-p", prod, "-f", "deploy/prod/docker-compose.yml"]
+    compose = ["docker", "compose", "-p", prod, "-f", "deploy/prod/docker-compose.yml",
+               "-f", "deploy/prod/start-order.yml"]
     try:
         for name, tag in tags.items():
             run(["docker", "build", "-q", "-t", tag, f"services/{name}"], cwd=project.root)
         run([*compose, "up", "--detach", "--wait", "--wait-timeout", "180"], cwd=project.root)
-        for port_var in ("API_PORT", "WEB_PORT"):
-            assert_health_ok(ports[port_var])
-        for name in ("api", "worker", "web", "postgres", "redis"):
+        root_crt = tmp_path / "root.crt"
+        run([*compose, "cp", "edge:/data/caddy/pki/authorities/local/root.crt", str(root_crt)], cwd=project.root)
+        for name in ("api", "web"):
+            status, body = https_get(ports["EDGE_HTTPS_PORT"], f"/{name}/health", root_crt)
+            assert status == 200 and json.loads(body)["status"] == "ok", (name, status, body)
+        for name in ("api", "worker", "web", "postgres", "redis", "edge"):
             config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{prod}-{name}-1"))
             assert config["RestartPolicy"]["Name"] == "unless-stopped", name
             assert config["LogConfig"]["Config"] == {"max-file": "3", "max-size": "10m"}, name
             assert config["Memory"] > 0, f"{name}: no memory limit"
+            assert bool(config["PortBindings"]) == (name == "edge"), f"{name}: {config['PortBindings']}"
     finally:
         subprocess.run([*compose, "down", "-v", "--remove-orphans"], cwd=project.root, capture_output=True,
                        timeout=300)

@@ -152,6 +152,9 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/.github",
         "/renovate.json",
         "/zizmor.yml",
+        # no api or frontend: no TLS edge in prod (issue 15)
+        "/deploy/prod/Caddyfile",
+        "/deploy/prod/Caddyfile.local",
         "/deploy/llm-stub",
         "/tests/integration/test_llm_runs.py",
         "/deploy/k8s",

@@ -85,12 +85,100 @@ def test_compose_config_can_fail() -> None:
 def test_prod_compose_refuses_missing_secrets(render, tmp_path: Path) -> None:
     project = render("multi-github-pg-redis-mixed")
     prod = project / "deploy/prod/docker-compose.yml"
-    # Without the .env.example values the required password is missing.
-    result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                            env={k: v for k, v in os.environ.items() if not k.startswith("POSTGRES_")})
-    assert result.returncode != 0
-    assert "set POSTGRES_PASSWORD in deploy/prod/.env" in result.stderr
+    # Without the .env.example values each required password is missing (compose names the first).
+    for name, other in (("POSTGRES_PASSWORD", "REDIS_PASSWORD"), ("REDIS_PASSWORD", "POSTGRES_PASSWORD")):
+        env = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_PASSWORD", "REDIS_PASSWORD")}
+        result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**env, other: "x"})
+        assert result.returncode != 0
+        assert f"set {name} in deploy/prod/.env" in result.stderr, result.stderr
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    """KEY=value lines of an env file, quotes removed (what compose reads from it)."""
+    values = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not key.startswith("#"):
+            values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def stack_config_available() -> bool:
+    """`docker stack config` (docker CLI 24+) renders a stack offline."""
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "stack", "config", "--help"], capture_output=True,
+                          timeout=60).returncode == 0
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_prod_compose_start_order_and_swarm_files(render, name: str) -> None:
+    """issue 15: compose reads the prod file alone and with its start order (make prod-up);
+    `docker stack config` reads it with the override and swarm.yml (make swarm-deploy)."""
+    project = render(name)
+    prod = project / "deploy/prod"
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "POSTGRES_"))}
+    for extra in ([], ["-f", "start-order.yml"]):
+        run([compose_binary(), "-f", "docker-compose.yml", *extra, "-f", "docker-compose.override.yml",
+             "--env-file", ".env.example", "config", "--quiet"], cwd=prod, env=clean_env)
+    if "swarm" not in COMBOS[name].get("deploy_targets", ()):
+        assert not (prod / "swarm.yml").exists(), "swarm.yml without the swarm deploy target"
+        return
+    if not stack_config_available():
+        pytest.skip("no `docker stack config` in this docker CLI")
+    env = {**clean_env, **env_file_values(prod / ".env.example")}
+    result = subprocess.run(["docker", "stack", "config", "-c", "docker-compose.yml", "-c",
+                             "docker-compose.override.yml", "-c", "swarm.yml"], cwd=prod, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"docker stack config failed:\n{result.stderr}"
+    assert "endpoint_mode: dnsrr" in result.stdout, result.stdout
+
+
+def test_stack_config_can_fail(render) -> None:
+    """The stack check above is real: swarm refuses the conditions compose's start order uses."""
+    if not stack_config_available():
+        pytest.skip("no `docker stack config` in this docker CLI")
+    prod = render("multi-github-pg-redis-mixed") / "deploy/prod"
+    env = {**os.environ, **env_file_values(prod / ".env.example")}
+    result = subprocess.run(["docker", "stack", "config", "-c", "docker-compose.yml", "-c", "start-order.yml"],
+                            cwd=prod, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "depends_on must be a list" in result.stderr, result.stderr
+
+
+def test_prod_check_refuses_placeholder_and_empty_secrets(render, tmp_path: Path) -> None:
+    """issue 15: make prod-check (scripts/prod-check.sh) refuses change-me and empty secrets,
+    one line each, and accepts real ones; the environment wins over .env, as in compose."""
+    project = render("multi-none-pg-redis-llm-scheduler")
+    check = project / "scripts/prod-check.sh"
+    env_dir = tmp_path / "prod"
+    env_dir.mkdir()
+    example = (project / "deploy/prod/.env.example").read_text()
+    (env_dir / ".env.example").write_text(example)
+    clean_env = {k: v for k, v in os.environ.items()
+                 if k not in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "LLM_API_KEY")}
+
+    def prod_check(env_text: str | None, **env: str) -> subprocess.CompletedProcess[str]:
+        if env_text is not None:
+            (env_dir / ".env").write_text(env_text)
+        return subprocess.run([str(check), str(env_dir)], capture_output=True, text=True, timeout=60,
+                              env={**clean_env, **env})
+
+    result = prod_check(None)
+    assert result.returncode != 0 and ".env is missing" in result.stderr, result.stderr
+    result = prod_check(example)
+    assert result.returncode == 1, result.stderr
+    refused = result.stderr.splitlines()
+    assert [line.split()[1] for line in refused] == ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "LLM_API_KEY"], refused
+    assert all("placeholder change-me" in line for line in refused), refused
+    real = example.replace("=change-me", "=s3cret")
+    assert prod_check(real).returncode == 0
+    result = prod_check(real.replace("REDIS_PASSWORD=s3cret", "REDIS_PASSWORD="))
+    assert result.returncode == 1 and result.stderr == (
+        f"prod-check: REDIS_PASSWORD is empty: set it in {env_dir}/.env\n"), result.stderr
+    # compose reads the environment before .env: so does the check.
+    assert prod_check(example, POSTGRES_PASSWORD="a", REDIS_PASSWORD="b", LLM_API_KEY="c").returncode == 0
+    assert prod_check(real, REDIS_PASSWORD="change-me").returncode == 1
 
 
 @pytest.mark.parametrize("name", COMBOS)
@@ -228,6 +316,7 @@ def test_prod_requires_the_llm_url_and_key_and_runs_no_stand_in(render, tmp_path
     project = render("multi-none-pg-redis-llm-scheduler")
     prod = project / "deploy/prod/docker-compose.yml"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "LLM_"))}
+    env["REDIS_PASSWORD"] = "pw"  # required too (issue 15)
     for missing in ("LLM_BASE_URL", "LLM_API_KEY"):
         given = {"POSTGRES_PASSWORD": "pw", "LLM_BASE_URL": "https://llm.example/v1", "LLM_API_KEY": "k"}
         del given[missing]

@@ -23,6 +23,9 @@ ROOT_FILES = {
     "deploy/dev/.env.example",
     "deploy/prod/docker-compose.yml",
     "deploy/prod/.env.example",
+    # The prod stack's compose start order (issue 15); swarm.yml: see expected_files.
+    "deploy/prod/start-order.yml",
+    "scripts/prod-check.sh",
     "deploy/test/docker-compose.yml",
     "scripts/get-test-instance-id.sh",
     "scripts/lib/stack.sh",
@@ -49,6 +52,7 @@ ROOT_FILES = {
     ".pre-commit-config.yaml",
     "docs/development.md",
     "docs/template-changes.md",
+    "docs/deploy.md",  # the prod stack: compose, the edge, swarm (issue 15)
     # Tool settings beside the (user-owned) manifests; lock files (scripts/lock.py).
     "ruff.toml",
     "scripts/lock.py",
@@ -160,6 +164,9 @@ def expected_files(combo: dict) -> set[str]:
             files |= CI_FILES[ci] | BOT_FILES[ci]
     if provider != "none":
         files.add("zizmor.yml")  # the workflow audit's settings
+    if any(svc["kind"] in ("api", "frontend") for svc in service_list(combo)):
+        # The prod stack's TLS edge: its Caddyfile and the user's routes (issue 15).
+        files |= {"deploy/prod/Caddyfile", "deploy/prod/Caddyfile.local"}
     if "llm" in combo["components"]:
         # The stand-in for the OpenAI-compatible API; the run scenarios INT-001..INT-004.
         files |= {"deploy/llm-stub/Dockerfile", "deploy/llm-stub/llm_stub.py"}
@@ -168,6 +175,8 @@ def expected_files(combo: dict) -> set[str]:
             files.add("tests/integration/test_llm_runs.py")
     if "kubernetes" in combo.get("deploy_targets", ()):
         files |= k8s_files(combo)
+    if "swarm" in combo.get("deploy_targets", ()):
+        files.add("deploy/prod/swarm.yml")  # the prod stack's Docker Swarm settings (issue 15)
     for svc in service_list(combo):
         prefix = f"services/{svc['name']}/" if multi else ""
         files |= {prefix + f for f in service_files(svc["name"], svc["language"], svc["kind"], multi,
@@ -284,6 +293,69 @@ def test_prod_compose_requires_secrets_and_limits(render) -> None:
         assert svc["logging"]["options"]["max-size"], svc_name
         assert svc["deploy"]["resources"]["limits"]["memory"], svc_name
     assert ":?" in doc["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert "${REDIS_PASSWORD:?" in doc["services"]["api"]["environment"]["REDIS_URL"]
+
+
+# Capabilities a prod container may add back after cap_drop: [ALL] (issue 15): the
+# entrypoints of postgres and redis start as root, chown and drop to their user (gosu);
+# caddy's binary carries cap_net_bind_service as a file capability.
+PROD_CAPS = {
+    "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID"},
+    "redis": {"SETUID", "SETGID"},
+    "edge": {"NET_BIND_SERVICE"},
+}
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_prod_services_are_hardened_and_only_the_edge_publishes(render, name: str) -> None:
+    """issue 15: no prod service but the edge publishes a port; every one drops all
+    capabilities (adding back only PROD_CAPS'), gains no privileges, runs read-only."""
+    project = render(name)
+    doc = yaml.safe_load((project / "deploy/prod/docker-compose.yml").read_text())
+    http = [svc for svc in service_list(COMBOS[name]) if svc["kind"] in ("api", "frontend")]
+    frontends = {svc["name"] for svc in http if svc["kind"] == "frontend"}
+    publishing = sorted(svc_name for svc_name, svc in doc["services"].items() if svc.get("ports"))
+    assert publishing == (["edge"] if http else []), publishing
+    for svc_name, svc in doc["services"].items():
+        assert svc["cap_drop"] == ["ALL"], svc_name
+        assert svc["security_opt"] == ["no-new-privileges:true"], svc_name
+        assert svc["read_only"] is True, svc_name
+        allowed = {"NET_BIND_SERVICE"} if svc_name in frontends else PROD_CAPS.get(svc_name, set())
+        assert set(svc.get("cap_add", [])) == allowed, svc_name
+        assert "name" not in doc, "docker stack deploy refuses a top-level name"
+        assert isinstance(svc.get("depends_on", []), list), f"{svc_name}: swarm needs a list"
+    if http:
+        for port in doc["services"]["edge"]["ports"]:
+            assert port["mode"] == "host", port
+        caddyfile = (project / "deploy/prod/Caddyfile").read_text()
+        for svc in http:
+            assert f"handle_path /{svc['name']}/* {{" in caddyfile, svc["name"]
+        assert "import /etc/caddy/Caddyfile.local" in caddyfile
+
+
+SWARM_COMBOS = [name for name, combo in COMBOS.items() if "swarm" in combo.get("deploy_targets", ())]
+
+
+@pytest.mark.parametrize("name", SWARM_COMBOS)
+def test_swarm_file_settings(render, name: str) -> None:
+    """issue 15: every swarm service is reached by DNS round robin; migrate steps are jobs;
+    stateful services stop before their replacement and are placed by a constraint."""
+    project = render(name)
+    services = yaml.safe_load((project / "deploy/prod/swarm.yml").read_text())["services"]
+    prod = yaml.safe_load((project / "deploy/prod/docker-compose.yml").read_text())["services"]
+    assert set(services) == set(prod), "swarm.yml names exactly the prod services"
+    for svc_name, svc in services.items():
+        deploy = svc["deploy"]
+        assert deploy["endpoint_mode"] == "dnsrr", svc_name
+        if svc_name.endswith("-migrate"):
+            assert deploy["mode"] == "replicated-job", svc_name
+            assert deploy["restart_policy"]["condition"] == "on-failure", svc_name
+            continue
+        assert deploy["update_config"]["failure_action"] == "rollback", svc_name
+        stateful = svc_name in ("postgres", "redis", "edge")
+        assert deploy["update_config"]["order"] == ("stop-first" if stateful else "start-first"), svc_name
+        if stateful:
+            assert deploy["placement"]["constraints"], svc_name
 
 
 @pytest.mark.parametrize("name", COMBOS)

@@ -38,6 +38,7 @@ LOCKS = ("lock files from the first commit; user-owned manifests, tool settings 
 DEVLOOP = ("the dev loop: scripts/dev.py, make dev-refresh/-restart/-status/-logs, dev-watch "
            "(compose develop.watch), test-watch (issue 13)")
 FRESH = "FRESH=1 builds test images without the layer cache; the release's tests use it (issue 13)"
+EDGE = "prod: a TLS edge alone publishes ports, hardened containers, a swarm path (issue 15)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -52,7 +53,7 @@ INTENDED: dict[str, str] = {
     "scripts/update.py": REGISTRY + "; one git helper",
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT + "; " + DEVLOOP,
+    + LINT + "; " + DEVLOOP + "; " + EDGE,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
@@ -80,13 +81,14 @@ INTENDED: dict[str, str] = {
     "scripts/lock.py": LOCKS,
     "scripts/dependencies.json": LOCKS,
     "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
-    + "; " + FRESH,
+    + "; " + FRESH + "; " + EDGE,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     "services/*/Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     # issue 11: python services of projects with postgres own their schema (Alembic),
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
-    "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP,
+    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
+    + "; " + FRESH + "; " + EDGE,
     "services/*/deploy/test/docker-compose.yml": MIGRATIONS,
     "alembic.ini": MIGRATIONS,
     "services/*/alembic.ini": MIGRATIONS,

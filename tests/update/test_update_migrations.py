@@ -53,6 +53,9 @@ def repo(tmp_path: Path, files: dict[str, str], answers: str = "layout: multi\ns
         ("local.mk", True),
         ("deploy/dev/docker-compose.override.yml", True),
         ("deploy/prod/docker-compose.override.yml", True),
+        # the prod edge: the template's routes, and the user's (issue 15)
+        ("deploy/prod/Caddyfile", False),
+        ("deploy/prod/Caddyfile.local", True),
         ("services/api/deploy/test/docker-compose.override.yml", True),
         ("services/api/deploy/test/docker-compose.yml", False),
         ("docs/development.md", False),
