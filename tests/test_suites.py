@@ -42,6 +42,8 @@ def test_every_member_of_every_test_stack_is_bounded(render, name: str) -> None:
         assert not unbounded, f"{stack.relative_to(project)}: members without the default limits: {unbounded}"
         services = compose_json(project, stack, TEST_MEMORY="256m", TEST_CPUS="0.5")["services"]
         assert {(str(c["mem_limit"]), c["cpus"]) for c in services.values()} == {(str(256 * 2**20), 0.5)}
+        services = compose_json(project, stack, TEST_MEMORY="0", TEST_CPUS="0")["services"]
+        assert not [s for s, c in services.items() if "mem_limit" in c or "cpus" in c], "0: no limit"
 
 
 @pytest.fixture

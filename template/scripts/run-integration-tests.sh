@@ -59,7 +59,9 @@ main() {
   project=$(project_name)
   if [[ -n $suite ]]; then
     check_suite "$suite"
-    project=$(suite_project_name "$suite") tests=integration/$suite artifacts=integration-$suite
+    # The trailing slash: vitest takes the path as a filter, which would match
+    # tests/integration/NAME-more/ too.
+    project=$(suite_project_name "$suite") tests=integration/$suite/ artifacts=integration-$suite
   fi
   stack_init "$project" "$ROOT/deploy/test/docker-compose.yml" "$artifacts"
   integration_settings
