@@ -17,6 +17,11 @@ their ratio (HEAD / REF).
 --repeat N times each row N times (alternating between the projects) and
 shows the median: a shared machine's load swings more than the differences.
 
+Two more rows (HEAD only, warm cache): two integration suites (copies of
+tests/integration/test_stack.py in tests/integration/alpha/ and beta/), each
+on a stack of its own, run by the test runner in parallel (-j 2) and in
+series (-j 1); the parallel / series ratio is printed.
+
 usage: .venv/bin/python bench/pipeline.py [--no-cold] [--baseline REF] [--repeat N]
 """
 
@@ -40,6 +45,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent
 ANSWERS = {"project_name": "Bench Pipeline", "layout": "multi", "services": "api worker:worker web:node",
            "components": ["postgres", "redis"], "ci_provider": "none"}
 SERVICES = ("api", "worker", "web")
+SUITES = ("alpha", "beta")
 
 
 def env(instance: str) -> dict[str, str]:
@@ -89,6 +95,15 @@ def render(dest: Path, ref: str) -> Path:
     return dest
 
 
+def add_suites(project: Path) -> None:
+    """Two suites of the sample cross-service tests: tests/integration/{alpha,beta}/."""
+    sample = project / "tests/integration/test_stack.py"
+    for name in SUITES:
+        folder = project / "tests/integration" / name
+        folder.mkdir()
+        shutil.copy(sample, folder / f"test_stack_{name}.py")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cold", action="store_true", help="keep the build cache")
@@ -128,6 +143,21 @@ def main() -> None:
                                env=env(f"{prefix}-{cache}"), capture_output=True)
         naive_time = timed(["scripts/run-integration-tests.sh"], slow, "bench-naive")
         rows.append(("stage 3: naive settings", "warm", {"HEAD": naive_time}))
+        # Suites only now: the rows above time tests/integration as it was rendered.
+        add_suites(tuned)
+        instances.append((tuned, "bench-suites"))
+        suites = {jobs: ["uv", "run", "--quiet", "scripts/test-runner.py", "--no-live", "--stage",
+                         "integration", "--suite", ",".join(SUITES), "-j", jobs] for jobs in ("1", "2")}
+        # Once untimed: each suite's stack builds images of its own (from the warm cache),
+        # which the first timed row would pay for alone.
+        timed(suites["1"], tuned, "bench-suites")
+        times: dict[str, list[float]] = {"1": [], "2": []}
+        for run in range(args.repeat):
+            # Alternating which goes first, so load on the machine hits both alike.
+            for jobs in ("2", "1") if run % 2 == 0 else ("1", "2"):
+                times[jobs].append(timed(suites[jobs], tuned, "bench-suites"))
+        for what, jobs in (("2 suites: in parallel", "2"), ("2 suites: in series", "1")):
+            rows.append((what, "warm", {"HEAD": statistics.median(times[jobs])}))
     finally:
         for project, instance in instances:
             subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project, env=env(instance),
@@ -146,6 +176,9 @@ def main() -> None:
         print("\nfailed runs (their times count anyway):\n  " + "\n  ".join(FAILED))
     tuned_warm = next(s["HEAD"] for w, c, s in rows if w == "stage 3: full stack" and c == "warm")
     print(f"\nstage 3, naive / tuned (warm cache): {naive_time / tuned_warm:.2f}x")
+    parallel, series = (next(s["HEAD"] for w, _, s in rows if w == f"2 suites: in {how}")
+                        for how in ("parallel", "series"))
+    print(f"2 suites, parallel / series: {parallel / series:.2f}x")
 
 
 if __name__ == "__main__":

@@ -287,8 +287,15 @@ def test_stack_scripts_merge_the_test_overrides(render, tmp_path: Path, name: st
 CLEAN_ALL_SHELL = """
 set -euo pipefail
 source scripts/lib/stack.sh
-# Record what each removal hands to compose instead of removing anything.
-docker() { printf '%s %s\\n' "$COMPOSE_PROJECT_NAME" "${COMPOSE_FILE//$'\\n'/,}" >&3; }
+# Record what each removal hands to compose instead of removing anything;
+# `compose ls` knows a suite stack whose folder is gone, and others' projects.
+docker() {
+  if [[ $2 == ls ]]; then
+    printf '%s\\n' acme-shop-test-lint-suite-gone acme-shop-test-lint-x other-test-lint-suite-a
+    return
+  fi
+  printf '%s %s\\n' "$COMPOSE_PROJECT_NAME" "${COMPOSE_FILE//$'\\n'/,}" >&3
+}
 stack_clean_all 3>&1 >/dev/null 2>&1
 """
 
@@ -296,6 +303,7 @@ stack_clean_all 3>&1 >/dev/null 2>&1
 def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
     project = Path(shutil.copytree(render("multi-github-pg-redis-mixed"), tmp_path / "p"))
     (project / "services/web/deploy/test/docker-compose.override.yml").unlink()
+    (project / "tests/integration/orders").mkdir()
     out = checked(subprocess.run(["bash", "-c", CLEAN_ALL_SHELL], cwd=project, capture_output=True,
                                  text=True, env=project_env(TEST_INSTANCE_ID="lint"), timeout=60),
                   "stack_clean_all")
@@ -308,6 +316,11 @@ def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
         f"acme-shop-test-lint-svc-worker {root}/services/worker/deploy/test/docker-compose.yml,"
         f"{root}/services/worker/deploy/test/docker-compose.override.yml",
         f"acme-shop-test-lint-svc-web {root}/services/web/deploy/test/docker-compose.yml",
+        # Every suite stack of this instance: its folder's, and one compose still knows.
+        f"acme-shop-test-lint-suite-gone {root}/deploy/test/docker-compose.yml,"
+        f"{root}/deploy/test/docker-compose.override.yml",
+        f"acme-shop-test-lint-suite-orders {root}/deploy/test/docker-compose.yml,"
+        f"{root}/deploy/test/docker-compose.override.yml",
     ]
 
 

@@ -33,6 +33,7 @@ TESTKIT = "tests import the template-owned testkit instead of a copied wait_for 
 WORKFLOWS = (
     "zizmor findings fixed or justified; the release tests the images it pushes (issue 10); " + LINT
 )
+SUITES = "parallel isolated integration suites; memory and CPU limits of test stacks (issue 13)"
 LOCKS = ("lock files from the first commit; user-owned manifests, tool settings in ruff.toml "
          "and pytest.ini (issue 10)")
 DEVLOOP = ("the dev loop: scripts/dev.py, make dev-refresh/-restart/-status/-logs, dev-watch "
@@ -43,17 +44,18 @@ EDGE = "prod: a TLS edge alone publishes ports, hardened containers, a swarm pat
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
 INTENDED: dict[str, str] = {
-    "scripts/test-runner.py": RUNNER,
-    "scripts/run-integration-tests.sh": PROFILES,
-    "scripts/test_runner/*.py": RUNNER,
+    "scripts/test-runner.py": RUNNER + "; " + SUITES,
+    "scripts/run-integration-tests.sh": PROFILES + "; " + SUITES,
+    "scripts/test_runner/*.py": RUNNER + "; " + SUITES,
     "scripts/services.json": REGISTRY,
     "scripts/lib/services.py": REGISTRY,
-    "scripts/lib/stack.sh": REGISTRY + "; TEST_IMAGE_TAG runs prebuilt images (issue 10); " + FRESH,
+    "scripts/lib/stack.sh": REGISTRY + "; TEST_IMAGE_TAG runs prebuilt images (issue 10); " + FRESH
+    + "; " + SUITES,
     "scripts/dev.py": DEVLOOP,
     "scripts/update.py": REGISTRY + "; one git helper",
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT + "; " + DEVLOOP + "; " + EDGE,
+    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
@@ -81,15 +83,14 @@ INTENDED: dict[str, str] = {
     "scripts/lock.py": LOCKS,
     "scripts/dependencies.json": LOCKS,
     "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
-    + "; " + FRESH + "; " + EDGE,
+    + "; " + FRESH + "; " + EDGE + "; " + SUITES,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     "services/*/Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     # issue 11: python services of projects with postgres own their schema (Alembic),
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
-    "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
-    + "; " + FRESH + "; " + EDGE,
-    "services/*/deploy/test/docker-compose.yml": MIGRATIONS,
+    "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES,
+    "services/*/deploy/test/docker-compose.yml": MIGRATIONS + "; " + SUITES,
     "alembic.ini": MIGRATIONS,
     "services/*/alembic.ini": MIGRATIONS,
     "migrations/*": MIGRATIONS,

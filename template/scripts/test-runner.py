@@ -6,6 +6,7 @@
 """Run the project's test stages, with a live view of every target.
 
 Usage: uv run scripts/test-runner.py [-v] [--stage STAGE] [--service NAME]
+                                     [--suite NAME] [--with NAME]
                                      [--jobs N] [--no-live] [--root DIR]
 
 Stages run in order, each only when every target of the previous one passed:
@@ -20,6 +21,8 @@ when the file is missing).
   unit         scripts/unit-tests.sh services/<name>   (single: scripts/unit-tests.sh .)
   service      scripts/test-service.sh <name>
   integration  scripts/run-integration-tests.sh        (target "stack"; single: the service)
+               with --suite NAME: one target per suite, stack:NAME, each
+               on a stack of its own (tests/integration/NAME/)
 
 Targets of a stage run in parallel (at most --jobs at once), each in its own
 process group with its output captured. Extra arguments for pytest or vitest

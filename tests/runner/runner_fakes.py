@@ -73,7 +73,7 @@ report() {
   case "${stage}" in
     unit) dir="unit/${key}"; [[ "${key}" == root ]] && dir="unit/$(basename "${root}")" ;;
     service) dir="service-${key}" ;;
-    *) dir=integration ;;
+    *) dir=integration; [[ "${key}" == stack:* ]] && dir="integration-${key#stack:}" ;;
   esac
   dir="${root}/.artifacts/$("${root}/scripts/get-test-instance-id.sh")/${dir}"
   mkdir -p "${dir}"
@@ -82,6 +82,11 @@ report() {
 case "${mode}" in
   pass) cat "${root}/recorded/${file}"; report; finish; exit 0 ;;
   fail) cat "${root}/recorded/${file}"; report; finish; exit 1 ;;
+  oom)
+    # What scripts/lib/stack.sh prints when the kernel killed a container for memory.
+    head -n 8 "${root}/recorded/pytest9-passing.txt"
+    echo "run-integration-tests.sh: api: killed: out of memory (limit 256m)"
+    finish; exit 1 ;;
   crash)
     echo "Building ${key}"
     echo "docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock."
@@ -124,7 +129,12 @@ TEST_SERVICE = r"""#!/usr/bin/env bash
 exec "$(dirname "$0")/fake-target.sh" service "$1"
 """
 INTEGRATION = r"""#!/usr/bin/env bash
-exec "$(dirname "$0")/fake-target.sh" integration stack
+key=stack
+while (($#)); do
+  case $1 in --suite) key="stack:$2"; shift ;; esac
+  shift
+done
+exec "$(dirname "$0")/fake-target.sh" integration "${key}"
 """
 INSTANCE_ID = f"""#!/usr/bin/env bash
 echo {INSTANCE}

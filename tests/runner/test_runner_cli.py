@@ -322,3 +322,44 @@ def test_second_interrupt_kills_at_once(fake_project: MakeProject) -> None:
     assert proc.wait(timeout=20) == 130
     reader.join(timeout=10)
     assert "interrupted" in lines[-1]
+
+
+# ------------------------------------------------------------------ suites
+
+
+def make_suites(project: FakeProject, *names: str) -> None:
+    for name in names:
+        (project.root / "tests" / "integration" / name).mkdir(parents=True)
+
+
+def test_suites_run_in_parallel_as_targets_of_their_own(fake_project: MakeProject) -> None:
+    project = fake_project()
+    make_suites(project, "orders", "billing")
+    # Each passes only while the other runs: both stacks at the same time.
+    project.behave("integration", "stack:orders", "barrier", "stack:billing")
+    project.behave("integration", "stack:billing", "barrier", "stack:orders")
+    result = project.run("--no-live", "-j", "2", "--stage", "integration", "--suite", "orders,billing")
+    assert result.returncode == 0, explain(result)
+    assert sorted(project.started()) == [("integration", "stack:billing"), ("integration", "stack:orders")]
+    assert "[integration] ✓ stack:orders passed" in result.stdout
+    assert "[integration] ✓ stack:billing passed" in result.stdout
+
+
+def test_an_unknown_suite_is_a_usage_error(fake_project: MakeProject) -> None:
+    project = fake_project()
+    make_suites(project, "orders")
+    result = project.run("--no-live", "--suite", "billing")
+    assert result.returncode == 2, explain(result)
+    assert "no suite billing (a folder tests/integration/NAME/); the suites are orders" in result.stderr
+    assert project.started() == []
+
+
+def test_a_container_killed_for_memory_is_named(fake_project: MakeProject) -> None:
+    project = fake_project()
+    project.behave("integration", "stack", "oom")
+    result = project.run("--no-live", "--stage", "integration")
+    assert result.returncode == 1, explain(result)
+    finish = [line for line in plain_lines(result) if "stack failed" in line]
+    assert finish and finish[0].endswith("exit 1; api: killed: out of memory (limit 256m)"), finish
+    report = result.stdout.split("integration/stack failed", 1)[1]
+    assert report.splitlines()[1] == "api: killed: out of memory (limit 256m)", report

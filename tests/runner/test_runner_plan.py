@@ -198,3 +198,33 @@ def test_the_files_are_copied_verbatim() -> None:
     text = RUNNER.read_text(encoding="utf-8")
     header = '# /// script\n# requires-python = ">=3.11"\n# dependencies = ["rich>=13"]\n# ///'
     assert header in text
+
+
+def test_suites_are_one_integration_target_each(tmp_path: Path) -> None:
+    """--suite NAME: a target per folder of tests/integration/, each its own stack and report."""
+    make_service(tmp_path, "api")
+    for name in ("orders", "billing", "__pycache__", ".hidden"):
+        (tmp_path / "tests" / "integration" / name).mkdir(parents=True)
+    assert planning.integration_suites(tmp_path) == ["billing", "orders"]
+    state = planning.plan(tmp_path, stages=["integration"], suites=["orders", "billing"], instance="i")
+    base = tmp_path / ".artifacts" / "i"
+    assert [(t.name, " ".join(t.command), t.report) for t in state.targets] == [
+        ("stack:orders", "scripts/run-integration-tests.sh --with-all --suite orders",
+         base / "integration-orders" / "junit.xml"),
+        ("stack:billing", "scripts/run-integration-tests.sh --with-all --suite billing",
+         base / "integration-billing" / "junit.xml"),
+    ]
+    state = planning.plan(tmp_path, stages=["integration"], suites=["orders"], members=["beat"])
+    assert state.targets[0].command == [
+        "scripts/run-integration-tests.sh", "--with-beat", "--suite", "orders"
+    ]
+    with pytest.raises(planning.PlanError, match=r"no suite nope \(a folder tests/integration/NAME/\); "
+                       r"the suites are billing, orders"):
+        planning.plan(tmp_path, suites=["nope"])
+    with pytest.raises(planning.PlanError, match="suites are run by the integration stage"):
+        planning.plan(tmp_path, stages=["unit"], suites=["orders"])
+
+
+def test_suite_options() -> None:
+    args = cli.parse_args(["--suite", "a,b", "--suite=a", "--with", "beat"])
+    assert args.suite == ["a", "b"] and args.members == ["beat"]

@@ -51,6 +51,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="run only these targets (services, or 'stack' for integration); repeatable",
     )
     parser.add_argument(
+        "--suite",
+        action="append",
+        metavar="NAME",
+        help="integration suites (folders of tests/integration/) to run, each on a stack "
+        "of its own, in parallel; repeat or separate with commas",
+    )
+    parser.add_argument(
+        "--with",
+        action="append",
+        dest="members",
+        metavar="NAME",
+        help="optional stack members the integration stage starts (default: every one)",
+    )
+    parser.add_argument(
         "-j",
         "--jobs",
         type=positive_int,
@@ -73,6 +87,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.stage = split_list(args.stage)
     args.service = split_list(args.service)
+    args.suite = list(dict.fromkeys(split_list(args.suite)))
+    args.members = split_list(args.members)
     for stage in args.stage:
         if stage not in STAGES:
             choices = ", ".join(STAGES)
@@ -87,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"test-runner.py: error: --root {args.root}: no such directory", file=sys.stderr)
         return EXIT_USAGE
     try:
-        state = plan(root, args.stage, args.service)
+        state = plan(root, args.stage, args.service, suites=args.suite, members=args.members)
     except PlanError as exc:
         print(f"test-runner.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

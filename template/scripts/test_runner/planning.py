@@ -18,13 +18,20 @@ def plan(
     stages: Sequence[str] = (),
     services: Sequence[str] = (),
     instance: str | None = None,
+    suites: Sequence[str] = (),
+    members: Sequence[str] = (),
 ) -> RunState:
     """The stages and targets to run, in order, with the filters applied.
 
     instance: the test instance id (found with scripts/get-test-instance-id.sh
     when None; "" for none), which says where the targets' junit reports go.
+    suites: integration suites (folders of tests/integration/), one target each
+    on a stack of its own, instead of the one target of the whole folder.
+    members: the optional stack members the integration stage starts (every
+    one when empty).
     """
     layout, found = discover(root)
+    check_suites(root, suites)
     allowed = LAYOUT_STAGES[layout]
     for stage in stages:
         if stage not in allowed:
@@ -51,11 +58,22 @@ def plan(
             else:
                 framework = found[0].framework
             # The whole pipeline runs every optional member (the schedulers) too.
-            command = ["scripts/run-integration-tests.sh", "--with-all"]
-            targets = [Target("integration", name, command, framework)]
+            command = [
+                "scripts/run-integration-tests.sh",
+                *(f"--with-{m}" for m in members or ["all"]),
+            ]
+            if suites:
+                targets = [
+                    Target("integration", suite_target(name, s), [*command, "--suite", s], framework)
+                    for s in suites
+                ]
+            else:
+                targets = [Target("integration", name, command, framework)]
         planned.append(Stage(stage, targets))
     if stages:
         planned = [s for s in planned if s.name in stages]
+    if suites and "integration" not in {s.name for s in planned}:
+        raise PlanError("suites are run by the integration stage; it is not selected")
     if services:
         known = sorted({t.name for s in planned for t in s.targets})
         unknown = [name for name in services if name not in known]
@@ -66,7 +84,9 @@ def plan(
         for stage in planned:
             stage.targets = [t for t in stage.targets if t.name in services]
         planned = [s for s in planned if s.targets]
-    reports = report_dirs(root, layout, found, instance_id(root) if instance is None else instance)
+    reports = report_dirs(
+        root, layout, found, instance_id(root) if instance is None else instance, suites
+    )
     for target in (t for s in planned for t in s.targets):
         target.parser = make_parser(target.framework)
         if reports:
@@ -91,12 +111,13 @@ def instance_id(root: Path) -> str:
 
 
 def report_dirs(
-    root: Path, layout: str, found: Sequence[Service], instance: str
+    root: Path, layout: str, found: Sequence[Service], instance: str, suites: Sequence[str] = ()
 ) -> dict[tuple[str, str], Path]:
     """(stage, target) -> the folder its stage script writes junit.xml to.
 
     The layout of scripts/unit-tests.sh, test-service.sh and
-    run-integration-tests.sh: .artifacts/<instance>/{unit/<folder>,service-<name>,integration}.
+    run-integration-tests.sh: .artifacts/<instance>/{unit/<folder>,service-<name>,integration},
+    integration-<suite> for a suite.
     """
     if not instance:
         return {}
@@ -106,7 +127,39 @@ def report_dirs(
         dirs["unit", service.name] = base / "unit" / (root / service.path).resolve().name
         dirs["service", service.name] = base / f"service-{service.name}"
     dirs["integration", integration_target(layout, found)] = base / "integration"
+    for suite in suites:
+        dirs["integration", suite_target(integration_target(layout, found), suite)] = (
+            base / f"integration-{suite}"
+        )
     return dirs
+
+
+def integration_suites(root: Path) -> list[str]:
+    """The suites: folders of tests/integration/ (as scripts/lib/stack.sh lists them)."""
+    folder = root / "tests" / "integration"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        d.name
+        for d in folder.iterdir()
+        if d.is_dir() and not d.name.startswith((".", "_")) and d.name != "node_modules"
+    )
+
+
+def check_suites(root: Path, suites: Sequence[str]) -> None:
+    """Refuse, in one line, a suite name that is no folder of tests/integration/."""
+    known = integration_suites(root)
+    unknown = [name for name in suites if name not in known]
+    if unknown:
+        raise PlanError(
+            f"no suite {', '.join(unknown)} (a folder tests/integration/NAME/); "
+            f"the suites are {', '.join(known) or 'none'}"
+        )
+
+
+def suite_target(base: str, suite: str) -> str:
+    """The target of one integration suite: stack:NAME (single layout: <service>:NAME)."""
+    return f"{base}:{suite}"
 
 
 def integration_target(layout: str, found: Sequence[Service]) -> str:

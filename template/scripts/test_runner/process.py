@@ -28,6 +28,18 @@ from .view import MARKS, fmt_counts, fmt_seconds, render, render_summary
 # Variables that force colours on; vitest even reads FORCE_COLOR=0 as "on".
 COLOR_FORCING = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE")
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+# What scripts/lib/stack.sh prints for a container the kernel killed for memory.
+OOM_MARK = "killed: out of memory"
+
+
+def oom_kills(lines: Iterable[str]) -> list[str]:
+    """'api: killed: out of memory (limit 256m)' for each such line of a target's output."""
+    found = []
+    for line in lines:
+        if OOM_MARK in line:
+            script, sep, rest = line.partition(": ")
+            found.append(rest if sep and script.endswith(".sh") else line.strip())
+    return found
 
 
 def child_env(framework: str | None, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -110,6 +122,7 @@ class Runner:
         details = [fmt_counts(target.counts)]
         if target.status is not Status.PASSED and target.returncode is not None:
             details.append(f"exit {target.returncode}")
+            details += oom_kills(target.output)
         detail = "; ".join(d for d in details if d)
         elapsed = fmt_seconds(target.elapsed(time.monotonic()))
         line = Text.assemble(
@@ -303,7 +316,8 @@ class Runner:
             )
             self.console.print(Rule(Text(title, style="bold red"), style="red"))
             junit = target.junit.failure_lines() if target.junit is not None else []
-            report = failure_report(target.framework, list(target.output), junit)
+            report = oom_kills(target.output)
+            report += failure_report(target.framework, list(target.output), junit)
             self._print(Text("\n".join(report) if report else "(no output)"))
         self.console.print()
         self.console.print(render_summary(self.state))
