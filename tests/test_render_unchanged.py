@@ -90,6 +90,13 @@ INTENDED: dict[str, str] = {
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
     "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES,
+    "deploy/prod/.env.example": EDGE,
+    "deploy/prod/Caddyfile": EDGE,
+    "deploy/prod/Caddyfile.local": EDGE,
+    "deploy/prod/start-order.yml": EDGE,
+    "deploy/prod/swarm.yml": EDGE,
+    "scripts/prod-check.sh": EDGE,
+    "docs/deploy.md": EDGE,
     "services/*/deploy/test/docker-compose.yml": MIGRATIONS + "; " + SUITES,
     "alembic.ini": MIGRATIONS,
     "services/*/alembic.ini": MIGRATIONS,
