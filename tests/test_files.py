@@ -45,6 +45,8 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/.github",
         "/renovate.json",
         "/zizmor.yml",
+        # deploy_targets [compose] (the default): no swarm settings (issue 15)
+        "/deploy/prod/swarm.yml",
         # no llm component: no stand-in, no run scenarios, no sample runs
         "/deploy/llm-stub",
         "/tests/integration/test_llm_runs.py",
@@ -155,6 +157,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         # no api or frontend: no TLS edge in prod (issue 15)
         "/deploy/prod/Caddyfile",
         "/deploy/prod/Caddyfile.local",
+        "/deploy/prod/swarm.yml",
         "/deploy/llm-stub",
         "/tests/integration/test_llm_runs.py",
         "/deploy/k8s",

@@ -94,7 +94,6 @@ INTENDED: dict[str, str] = {
     "deploy/prod/Caddyfile": EDGE,
     "deploy/prod/Caddyfile.local": EDGE,
     "deploy/prod/start-order.yml": EDGE,
-    "deploy/prod/swarm.yml": EDGE,
     "scripts/prod-check.sh": EDGE,
     "docs/deploy.md": EDGE,
     "services/*/deploy/test/docker-compose.yml": MIGRATIONS + "; " + SUITES,
