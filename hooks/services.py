@@ -160,7 +160,7 @@ def _parse_word(word: str) -> Service:
             raise ServicesError(f"{quoted(option)}: not a language or kind")
     if kind in NODE_ONLY_KINDS:
         if language == "ts":
-            raise ServicesError(f"{quoted(word)}: a {kind} is TypeScript already")
+            raise ServicesError(f"{quoted(word)}: {kind} is TS already")
         if language not in (None, "node"):
             raise ServicesError(f"{quoted(word)}: {kind} is node only")
         language = "node"
