@@ -83,6 +83,20 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": ["postgres", "redis"],
         "ci_provider": "both",
     },
+    # issue 14: a TypeScript (ts) worker beside the frontend: the docker test's project
+    "multi-none-pg-redis-frontend-ts": {
+        "layout": "multi",
+        "services": "api web:frontend jobs:ts:worker",
+        "components": ["postgres", "redis"],
+        "ci_provider": "none",
+    },
+    # issue 14: every ts kind (an api calling the python api, a BullMQ scheduler)
+    "multi-github-pg-redis-ts-lifecycle": {
+        "layout": "multi",
+        "services": "api gw:ts:api jobs:ts:worker beat:ts:scheduler",
+        "components": ["postgres", "redis"],
+        "ci_provider": "github",
+    },
     "single-github-python-api": {
         "layout": "single",
         "services": "app",
@@ -107,6 +121,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "services": "tasks:node:worker",
         "components": [],
         "ci_provider": "none",
+    },
+    "single-both-ts-api": {
+        "layout": "single",
+        "services": "app:ts",
+        "components": ["postgres", "redis"],
+        "ci_provider": "both",
+        "image_flavor": "alpine",
     },
 }
 
