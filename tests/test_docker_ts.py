@@ -54,3 +54,28 @@ def test_ts_worker_and_frontend_project_make_test_passes_with_a_real_browser(mak
     assert "has " not in out, out
     assert ".ts" not in out, out
     assert not nothing_left(project.prefix)
+
+
+TS_LIFECYCLE = COMBOS["multi-github-pg-redis-ts-lifecycle"]  # api gw:ts:api jobs:ts:worker beat:ts:scheduler
+
+
+def test_ts_api_worker_and_scheduler_migrate_seed_and_run_bullmq_jobs(make_project) -> None:
+    """Every ts kind on containers: the compiled migrate.js step (node-pg-migrate up, then
+    the compiled seed) runs before gw and jobs start in their stage 2, gw's job is processed
+    by jobs and read back with its postgres row, beat's scheduled job lands in postgres,
+    and gw calls the python api."""
+    project = make_project(TS_LIFECYCLE, name="ts-lifecycle")
+    result = project.make("test")
+    assert_passed(result)
+    artifacts = project.root / ".artifacts" / project.instance_id()
+    for name in ("gw", "jobs"):
+        log = (artifacts / f"service-{name}" / f"{name}-migrate.log").read_text()
+        assert f"{name}: 1 migration(s) applied" in log, f"{name} not migrated:\n{log}"
+        assert f"{name}: seed: 1 row(s) inserted" in log, f"{name} not seeded:\n{log}"
+    junit = (artifacts / "integration" / "junit.xml").read_text()
+    for test in ("test_job_from_node_api_is_processed_by_node_worker",
+                 "test_scheduled_job_is_processed_by_a_worker", "test_gw_calls_api"):
+        assert f'name="{test}"' in junit, junit
+    assert "<failure" not in junit and "<error" not in junit and "<skipped" not in junit, junit
+    assert "processed job repeat:sample-job" in (artifacts / "integration" / "jobs.log").read_text()
+    assert not nothing_left(project.prefix)
