@@ -151,6 +151,13 @@ def service_list(combo: Mapping[str, object]) -> list[dict[str, object]]:
     return hook_services().parse_services(combo["services"], combo.get("layout", "multi"))
 
 
+def registry_services(combo: Mapping[str, object]) -> list[dict[str, object]]:
+    """A combination's services as scripts/services.json lists them: service_list without
+    `runtime` (the scripts tell it by the language, ts being node's; the file of a node
+    project stays as it was before the ts language)."""
+    return [{k: v for k, v in svc.items() if k != "runtime"} for svc in service_list(combo)]
+
+
 def registry(project: Path) -> dict:
     """A rendered project's scripts/services.json: its layout and services."""
     return json.loads((project / "scripts" / "services.json").read_text())

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import update_project as up
 import yaml
-from support import TEMPLATE, registry, service_list
+from support import TEMPLATE, registry, registry_services
 
 MULTI = up.LAYOUTS["multi"]
 SINGLE = up.LAYOUTS["single-python"]
@@ -42,7 +42,7 @@ def answer(project: Path, key: str) -> str:
 def assert_registry_follows_the_answer(project: Path) -> None:
     """The updated scripts/services.json describes the services the answer now has."""
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert registry(project)["services"] == service_list(answers)
+    assert registry(project)["services"] == registry_services(answers)
     assert registry(project)["layout"] == answers["layout"]
 
 
