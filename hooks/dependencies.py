@@ -39,6 +39,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 RECORD = "scripts/dependencies.json"
+# The languages whose manifest is a package.json (npm): JavaScript and TypeScript.
+NPM = ("node", "ts")
 GROUPS = ("dependencies", "dev")
 
 Deps = dict[str, dict[str, str]]
@@ -76,6 +78,13 @@ def _node(svc: Mapping[str, object], components: list[str]) -> Deps:
         # the job queue: workers run BullMQ workers, apis and schedulers add jobs;
         # BullMQ reaches redis through ioredis (its optional peer dependency)
         runtime |= {"bullmq": "^6.7.0", "ioredis": "^6.0.0"}
+    if svc.get("language") == "ts":
+        # tsc: `make lint` (--noEmit) and the image's build stage; tsx: the dev stack's
+        # reload on change; the types of node and of pg (the other modules ship theirs).
+        dev = {"@types/node": "^20.19.0", "tsx": "^4.20.0", "typescript": "~5.9.3", "vitest": "~3.2.4"}
+        if "pg" in runtime:
+            dev["@types/pg"] = "^8.15.0"
+        return {"dependencies": runtime, "dev": dict(sorted(dev.items()))}
     # eslint: `make lint` (scripts/lint.py) runs it with the service's eslint.config.js.
     dev = {"@eslint/js": "~9.39.4", "eslint": "~9.39.4", "globals": "^17.14.0", "vitest": "~3.2.4"}
     return {"dependencies": runtime, "dev": dev}
@@ -103,7 +112,7 @@ def dependencies(svc: Mapping[str, object], components: object = ()) -> Deps:
     comps = list(components) if isinstance(components, (list, tuple)) else []
     if svc.get("kind") == "frontend":
         return _frontend()
-    if svc.get("language") == "node":
+    if svc.get("language") in NPM:
         return _node(svc, comps)
     return _python(svc, comps)
 
@@ -143,7 +152,7 @@ def say(message: str) -> None:
 def current(folder: Path, language: str) -> Deps | None:
     """What the folder's manifest declares now ({group: {name: spec}}); None if unreadable."""
     try:
-        if language == "node":
+        if language in NPM:
             data = json.loads((folder / "package.json").read_text())
             return {"dependencies": dict(data.get("dependencies") or {}),
                     "dev": dict(data.get("devDependencies") or {})}
@@ -161,7 +170,7 @@ def current(folder: Path, language: str) -> Deps | None:
 def _same(language: str, a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is b
-    if language == "node":
+    if language in NPM:
         return a.strip() == b.strip()
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
 
@@ -195,7 +204,7 @@ def changes(language: str, old: Deps | None, new: Deps, have: Deps) -> tuple[lis
 
 
 def _command(language: str, group: str, name: str, spec: str | None) -> list[str]:
-    if language == "node":
+    if language in NPM:
         key = f"{'devDependencies' if group == 'dev' else 'dependencies'}.{name}"
         return ["npm", "pkg", "delete", key] if spec is None else ["npm", "pkg", "set", f"{key}={spec}"]
     dev = ["--dev"] if group == "dev" else []
@@ -220,7 +229,7 @@ def _head(root: Path, path: str) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
-MANIFEST = {"python": "pyproject.toml", "node": "package.json"}
+MANIFEST = {"python": "pyproject.toml", "node": "package.json", "ts": "package.json"}
 
 
 def _old_render(root: Path, template: Path, version_from: str, tmp: Path) -> Path | None:

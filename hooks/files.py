@@ -65,7 +65,13 @@ def python(svc: Service) -> bool:
 
 
 def node(svc: Service) -> bool:
-    return svc["language"] == "node"
+    """Run by node: JavaScript (node) or TypeScript (ts) services, and frontends' builds."""
+    return svc["language"] in ("node", "ts")
+
+
+def typescript(svc: Service) -> bool:
+    """A ts api, worker or scheduler: the node modules as TypeScript (partials/node/), tsc."""
+    return svc["language"] == "ts"
 
 
 def api(svc: Service) -> bool:
@@ -116,20 +122,40 @@ def frontend(svc: Service) -> bool:
 
 
 def node_service(svc: Service) -> bool:
-    """A node api or worker: JavaScript modules, eslint, node tests."""
-    return node(svc) and not frontend(svc)
+    """A node (JavaScript) api, worker or scheduler: JavaScript modules, eslint, node tests."""
+    return svc["language"] == "node" and not frontend(svc)
 
 
 def node_api(svc: Service) -> bool:
-    return node(svc) and api(svc)
+    return node_service(svc) and api(svc)
 
 
 def node_worker(svc: Service) -> bool:
-    return node(svc) and worker(svc)
+    return node_service(svc) and worker(svc)
 
 
 def node_scheduler(svc: Service) -> bool:
-    return node(svc) and scheduler(svc)
+    return node_service(svc) and scheduler(svc)
+
+
+def ts_api(svc: Service) -> bool:
+    return typescript(svc) and api(svc)
+
+
+def ts_worker(svc: Service) -> bool:
+    return typescript(svc) and worker(svc)
+
+
+def ts_scheduler(svc: Service) -> bool:
+    return typescript(svc) and scheduler(svc)
+
+
+def ts_schema(svc: Service) -> bool:
+    return typescript(svc) and schema(svc)
+
+
+def js_schema(svc: Service) -> bool:
+    return node_service(svc) and schema(svc)
 
 
 # Files of a service (relative to its folder) and when the service has them.
@@ -152,9 +178,19 @@ SERVICE_FILES: dict[str, Condition] = {
     "src/server.js": node_api,
     "src/worker.js": node_worker,
     "src/scheduler.js": node_scheduler,
+    # ts: the same modules in TypeScript (one source: partials/node/), compiled by tsc
+    # with tsconfig.build.json in the image; tsconfig.json is `make lint`'s tsc
+    "src/config.ts": typescript,
+    "src/health.ts": typescript,
+    "src/app.ts": ts_api,
+    "src/server.ts": ts_api,
+    "src/worker.ts": ts_worker,
+    "src/scheduler.ts": ts_scheduler,
+    "tsconfig.build.json": typescript,
     # tests: pytest for python, node:test for node
     "tests/unit/test_{kind}.py": python,
     "tests/unit/{kind}.test.js": node_service,
+    "tests/unit/{kind}.test.ts": typescript,
     "tests/integration/conftest.py": python,
     "tests/integration/test_{kind}_live.py": python,
     "tests/integration/{kind}.live.test.js": node_service,
@@ -163,17 +199,18 @@ SERVICE_FILES: dict[str, Condition] = {
     "testkit": lambda svc: not frontend(svc),
     "testkit/__init__.py": python,
     "testkit/wait-for.js": node_service,
+    "testkit/wait-for.ts": typescript,
     # frontend: the page (index.html, src/*.tsx: the user's), its build and test settings
     # and its server (Caddyfile: the template's); its live tests include a real browser's
     "index.html": frontend,
     "Caddyfile": frontend,
     "vite.config.ts": frontend,
-    "tsconfig.json": frontend,
+    "tsconfig.json": lambda svc: frontend(svc) or typescript(svc),
     "src/main.tsx": frontend,
     "src/App.tsx": frontend,
     "src/vite-env.d.ts": frontend,
     "tests/unit/{kind}.test.tsx": frontend,
-    "tests/integration/{kind}.live.test.ts": frontend,
+    "tests/integration/{kind}.live.test.ts": lambda svc: frontend(svc) or typescript(svc),
     "tests/integration/{kind}.browser.test.ts": frontend,
     # schema migrations (Alembic): alembic.ini and migrations/env.py are the
     # template's, migrations/versions/ and the models and seed data the user's
@@ -186,10 +223,13 @@ SERVICE_FILES: dict[str, Condition] = {
     "src/{package}/models.py": python_schema,
     "src/{package}/seed.py": python_schema,
     # node (node-pg-migrate): migrate.js (the one-shot step's runner) is the
-    # template's, the revisions in migrations/ and the seed data the user's
+    # template's, the revisions in migrations/ and the seed data the user's. A ts
+    # service has the same JavaScript runner and revisions: its image (compiled
+    # modules in src/, no TypeScript) runs them as a JavaScript service's does
     "migrate.js": node_schema,
     "migrations/1700000000000_initial.js": node_schema,
-    "src/seed.js": node_schema,
+    "src/seed.js": js_schema,
+    "src/seed.ts": ts_schema,
     # the llm component's sample runs: the api's routes and table (its own
     # revision file, so a project that adds llm later gets it from an update),
     # the worker's tasks and its tests against the stand-in (stage 2)

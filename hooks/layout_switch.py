@@ -53,7 +53,7 @@ SERVICE_OWN_FILES = ("uv.lock", "package-lock.json", ".python-version", ".nvmrc"
 # The service variables a path of the service folder may use, one per kind of service.
 SAMPLE_SERVICES = tuple(
     {"name": "svc", "package": "svc", "path": ".", "language": language, "kind": kind}
-    for language in ("python", "node") for kind in ("api", "worker", "scheduler")
+    for language in ("python", "node", "ts") for kind in ("api", "worker", "scheduler")
 )
 
 

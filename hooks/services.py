@@ -5,7 +5,8 @@ A person types the services as one line, for example::
     api worker:worker web:node billing:node:worker
 
 Each word is ``NAME[:OPTION[:OPTION]]``; an option is a language
-(``python`` or ``node``, default python) or a kind (``api``, ``worker`` or
+(``python``, ``node``: JavaScript, or ``ts``: TypeScript compiled for node; default
+python) or a kind (``api``, ``worker`` or
 ``scheduler``: Celery beat in python, a BullMQ job scheduler in node; default
 api; or ``frontend``: a Vite + React + TypeScript page, node-built, so
 ``web:frontend`` alone says it all and ``web:node:frontend`` is the same; it
@@ -39,10 +40,14 @@ import unicodedata
 import zlib
 from dataclasses import asdict, dataclass, replace
 
-LANGUAGES = ("python", "node")
+LANGUAGES = ("python", "node", "ts")
+# What runs a language's code: a ts service is a node service whose source is
+# compiled (tsc) first, so it shares node's image, npm lock, queue (BullMQ),
+# migrations (node-pg-migrate) and stack blocks; templates ask `svc.runtime`.
+RUNTIMES = {"python": "python", "node": "node", "ts": "node"}
 # The test tool of a service's unit and integration suites, by language: decided
 # here only (scripts/services.json carries it to the project's scripts).
-FRAMEWORKS = {"python": "pytest", "node": "vitest"}
+FRAMEWORKS = {"python": "pytest", "node": "vitest", "ts": "vitest"}
 KINDS = ("api", "worker", "scheduler", "frontend")
 # Kinds a language does not have (yet): none since node's scheduler (BullMQ).
 PYTHON_ONLY_KINDS: tuple[str, ...] = ()
@@ -107,6 +112,11 @@ class Service:
         """Python package (and env var stem) for this service."""
         return self.name.replace("-", "_")
 
+    @property
+    def runtime(self) -> str:
+        """python or node (RUNTIMES): what runs the service's code."""
+        return RUNTIMES[self.language]
+
 
 class ServicesError(ValueError):
     """The services answer is not valid; the message says what is allowed."""
@@ -149,6 +159,8 @@ def _parse_word(word: str) -> Service:
         else:
             raise ServicesError(f"{quoted(option)}: not a language or kind")
     if kind in NODE_ONLY_KINDS:
+        if language == "ts":
+            raise ServicesError(f"{quoted(word)}: {kind} is TS already")
         if language not in (None, "node"):
             raise ServicesError(f"{quoted(word)}: {kind} is node only")
         language = "node"
@@ -196,7 +208,7 @@ def services_error(spec: object, layout: str = "multi") -> str:
 
 
 def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object]]:
-    """The services as dicts for templates: name, language, kind, package, env, port,
+    """The services as dicts for templates: name, language, kind, package, runtime, env, port,
     dev_port (the host port in the dev and prod stacks), upstream, path, framework
     (the test tool of its suites) and word (its word in the answer, as written).
 
@@ -208,6 +220,7 @@ def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object
     for word, service in zip(_split(spec), parsed, strict=True):
         item: dict[str, object] = asdict(service)
         item["package"] = service.package
+        item["runtime"] = service.runtime
         item["env"] = service.package.upper()
         item["port"] = API_PORT
         item["dev_port"] = dev_port(service)
@@ -236,7 +249,7 @@ def upstream_of(service: Service, services: list[Service]) -> str:
     A rule about the target's name, so adding, removing or reordering other
     services never rewires it; when the target goes, UPSTREAM_URL goes too.
     """
-    if service.language != "node" or service.kind not in HTTP_KINDS or service.name == UPSTREAM:
+    if service.runtime != "node" or service.kind not in HTTP_KINDS or service.name == UPSTREAM:
         return ""
     target = next((s for s in services if s.name == UPSTREAM), None)
     return UPSTREAM if target and target.language == "python" and target.kind == "api" else ""
@@ -274,7 +287,7 @@ def _check_ports(services: list[Service]) -> None:
             free = next(p for p in itertools.chain(range(port + 1, 65536), range(1024, port))
                         if p not in used and p not in INFRA_PORTS)
             option = ":frontend" if service.kind == "frontend" else (
-                ":node" if service.language == "node" else "")
+                "" if service.language == "python" else f":{service.language}")
             word = f"{service.name}{option}:port={free}"
             raise ServicesError(f"'{taken[port]}' and '{service.name}' get port {port}: write '{word}'")
         taken[port] = service.name

@@ -92,6 +92,20 @@ COMBOS: dict[str, dict[str, object]] = {
         "ci_provider": "github",
         "deploy_targets": ["compose", "swarm", "kubernetes"],
     },
+    # issue 14: a TypeScript (ts) worker beside the frontend: the docker test's project
+    "multi-none-pg-redis-frontend-ts": {
+        "layout": "multi",
+        "services": "api web:frontend jobs:ts:worker",
+        "components": ["postgres", "redis"],
+        "ci_provider": "none",
+    },
+    # issue 14: every ts kind (an api calling the python api, a BullMQ scheduler)
+    "multi-github-pg-redis-ts-lifecycle": {
+        "layout": "multi",
+        "services": "api gw:ts:api jobs:ts:worker beat:ts:scheduler",
+        "components": ["postgres", "redis"],
+        "ci_provider": "github",
+    },
     "single-github-python-api": {
         "layout": "single",
         "services": "app",
@@ -117,6 +131,13 @@ COMBOS: dict[str, dict[str, object]] = {
         "components": [],
         "ci_provider": "none",
     },
+    "single-both-ts-api": {
+        "layout": "single",
+        "services": "app:ts",
+        "components": ["postgres", "redis"],
+        "ci_provider": "both",
+        "image_flavor": "alpine",
+    },
 }
 
 
@@ -137,6 +158,13 @@ def hook_services() -> ModuleType:
 def service_list(combo: Mapping[str, object]) -> list[dict[str, object]]:
     """A combination's services as the template computes them (name, language, kind, path, ...)."""
     return hook_services().parse_services(combo["services"], combo.get("layout", "multi"))
+
+
+def registry_services(combo: Mapping[str, object]) -> list[dict[str, object]]:
+    """A combination's services as scripts/services.json lists them: service_list without
+    `runtime` (the scripts tell it by the language, ts being node's; the file of a node
+    project stays as it was before the ts language)."""
+    return [{k: v for k, v in svc.items() if k != "runtime"} for svc in service_list(combo)]
 
 
 def registry(project: Path) -> dict:

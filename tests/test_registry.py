@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import COMBOS, TEMPLATE, compose_binary, registry, run, run_copy, service_list, tool
+from support import COMBOS, TEMPLATE, compose_binary, registry, registry_services, run, run_copy, tool
 
 FIELDS = ["name", "path", "language", "kind", "package", "env", "port", "dev_port", "framework", "word",
           "upstream"]
@@ -52,7 +52,7 @@ def test_registry_is_the_parsed_services_answer(render, name: str) -> None:
     combo = COMBOS[name]
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert data == {"layout": combo["layout"], "project_slug": answers["project_slug"],
-                    "services": service_list(combo)}
+                    "services": registry_services(combo)}
     # Written like json.dumps(indent=2): the keys in this order, a final newline.
     assert list(data) == ["layout", "project_slug", "services"]
     assert all(list(svc) == FIELDS for svc in data["services"]), [list(svc) for svc in data["services"]]

@@ -124,18 +124,20 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             "tests/integration/frontend.browser.test.ts",
         }
     else:
+        # node: JavaScript modules and eslint; ts: the same modules in TypeScript and tsc
+        ext = "ts" if language == "ts" else "js"
         files |= {
             "package.json",
-            "eslint.config.js",
-            "src/config.js",
-            "src/health.js",
-            f"tests/unit/{kind}.test.js",
-            f"tests/integration/{kind}.live.test.js",
-            "testkit/wait-for.js",
+            f"src/config.{ext}",
+            f"src/health.{ext}",
+            f"tests/unit/{kind}.test.{ext}",
+            f"tests/integration/{kind}.live.test.{ext}",
+            f"testkit/wait-for.{ext}",
         }
-        files |= {"src/app.js", "src/server.js"} if kind == "api" else {f"src/{kind}.js"}
-        if "postgres" in components and kind != "scheduler":  # node-pg-migrate, seed
-            files |= {"migrate.js", "migrations/1700000000000_initial.js", "src/seed.js"}
+        files |= {"tsconfig.json", "tsconfig.build.json"} if ext == "ts" else {"eslint.config.js"}
+        files |= {f"src/app.{ext}", f"src/server.{ext}"} if kind == "api" else {f"src/{kind}.{ext}"}
+        if "postgres" in components and kind != "scheduler":  # node-pg-migrate (JavaScript), seed
+            files |= {"migrate.js", "migrations/1700000000000_initial.js", f"src/seed.{ext}"}
     return files
 
 

