@@ -64,7 +64,8 @@ def plan(
             ]
             if suites:
                 targets = [
-                    Target("integration", suite_target(name, s), [*command, "--suite", s], framework)
+                    Target("integration", suite_target(name, s), [*command, "--suite", s],
+                           framework)
                     for s in suites
                 ]
             else:
