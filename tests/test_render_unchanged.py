@@ -239,7 +239,9 @@ def test_a_frontend_changes_no_other_service(tmp_path: Path, name: str) -> None:
 # did at the last commit before that, but for the project tooling that learnt the `ts`
 # language (listed here); its services not at all.
 BEFORE_TS = "65c69c1"  # main just before the TypeScript merge (the branch began at 89c1add)
-TS_TOOLING = {"Makefile", "scripts/lint.py", "scripts/lock.py", "scripts/update.py"}
+TS_TOOLING = {"Makefile", "scripts/lint.py", "scripts/lock.py", "scripts/update.py",
+              # not the language's: the changelog grows; the runner got a line-length fix after
+              "docs/template-changes.md", "scripts/test_runner/planning.py"}
 
 
 @pytest.mark.parametrize("name", ["multi-none-pg-redis-node-lifecycle", "single-gitea-node-api",

@@ -213,7 +213,7 @@ def test_workflow_policy(render, name: str, provider: str) -> None:
     assert test["steps"][-1]["run"] == "make test"
     assert step(test, uses="actions/setup-python")["with"] == {"python-version": "3.12"}
     step(test, uses="astral-sh/setup-uv")
-    has_node = any(svc["language"] == "node" for svc in services(root))
+    has_node = any(svc["language"] in ("node", "ts") for svc in services(root))
     for job in (test, lint):  # eslint runs on node
         node_steps = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-node@")]
         assert len(node_steps) == int(has_node), (
