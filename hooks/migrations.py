@@ -549,6 +549,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     fresh |= new_schema_files(root)
     fresh |= new_llm_files(root, old, new)
     fresh |= new_k8s_files(root, old, new)
+    fresh |= new_edge_files(root)
     merge_llm_samples(root, template, old, new, version_from)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
@@ -660,6 +661,14 @@ MOVED_HEADER = (
 def includes_local_mk(makefile: bytes | None) -> bool:
     """Whether a Makefile has the template's `-include local.mk` line."""
     return makefile is not None and INCLUDE_LOCAL_MK in makefile.decode(errors="replace").splitlines()
+
+
+def new_edge_files(root: Path) -> set[str]:
+    """The prod edge's user-owned routes, created by the update that brings the edge (its
+    template-owned Caddyfile is new too): a new file, not one the user deleted."""
+    if head_file(root, "deploy/prod/Caddyfile") is not None:
+        return set()
+    return {path for path in created(root) if path == "deploy/prod/Caddyfile.local"}
 
 
 def new_extension_points(root: Path) -> set[str]:

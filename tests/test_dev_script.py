@@ -51,7 +51,16 @@ def load_dev(project: Path) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    # dev.py imports the project's scripts/lib/services.py as `services`; this process may
+    # already hold the template's hooks/services.py under that name (the order of tests decides).
+    held = sys.modules.pop("services", None)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if held is not None:
+            sys.modules["services"] = held
+        else:
+            sys.modules.pop("services", None)
     return module
 
 

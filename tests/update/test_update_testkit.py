@@ -31,7 +31,8 @@ SERVICE = "template/{% yield svc from service_list %}{{ svc.path }}{% endyield %
 # render them; the root templates hold the multi layout's own (cross-service) ones.
 CONFTESTS = ("partials/service/tests/integration/conftest.py.jinja",
              "template/tests/integration/conftest.py.jinja")
-NODE_LIVE = SERVICE + "/tests/integration/{{ svc.kind }}.live.test.js.jinja"
+# The node live test body is a partial shared by JavaScript and TypeScript services (issue 14).
+NODE_LIVE = "partials/node/live-test.jinja"
 PYTEST_INIS = ("partials/service/pytest.ini.jinja", "template/pytest.ini.jinja")
 NEW_IMPORTS = "import os\nfrom collections.abc import Callable\n\nimport pytest\n\nfrom testkit import wait_for\n"
 OLD_IMPORTS = ("import os\nimport time\nfrom collections.abc import Callable\nfrom typing import TypeVar\n\n"
