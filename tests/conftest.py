@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -82,3 +83,21 @@ def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
     yield _make
     for project in made:
         project.clean()
+
+
+@pytest.fixture(autouse=True)
+def _engine_share(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Docker tests share the engine; one marked `engine_alone` (docker swarm init and leave, which
+    re-plumb the engine's networks) has it to itself: a lock file of this run, shared by the xdist
+    workers, taken shared by every docker test and exclusively by that one."""
+    if request.node.get_closest_marker("docker") is None:
+        yield
+        return
+    exclusive = request.node.get_closest_marker("engine_alone") is not None
+    lock = tmp_path_factory.getbasetemp().parent / "docker-engine.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -204,6 +204,7 @@ def api_tasks_answering(stack: str, https_port: str, root_crt: Path, probe: str)
     return {line.split()[0] for line in (logs.stdout + logs.stderr).splitlines() if probe in line}
 
 
+@pytest.mark.engine_alone  # swarm init/leave re-plumb the engine's networks under other stacks
 def test_prod_stack_on_a_single_node_swarm(make_project, swarm, tmp_path: Path) -> None:
     """make swarm-deploy: every service converges healthy (migrate jobs complete), HTTPS through
     the edge reaches the api, make prod-scale runs 2 api replicas that both answer through the
