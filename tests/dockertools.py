@@ -5,7 +5,10 @@ The `make_project` fixture that builds Projects lives in conftest.py, so every d
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -113,3 +116,15 @@ def free_ports(*names: str) -> dict[str, str]:
             sock.bind(("127.0.0.1", 0))
             ports[name] = str(sock.getsockname()[1])
     return ports
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C to the process group it leads, then SIGKILL; it may be gone already (a failure)."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=60)
+            return
+        except subprocess.TimeoutExpired:
+            continue

@@ -8,13 +8,10 @@ an unknown name.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -23,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from dockertools import stop
 from support import project_env
 
 pytestmark = pytest.mark.slow
@@ -32,18 +30,6 @@ COMBO = "multi-none-pg-redis-scheduler"  # api, worker, beat (an optional member
 BASE = ["docker", "compose", "-f", "deploy/dev/docker-compose.yml",
         "-f", "deploy/dev/docker-compose.override.yml"]
 NOW = datetime(2026, 1, 2, 12, 0, 0, tzinfo=UTC)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Ctrl-C to the process group it leads, then SIGKILL; it may be gone already (a failure)."""
-    for sig in (signal.SIGINT, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=60)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def load_dev(project: Path) -> ModuleType:

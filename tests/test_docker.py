@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ from dockertools import (
     Project,
     assert_passed,
     docker,
+    free_ports,
     healthy_services,
     https_get,
     images,
@@ -221,15 +221,6 @@ def test_published_ports_are_loopback_and_discovered(make_project) -> None:
 
 
 # --- the other stacks ------------------------------------------------------------------------
-
-
-def free_ports(*names: str) -> dict[str, str]:
-    ports = {}
-    for name in names:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            ports[name] = str(sock.getsockname()[1])
-    return ports
 
 
 def assert_health_ok(port: str) -> None:

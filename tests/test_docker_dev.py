@@ -6,11 +6,7 @@ never meets another test's, and free host ports), removed in a finally.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import signal
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -18,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dockertools import assert_passed, nothing_left, wait_for
+from dockertools import assert_passed, free_ports, nothing_left, stop, wait_for
 from support import COMBOS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -26,27 +22,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 # A python api and a python (Celery) worker on postgres and redis.
 DEV = {"layout": "multi", "services": "api worker:worker", "components": ["postgres", "redis"],
        "ci_provider": "none"}
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Ctrl-C to the process group it leads, then SIGKILL; it may be gone already (a failure)."""
-    for sig in (signal.SIGINT, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=60)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def free_ports(*names: str) -> dict[str, str]:
-    ports = {}
-    for name in names:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            ports[name] = str(sock.getsockname()[1])
-    return ports
 
 
 def get(url: str) -> str | None:

@@ -74,8 +74,8 @@ def test_an_unknown_suite_is_refused_in_one_line(project: Path, suite: str, mess
 def test_suites_are_started_by_the_runner_and_nothing_else_changes(project: Path) -> None:
     """make test-integration SUITES="a b": the runner with a --suite each; no SUITES: as before."""
     def dry_run(*args: str) -> str:
-        result = subprocess.run(["make", "--no-print-directory", "-n", "test-integration", *args], cwd=project, capture_output=True,
-                                text=True, env=project_env(), timeout=60)
+        result = subprocess.run(["make", "--no-print-directory", "-n", "test-integration", *args], cwd=project,
+                                capture_output=True, text=True, env=project_env(), timeout=60)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
