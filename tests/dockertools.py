@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
@@ -95,15 +96,18 @@ def healthy_services(ps_file: Path) -> set[str]:
 
 
 def https_get(port: int | str, path: str, cafile: Path, server_name: str = "localhost",
-              timeout: float = 10) -> tuple[int, str]:
-    """GET path from 127.0.0.1:port over TLS, verifying the certificate against cafile
-    for server_name: (status, body)."""
+              timeout: float = 10, method: str = "GET", json_body: object = None) -> tuple[int, str]:
+    """GET (or method, with json_body) path from 127.0.0.1:port over TLS, verifying the
+    certificate against cafile for server_name: (status, body)."""
     context = ssl.create_default_context(cafile=str(cafile))
     with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as raw, \
             context.wrap_socket(raw, server_hostname=server_name) as tls:
         conn = http.client.HTTPConnection(server_name, int(port), timeout=timeout)
         conn.sock = tls
-        conn.request("GET", path)
+        if json_body is None:
+            conn.request(method, path)
+        else:
+            conn.request(method, path, body=json.dumps(json_body), headers={"Content-Type": "application/json"})
         response = conn.getresponse()
         return response.status, response.read().decode()
 

@@ -47,14 +47,33 @@ def build_release_images(project: Project, registry: str, version: str) -> list[
     return tags
 
 
-def write_prod_env(project: Project, registry: str, version: str) -> dict[str, str]:
+def write_prod_env(project: Project, registry: str, version: str, old: str = "") -> dict[str, str]:
+    """deploy/prod/.env (plus old, lines of an older project's .env), then the secret files
+    by make prod-secrets, which a deploy refuses to run without."""
     ports = free_ports("EDGE_HTTP_PORT", "EDGE_HTTPS_PORT")
     (project.root / "deploy/prod/.env").write_text(
-        f"REGISTRY={registry}\nVERSION={version}\nPOSTGRES_PASSWORD=pg-{version}\nREDIS_PASSWORD=rd-{version}\n"
+        f"REGISTRY={registry}\nVERSION={version}\n" + old
         + "".join(f"{k}={v}\n" for k, v in ports.items())
         + 'PROD_DATA_CONSTRAINT="node.role == manager"\nPROD_EDGE_CONSTRAINT="node.role == manager"\n'
     )
+    refused = project.make("prod-check", timeout=60)
+    assert refused.returncode != 0 and "deploy/prod/secrets/postgres_password is missing" in refused.stderr, \
+        refused.stdout + refused.stderr
+    assert_passed(project.make("prod-secrets", timeout=60))
     return ports
+
+
+def secrets_of(project: Project) -> dict[str, str]:
+    return {path.name: path.read_text().strip() for path in (project.root / "deploy/prod/secrets").iterdir()}
+
+
+def secrets_in_env(containers: list[str], secrets: dict[str, str]) -> list[str]:
+    """Containers whose environment (docker inspect) holds a secret's value: none should."""
+    found = []
+    for container in containers:
+        env = json.loads(docker("inspect", "--format", "{{json .Config.Env}}", container)) or []
+        found += [f"{container}: {name}" for name in secrets for line in env if secrets[name] in line]
+    return found
 
 
 def fetch_root_crt(container: str, dest: Path) -> Path:
@@ -82,7 +101,11 @@ def test_prod_stack_serves_https_through_the_edge_with_hardened_containers(make_
     version = f"pytest-{uuid.uuid4().hex[:8]}"
     registry = "registry.example.com/edge"
     prod = f"{project.slug}-edge-{version}"
-    ports = write_prod_env(project, registry, version)
+    # An older project's .env still sets the postgres password: make prod-secrets keeps it.
+    ports = write_prod_env(project, registry, version, old=f"POSTGRES_PASSWORD=pg-{version}\n")
+    secrets = secrets_of(project)
+    assert secrets["postgres_password"] == f"pg-{version}", secrets
+    assert len(secrets["redis_password"]) == 64, secrets  # random: 32 bytes, hex
     compose = ["docker", "compose", "-p", prod, "-f", "deploy/prod/docker-compose.yml",
                "-f", "deploy/prod/start-order.yml"]
     tags: list[str] = []
@@ -99,6 +122,19 @@ def test_prod_stack_serves_https_through_the_edge_with_hardened_containers(make_
         response = conn.getresponse()
         assert (response.status, response.getheader("Location")) == (308, "https://localhost/api/health")
         conn.close()
+        # The services reach postgres and redis with the passwords of the secret files.
+        https = ports["EDGE_HTTPS_PORT"]
+        status, body = https_get(https, "/api/items", root_crt, method="POST", json_body={"name": "secret"})
+        assert status == 201 and json.loads(body)["name"] == "secret", body
+        status, body = https_get(https, "/api/jobs", root_crt, method="POST", json_body={"text": "two words"})
+        assert status == 202, body
+        job = json.loads(body)["id"]
+
+        def job_done() -> dict | None:
+            status, body = https_get(https, f"/api/jobs/{job}", root_crt)
+            return json.loads(body) if status == 200 and json.loads(body)["status"] == "done" else None
+
+        assert wait_for(job_done, timeout=60, what=f"job {job} done by the worker")["result"], job
 
         containers = docker("ps", "-a", "--filter", f"label=com.docker.compose.project={prod}",
                             "--format", "{{.Names}}").split()
@@ -119,6 +155,10 @@ def test_prod_stack_serves_https_through_the_edge_with_hardened_containers(make_
             if bool(config["PortBindings"]) != (service == "edge"):
                 problems.append(f"{service}: PortBindings {config['PortBindings']}")
         assert not problems, "\n".join(problems)
+        # Secrets are files in /run/secrets: no container has one in its environment.
+        assert not secrets_in_env(containers, secrets)
+        postgres_env = json.loads(docker("inspect", "--format", "{{json .Config.Env}}", f"{prod}-postgres-1"))
+        assert "POSTGRES_PASSWORD_FILE=/run/secrets/postgres_password" in postgres_env, postgres_env
     finally:
         subprocess.run([*compose, "down", "-v", "--remove-orphans"], cwd=project.root, capture_output=True,
                        timeout=300)
@@ -228,6 +268,13 @@ def test_prod_stack_on_a_single_node_swarm(make_project, swarm, tmp_path: Path) 
         assert len(edge) == 1, edge
         root_crt = fetch_root_crt(edge[0], tmp_path / "root.crt")
         assert_edge_routes(ports["EDGE_HTTPS_PORT"], root_crt)
+        # Swarm secrets, named per version of their file: in no container's environment.
+        assert sorted(docker("secret", "ls", "--format", "{{.Name}}", "--filter",
+                             f"label=com.docker.stack.namespace={stack}").split()) == sorted(
+            f"{stack}-{name.replace('_', '-')}-{int((project.root / 'deploy/prod/secrets' / name).stat().st_mtime)}"
+            for name in ("postgres_password", "redis_password"))
+        tasks = docker("ps", "--quiet", "--filter", f"label=com.docker.stack.namespace={stack}").split()
+        assert not secrets_in_env(tasks, secrets_of(project))
 
         assert_passed(project.make("prod-scale", f"PROD_NAME={stack}", "SERVICE=api", "REPLICAS=2", timeout=300))
         assert stack_services(stack)[f"{stack}_api"] == "2/2"

@@ -7,6 +7,7 @@ test_workflows.py.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -146,39 +147,64 @@ def test_stack_config_can_fail(render) -> None:
     assert result.returncode != 0 and "depends_on must be a list" in result.stderr, result.stderr
 
 
-def test_prod_check_refuses_placeholder_and_empty_secrets(render, tmp_path: Path) -> None:
-    """issue 15: make prod-check (scripts/prod-check.sh) refuses change-me and empty secrets,
-    one line each, and accepts real ones; the environment wins over .env, as in compose."""
+def test_prod_check_refuses_missing_placeholder_and_empty_secrets(render, tmp_path: Path) -> None:
+    """issue 15: make prod-check (scripts/prod-check.sh) refuses a missing, empty or change-me
+    secret file (one per `secrets:` entry of the prod compose file) and a placeholder setting,
+    one line each; make prod-secrets (--write-secrets) writes random passwords, keeps an older
+    .env's values (the environment first, as compose reads it) and never makes up an API key."""
     project = render("multi-none-pg-redis-llm-scheduler")
     check = project / "scripts/prod-check.sh"
     env_dir = tmp_path / "prod"
     env_dir.mkdir()
     example = (project / "deploy/prod/.env.example").read_text()
-    (env_dir / ".env.example").write_text(example)
+    assert "=change-me" not in example and "PASSWORD=" not in example and "LLM_API_KEY=" not in example
+    (env_dir / ".env.example").write_text(example + "MY_TOKEN=change-me\n")
+    (env_dir / "docker-compose.yml").write_bytes((project / "deploy/prod/docker-compose.yml").read_bytes())
+    secrets = env_dir / "secrets"
+    names = ["postgres_password", "redis_password", "llm_api_key"]
     clean_env = {k: v for k, v in os.environ.items()
-                 if k not in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "LLM_API_KEY")}
+                 if k not in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "LLM_API_KEY", "MY_TOKEN")}
 
-    def prod_check(env_text: str | None, **env: str) -> subprocess.CompletedProcess[str]:
-        if env_text is not None:
-            (env_dir / ".env").write_text(env_text)
-        return subprocess.run([str(check), str(env_dir)], capture_output=True, text=True, timeout=60,
+    def prod_check(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(check), *args, str(env_dir)], capture_output=True, text=True, timeout=60,
                               env={**clean_env, **env})
 
-    result = prod_check(None)
+    result = prod_check()
     assert result.returncode != 0 and ".env is missing" in result.stderr, result.stderr
-    result = prod_check(example)
+    (env_dir / ".env").write_text("MY_TOKEN=t0ken\nPOSTGRES_PASSWORD=old-pg\nLLM_API_KEY=change-me\n")
+    result = prod_check()
     assert result.returncode == 1, result.stderr
-    refused = result.stderr.splitlines()
-    assert [line.split()[1] for line in refused] == ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "LLM_API_KEY"], refused
-    assert all("placeholder change-me" in line for line in refused), refused
-    real = example.replace("=change-me", "=s3cret")
-    assert prod_check(real).returncode == 0
-    result = prod_check(real.replace("REDIS_PASSWORD=s3cret", "REDIS_PASSWORD="))
+    assert result.stderr.splitlines() == [
+        f"prod-check: {secrets}/{name} is missing: " + ("write the secret into it" if name == "llm_api_key"
+                                                         else "run make prod-secrets") for name in names]
+
+    result = prod_check("--write-secrets", REDIS_PASSWORD="from-env")
     assert result.returncode == 1 and result.stderr == (
-        f"prod-check: REDIS_PASSWORD is empty: set it in {env_dir}/.env\n"), result.stderr
-    # compose reads the environment before .env: so does the check.
-    assert prod_check(example, POSTGRES_PASSWORD="a", REDIS_PASSWORD="b", LLM_API_KEY="c").returncode == 0
-    assert prod_check(real, REDIS_PASSWORD="change-me").returncode == 1
+        f"prod-check: {secrets}/llm_api_key: not written (only passwords are made up): write the secret into it\n")
+    assert (secrets / "postgres_password").read_text() == "old-pg\n"  # kept from the older .env
+    assert (secrets / "redis_password").read_text() == "from-env\n"
+    assert not (secrets / "llm_api_key").exists()
+    assert oct(secrets.stat().st_mode & 0o777) == "0o700"
+    assert oct((secrets / "redis_password").stat().st_mode & 0o777) == "0o644"
+    (secrets / "redis_password").unlink()
+    assert prod_check("--write-secrets").returncode == 1
+    assert re.fullmatch(r"[0-9a-f]{64}\n", (secrets / "redis_password").read_text())
+    (secrets / "llm_api_key").write_text("sk-real\n")
+    assert prod_check().returncode == 0, prod_check().stderr
+    assert prod_check("--write-secrets").stdout == f"prod-secrets: every secret of {env_dir}/secrets is there\n"
+
+    (secrets / "llm_api_key").write_text("change-me\n")
+    (secrets / "postgres_password").write_text("")
+    (secrets / "redis_password").write_text("two words\n")
+    result = prod_check(MY_TOKEN="change-me")
+    assert result.returncode == 1 and result.stderr.splitlines() == [
+        f"prod-check: {secrets}/postgres_password is empty: write the secret into it (make prod-secrets makes "
+        "passwords)",
+        f"prod-check: {secrets}/redis_password has a space, quote or backslash, which redis's requirepass line "
+        "cannot take",
+        f"prod-check: {secrets}/llm_api_key is still the placeholder change-me: write a real secret into it",
+        f"prod-check: MY_TOKEN is still the placeholder change-me: set it in {env_dir}/.env",
+    ], result.stderr
 
 
 @pytest.mark.parametrize("name", COMBOS)
