@@ -551,6 +551,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     fresh |= new_k8s_files(root, old, new)
     fresh |= new_edge_files(root)
     merge_llm_samples(root, template, old, new, version_from)
+    merge_secret_settings(root, template, old, new, version_from)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
     identity = None
@@ -768,34 +769,92 @@ def new_llm_files(root: Path, old: dict, new: dict) -> set[str]:
 
 
 def merge_llm_samples(root: Path, template: Path, old: dict, new: dict, version_from: str) -> None:
-    """A project that adds llm: the component's lines merged into the user's sample code.
-
-    Three-way, per file: the previous template version's render with the old
-    answers is the base, the new version's render with the new answers the
-    template's side, the project's file the user's side. A clean merge is
-    written; a conflicting one leaves the file as it is and says what to add.
-    """
+    """A project that adds llm: the component's lines merged into the user's sample code."""
     if not adds_llm(old, new):
         return
+    merge_samples(root, template, old, new, version_from, "llm", "the sample runs' lines",
+                  lambda svc: list(LLM_SAMPLES) if svc["language"] == "python" else [],
+                  by_hand="add the sample runs by hand (docs/development.md)")
+
+
+# ------------------------------------------------------------- secret files
+# The prod stack gives services their passwords as files (DATABASE_PASSWORD_FILE
+# ...): the user-owned settings read them (with_secrets / withSecrets), which
+# settings written by older versions do not.
+SECRETS_MARKERS = {"python": "def with_secrets(", "node": "export function withSecrets("}
+
+
+def settings_file(svc: dict) -> str:
+    """A service's user-owned settings module, relative to its folder ("" when it has none)."""
+    if svc["kind"] == "frontend":
+        return ""
+    if svc["language"] == "python":
+        return "src/{package}/settings.py"
+    return "src/config.ts" if svc["language"] == "ts" else "src/config.js"
+
+
+def lacks_secret_files(root: Path, svc: dict) -> bool:
+    """The service's settings exist and do not read secret files yet."""
+    pattern = settings_file(svc)
+    if not pattern:
+        return False
+    folder = "" if svc["path"] == "." else f"{svc['path']}/"
+    path = root / (folder + pattern.format(package=svc["package"]))
+    runtime = "python" if svc["language"] == "python" else "node"
+    try:
+        return SECRETS_MARKERS[runtime] not in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def merge_secret_settings(root: Path, template: Path, old: dict, new: dict, version_from: str) -> None:
+    """Older projects: the template's secret-file reading merged into the user's settings."""
     try:
         services = parse_services(new.get("services", ""), new.get("layout", "multi"))
     except ServicesError:
         return
-    with tempfile.TemporaryDirectory(prefix="copier-llm-") as tmp:
+    if not any(lacks_secret_files(root, svc) for svc in services):
+        return
+    by_hand = "read NAME_FILE variables in your settings by hand (docs/deploy.md, Secrets)"
+    lacking = [svc for svc in services if lacks_secret_files(root, svc)]
+    handled = merge_samples(root, template, old, new, version_from, "secrets",
+                            "secret files read (the prod stack gives passwords as files)",
+                            lambda svc: [settings_file(svc)] if svc in lacking else [], by_hand=by_hand)
+    for svc in lacking:
+        folder = "" if svc["path"] == "." else f"{svc['path']}/"
+        path = folder + settings_file(svc).format(package=svc["package"])
+        if path not in handled:
+            say(f"secrets: {path} does not read secret files yet, which the prod stack needs: {by_hand}")
+
+
+def merge_samples(root: Path, template: Path, old: dict, new: dict, version_from: str, topic: str,
+                  what: str, samples: Callable[[dict], list[str]], by_hand: str) -> set[str]:
+    """The template's changes to user-owned sample code merged into the team's copy.
+
+    Three-way, per file (samples(svc): paths in the service's folder, {package}
+    for its package): the previous template version's render with the old
+    answers is the base, the new version's render with the new answers the
+    template's side, the project's file the user's side. A clean merge is
+    written; a conflicting one leaves the file as it is and says what to add.
+    The paths merged or reported.
+    """
+    handled: set[str] = set()
+    try:
+        services = parse_services(new.get("services", ""), new.get("layout", "multi"))
+    except ServicesError:
+        return handled
+    with tempfile.TemporaryDirectory(prefix=f"copier-{topic}-") as tmp:
         try:
             base = render(template, version_from or str(old.get("_commit", "")), old, Path(tmp, "old"),
                           fallback=str(old.get("_src_path", "")))
             ours = render(template, str(new.get("_commit", "")), new, Path(tmp, "new"),
                           fallback=str(new.get("_src_path", "")))
         except MigrationError as error:
-            say(f"llm: could not render the template ({error}); add the sample runs by hand "
-                "(docs/development.md)")
-            return
+            say(f"{topic}: could not render the template ({error}); {by_hand}")
+            return handled
         for svc in services:
-            if svc["language"] != "python":
-                continue
             folder = "" if svc["path"] == "." else f"{svc['path']}/"
-            for pattern in LLM_SAMPLES:
+            for pattern in samples(svc):
                 path = folder + pattern.format(package=svc["package"])
                 user, was, now = root / path, base / path, ours / path
                 if not (user.is_file() and was.is_file() and now.is_file()):
@@ -803,13 +862,15 @@ def merge_llm_samples(root: Path, template: Path, old: dict, new: dict, version_
                 if was.read_bytes() == now.read_bytes():
                     continue
                 merged, conflicted = merge(user.read_bytes(), was.read_bytes(), now.read_bytes())
+                handled.add(path)
                 if conflicted:
-                    say(f"llm: {path} left as it was (your edits overlap the sample's); "
+                    say(f"{topic}: {path} left as it was (your edits overlap the template's); "
                         f"add by hand:\n{unified_diff(path, was.read_text(), now.read_text())}")
                     continue
                 if merged != user.read_bytes():
                     write_keeping_mode(user, merged)
-                    say(f"llm: {path}: the sample runs' lines merged into yours")
+                    say(f"{topic}: {path}: {what}, merged into yours")
+    return handled
 
 
 def unstage_makefile(root: Path) -> None:

@@ -6,6 +6,7 @@ test_workflows.py.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -351,20 +352,27 @@ def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
 
 
 def test_prod_requires_the_llm_url_and_key_and_runs_no_stand_in(render, tmp_path: Path) -> None:
-    """llm: prod needs LLM_BASE_URL and LLM_API_KEY and has no stand-in; dev and test run it."""
+    """llm: prod needs LLM_BASE_URL and the key's secret file and has no stand-in; dev and test run it."""
     project = render("multi-none-pg-redis-llm-scheduler")
     prod = project / "deploy/prod/docker-compose.yml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "LLM_"))}
-    env["REDIS_PASSWORD"] = "pw"  # required too (issue 15)
-    for missing in ("LLM_BASE_URL", "LLM_API_KEY"):
-        given = {"POSTGRES_PASSWORD": "pw", "LLM_BASE_URL": "https://llm.example/v1", "LLM_API_KEY": "k"}
-        del given[missing]
-        result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
-                                cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**env, **given})
-        assert result.returncode != 0 and f"set {missing} in deploy/prod/.env" in result.stderr, result.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POSTGRES_", "LLM_", "REDIS_"))}
+    result = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "-q"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode != 0 and "set LLM_BASE_URL in deploy/prod/.env" in result.stderr, result.stderr
+    full = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "--format", "json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**env, "LLM_BASE_URL": "https://llm.example/v1"})
+    assert full.returncode == 0, full.stderr
+    stack = json.loads(full.stdout)
+    assert stack["secrets"]["llm_api_key"]["file"] == str(project / "deploy/prod/secrets/llm_api_key")
+    for name in ("api", "worker", "beat"):
+        service = stack["services"][name]
+        assert service["environment"]["LLM_API_KEY_FILE"] == "/run/secrets/llm_api_key", name
+        assert "LLM_API_KEY" not in service["environment"], name
+        assert "llm_api_key" in [s["source"] for s in service["secrets"]], name
     config = subprocess.run([compose_binary(), "-f", str(prod), "--env-file", os.devnull, "config", "--services"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                            env={**env, "POSTGRES_PASSWORD": "pw", "LLM_BASE_URL": "u", "LLM_API_KEY": "k"})
+                            env={**env, "LLM_BASE_URL": "u"})
     assert config.returncode == 0, config.stderr
     assert "llm" not in config.stdout.split(), config.stdout
     for stack in ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml",
