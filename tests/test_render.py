@@ -294,8 +294,28 @@ def test_prod_compose_requires_secrets_and_limits(render) -> None:
         assert svc["restart"] == ("no" if one_shot else "unless-stopped"), svc_name
         assert svc["logging"]["options"]["max-size"], svc_name
         assert svc["deploy"]["resources"]["limits"]["memory"], svc_name
-    assert ":?" in doc["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
-    assert "${REDIS_PASSWORD:?" in doc["services"]["api"]["environment"]["REDIS_URL"]
+
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_prod_secrets_are_files_mounted_where_they_are_read(render, name: str) -> None:
+    """issue 15: no prod service has a password or key in its environment: each NAME_FILE
+    variable names /run/secrets/<secret>, a secret of that service and of the stack (a file
+    of deploy/prod/secrets), and every secret of the stack is read somewhere."""
+    doc = yaml.safe_load((render(name) / "deploy/prod/docker-compose.yml").read_text())
+    stack = doc.get("secrets") or {}
+    assert all(s["file"] == f"./secrets/{secret}" for secret, s in stack.items()), stack
+    read = set()
+    for svc_name, svc in doc["services"].items():
+        env = svc.get("environment") or {}
+        assert not [k for k in env if k.endswith(("PASSWORD", "API_KEY"))], (svc_name, env)
+        assert not [v for v in env.values() if re.search(r"://[^/@]*:[^/@]*@", str(v))], (svc_name, env)
+        for key, value in env.items():
+            if key.endswith("_FILE"):
+                secret = value.removeprefix("/run/secrets/")
+                assert secret in (svc.get("secrets") or []) and secret in stack, (svc_name, key, value)
+                read.add(secret)
+    assert read == set(stack), f"secrets nobody reads: {set(stack) - read}"
 
 
 # Capabilities a prod container may add back after cap_drop: [ALL] (issue 15): the

@@ -76,7 +76,7 @@ write_secrets() {
   while IFS= read -r name; do
     file="$dir/secrets/$name"
     [[ -e "$file" ]] && continue
-    old="${name^^}"
+    old="$(printf %s "$name" | tr "[:lower:]" "[:upper:]")"
     value="$(setting "$old" "$dir/.env")"
     if [[ -n "$value" && "$value" != "$PLACEHOLDER" ]]; then
       printf 'prod-secrets: %s: %s from %s/.env (kept)\n' "$file" "$old" "$dir"
