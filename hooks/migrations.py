@@ -59,7 +59,9 @@ Commands::
                      files when the update adds llm), and list what remains of removed services.
                      When the update adds llm: merge its sample lines into the
                      user's settings, main, worker, scheduler and models
-                     three-way (see merge_llm_samples).
+                     three-way (see merge_llm_samples), and put its revision
+                     llm_0001 on top of the team's own revisions after 0001,
+                     so Alembic keeps one head (see stack_llm_revision).
                      When the services answer changed: merge the stack files
                      three-way (see keep_service_edits) and keep the user's
                      edits of removed services' template files in
@@ -89,6 +91,7 @@ import argparse
 import ast
 import difflib
 import fnmatch
+import json
 import os
 import re
 import sys
@@ -551,6 +554,7 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
     fresh |= new_k8s_files(root, old, new)
     fresh |= new_edge_files(root)
     merge_llm_samples(root, template, old, new, version_from)
+    stack_llm_revision(root, new_llm_files(root, old, new))
     merge_secret_settings(root, template, old, new, version_from)
     unstage_makefile(root)
     kept = keep_user_files(root, owned, layout, fresh)
@@ -775,6 +779,69 @@ def merge_llm_samples(root: Path, template: Path, old: dict, new: dict, version_
     merge_samples(root, template, old, new, version_from, "llm", "the sample runs' lines",
                   lambda svc: list(LLM_SAMPLES) if svc["language"] == "python" else [],
                   by_hand="add the sample runs by hand (docs/development.md)")
+
+
+LLM_REVISION = "migrations/versions/llm_0001_runs.py"
+
+
+def revision_ids(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """A revision file's `revision` and `down_revision` (read with ast), or None if it has no revision."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found: dict[str, object] = {}
+    for node in tree.body:
+        # `revision = "..."`, or Alembic's newer `revision: str = "..."`
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target = node.target
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            try:
+                found[target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+    revision, down = found.get("revision"), found.get("down_revision")
+    if not isinstance(revision, str):
+        return None
+    downs = (down,) if isinstance(down, str) else tuple(d for d in down or () if isinstance(d, str))
+    return revision, downs
+
+
+def stack_llm_revision(root: Path, fresh: Iterable[str]) -> None:
+    """The llm revision this update created goes on top of the team's own revisions (one head).
+
+    It revises 0001; a service whose team wrote revisions after 0001 would get
+    a second Alembic head, and `alembic upgrade head` refuses that. The file is
+    new in this update (the team never had it), so rewriting it is safe.
+    """
+    for rel in sorted(p for p in fresh if p == LLM_REVISION or p.endswith(f"/{LLM_REVISION}")):
+        path = root / rel
+        revisions = dict(filter(None, (revision_ids(other) for other in path.parent.glob("*.py")
+                                       if other != path)))
+        parents = {parent for downs in revisions.values() for parent in downs}
+        heads = sorted(set(revisions) - parents)
+        if not heads or heads == ["0001"]:
+            continue
+        if len(heads) > 1:
+            service = Path(rel).parent.parent.parent.as_posix()
+            say(f"{rel}: revises 0001, and this service's revisions have several heads already "
+                f"({', '.join(heads)}): join them with `alembic merge heads` in {service} before `make migrate`")
+            continue
+        head = heads[0]
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        at = [i for i, line in enumerate(lines) if line.rstrip() == 'down_revision = "0001"']
+        if len(at) != 1:
+            continue
+        lines[at[0]] = f"down_revision = {json.dumps(head)}\n"
+        docstring = next((i for i, line in enumerate(lines[:at[0]]) if line.rstrip() == "Revises: 0001"), None)
+        if docstring is not None:
+            lines[docstring] = f"Revises: {head}\n"
+        path.write_text("".join(lines), encoding="utf-8")
+        say(f"{rel}: revises {head} now, the head of your revisions (not 0001: one Alembic head)")
 
 
 # ------------------------------------------------------------- secret files

@@ -32,6 +32,36 @@ TEAM_ROUTE = '''
 def team() -> dict[str, str]:
     return {"team": "ours"}
 '''
+# The team's own revision after 0001, written before the update adds llm.
+TEAM_REVISION = '''"""team_notes: the team's own table.
+
+Revision ID: 0002_team
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_team"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "team_notes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("note", sa.Text, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("team_notes")
+'''
+LLM_REVISION = "services/api/migrations/versions/llm_0001_runs.py"
 
 
 def update_adding_llm(project: Path, ref: str) -> str:
@@ -64,6 +94,8 @@ def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
         assert (project / path).is_file(), f"the update did not create {path}\n{output}"
     first = (project / "services/api/migrations/versions/0001_initial.py").read_text()
     assert "runs" not in first, "0001 was edited"
+    # The team has no revisions of its own after 0001: llm_0001 stays on 0001.
+    assert 'down_revision = "0001"' in (project / LLM_REVISION).read_text(), output
     text = main.read_text()
     assert TEAM_ROUTE.strip() in text, f"the team's route is gone:\n{text}"
     assert "app.include_router(runs_router)" in text, f"routes not merged:\n{text}\n{output}"
@@ -97,3 +129,68 @@ def test_nothing_of_llm_without_the_component(tmp_path: Path) -> None:
     assert not migrations.adds_llm(same, same)
     assert not migrations.adds_llm({"components": ["postgres"]}, {"components": ["postgres"]})
     assert migrations.adds_llm({"components": ["postgres", "redis"]}, same)
+
+
+def test_the_llm_revision_goes_on_top_of_the_teams_revisions(real_clone, tmp_path: Path) -> None:  # noqa: ANN001
+    """One Alembic head: llm_0001 revises the team's 0002_team, not 0001 (stack_llm_revision)."""
+    from alembic.script import ScriptDirectory
+
+    project = up.render(real_clone.path, BEFORE_LLM, ANSWERS, tmp_path / "project")
+    versions = project / "services/api/migrations/versions"
+    (versions / "0002_team.py").write_text(TEAM_REVISION)
+    up.commit_all(project, "project before llm, with the team's own revision")
+
+    output = update_adding_llm(project, real_clone.head)
+    assert f"{LLM_REVISION}: revises 0002_team" in output, output
+    script = ScriptDirectory(str(versions.parent))
+    assert script.get_heads() == ["llm_0001"], f"{script.get_heads()}\n{output}"
+    assert script.get_revision("llm_0001").down_revision == "0002_team", output
+    assert script.get_revision("0002_team").down_revision == "0001", output
+    text = (project / LLM_REVISION).read_text()
+    assert "Revises: 0002_team\n" in text, text
+    lint = subprocess.run([tool("ruff"), "check", "--no-cache", str(versions)], cwd=project,
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert not up.leftovers(project)
+
+
+def test_the_llm_revision_is_left_alone_on_several_heads(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """The team's revisions branch already: no guess which head llm_0001 follows, alembic merge is theirs."""
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    import migrations
+
+    versions = tmp_path / "services/api/migrations/versions"
+    versions.mkdir(parents=True)
+    for name, down in (("0001", "None"), ("0002_a", '"0001"'), ("0002_b", '"0001"'),
+                       ("0003_ab", '("0002_a", "0002_b")'), ("0003_c", '"0002_a"')):
+        (versions / f"{name}.py").write_text(f'revision = "{name}"\ndown_revision = {down}\n')
+    llm = (TEMPLATE / "template" / "{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
+           / "migrations/versions/llm_0001_runs.py").read_text()
+    (versions / "llm_0001_runs.py").write_text(llm)
+
+    migrations.stack_llm_revision(tmp_path, [LLM_REVISION])
+    assert (versions / "llm_0001_runs.py").read_text() == llm
+    err = capsys.readouterr().err
+    assert f"{LLM_REVISION}: revises 0001" in err and "(0003_ab, 0003_c)" in err, err
+    assert "alembic merge heads" in err, err
+
+
+def test_the_llm_revision_follows_a_single_head(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """One head (a merge revision, annotated as Alembic's newer template writes it): llm_0001 follows it."""
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    import migrations
+
+    versions = tmp_path / "services/api/migrations/versions"
+    versions.mkdir(parents=True)
+    for name, down in (("0001", "None"), ("0002_a", '"0001"'), ("0002_b", '"0001"'),
+                       ("0003_ab", '("0002_a", "0002_b")')):
+        (versions / f"{name}.py").write_text(f'revision: str = "{name}"\ndown_revision = {down}\n')
+    llm = (TEMPLATE / "template" / "{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
+           / "migrations/versions/llm_0001_runs.py").read_text()
+    (versions / "llm_0001_runs.py").write_text(llm)
+
+    migrations.stack_llm_revision(tmp_path, [LLM_REVISION])
+    text = (versions / "llm_0001_runs.py").read_text()
+    assert text == llm.replace('down_revision = "0001"', 'down_revision = "0003_ab"').replace(
+        "Revises: 0001", "Revises: 0003_ab"), text
+    assert f"{LLM_REVISION}: revises 0003_ab" in capsys.readouterr().err
