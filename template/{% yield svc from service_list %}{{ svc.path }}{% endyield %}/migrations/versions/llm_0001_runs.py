@@ -2,8 +2,9 @@
 
 A revision of its own after 0001, so a project that adds the llm component
 later gets these tables from `copier update` without an edited 0001. If you
-wrote revisions after 0001 already, Alembic sees two heads: join them with
-`alembic merge heads` (in the service's folder) before `make migrate`.
+wrote revisions after 0001 already, that update sets Revises below to your
+newest; if yours had branched (several heads), join them with `alembic merge
+heads` (in the service's folder) before `make migrate`.
 
 Revision ID: llm_0001
 Revises: 0001
