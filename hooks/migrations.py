@@ -342,7 +342,7 @@ def created_in_known_parts(root: Path, owned: Callable[[str], bool], layout: str
 
 
 def new_user_files(root: Path, owned: Callable[[str], bool], layout: str, old: dict,
-                   old_files: Callable[[], set[str]]) -> set[str]:
+                   old_files: Callable[[], set[str]], moved: Callable[[str], bool] | None = None) -> set[str]:
     """User-owned files this update created that the project never had: new files of the
     template, not files the user deleted.
 
@@ -350,7 +350,8 @@ def new_user_files(root: Path, owned: Callable[[str], bool], layout: str, old: d
     project that existed (the user deleted it), unless it is in this set: the files
     the old template version, with the project's answers then, did not render
     (old_files(), called only when there is such a file). A single project that
-    became multi had its files at the root: services/<name>/<path> is the same file.
+    became multi had its service's files at the root (moved(path): those the switch
+    moves): services/<name>/<path> is the same file.
     If the old version cannot be rendered, every such file is kept, with one line.
     """
     candidates = created_in_known_parts(root, owned, layout)
@@ -362,9 +363,9 @@ def new_user_files(root: Path, owned: Callable[[str], bool], layout: str, old: d
         say(f"kept the files of yours this update created ({error}): delete any you had deleted: "
             + ", ".join(sorted(candidates)))
         return candidates
-    if old.get("layout") == "single" and layout == "multi":
+    if old.get("layout") == "single" and layout == "multi" and moved is not None:
         name = service_names(old)[0]
-        had |= {f"services/{name}/{path}" for path in had}
+        had |= {f"services/{name}/{path}" for path in had if moved(path)}
     return candidates - had
 
 
@@ -580,7 +581,7 @@ def keep_ports(root: Path) -> list[str]:
 
 
 def after_update(root: Path, template: Path, version_from: str) -> None:
-    from layout_switch import check_layouts, switch_layout
+    from layout_switch import check_layouts, moves, service_files, switch_layout
 
     old = load_answers(head_file(root, ANSWERS_FILE))
     new = load_answers((root / ANSWERS_FILE).read_text())
@@ -608,7 +609,8 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
     fresh |= new_user_files(root, owned, layout, old,
-                            lambda: project_files(old_render(template, old, version_from)))
+                            lambda: project_files(old_render(template, old, version_from)),
+                            moved=lambda path: moves(path, service_files(template)))
     merge_llm_samples(root, template, old, new, version_from)
     stack_llm_revision(root, new_llm_files(root, old, new))
     merge_secret_settings(root, template, old, new, version_from)

@@ -327,13 +327,14 @@ def test_new_user_files_of_a_layout_switch_and_of_an_old_version_that_does_not_r
         (root / rel).write_text("created by the update\n")
     single = {"layout": "single", "services": "app"}
     old_files = {"deploy/dev/docker-compose.override.yml", "notes.txt"}
-    assert migrations.new_user_files(root, owned_by_user, "multi", single, lambda: set(old_files)) == {
+    moved = {"notes.txt"}.__contains__  # the switch moves the service's own files, not the project's
+    assert migrations.new_user_files(root, owned_by_user, "multi", single, lambda: set(old_files), moved) == {
         "services/app/deploy/test/docker-compose.override.yml"}
 
     def no_render() -> set[str]:
         raise migrations.MigrationError("cannot render the template: no such version")
 
-    kept = migrations.new_user_files(root, owned_by_user, "multi", single, no_render)
+    kept = migrations.new_user_files(root, owned_by_user, "multi", single, no_render, moved)
     assert kept == {"deploy/dev/docker-compose.override.yml", "services/app/notes.txt",
                     "services/app/deploy/test/docker-compose.override.yml"}
     assert "no such version" in capsys.readouterr().err
