@@ -127,6 +127,11 @@ def _root_renders_service(multi_file: Path, root_file: Path) -> bool:
 
 
 @cache
+def moves(path: str, files: ServiceFiles) -> bool:
+    """A single project's root path that single -> multi moves to services/<name>/<path>."""
+    return path.startswith(files.dirs) or path in SERVICE_OWN_FILES or path in files.owned
+
+
 def service_files(template: Path) -> ServiceFiles:
     """The single layout's service files, read off the template's service folders."""
     owned = user_owned(template)
@@ -212,7 +217,7 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
         # Copier's checkout of the template is at the new version: its HEAD.
         p1 = render(template, "HEAD", new, Path(tmp) / "new")
         for path in head:
-            if path.startswith(files.dirs) or path in SERVICE_OWN_FILES or path in files.owned:
+            if moves(path, files):
                 # The manifests keep what sync-dependencies (hooks/dependencies.py) just applied.
                 _git_move(root, path, f"{dest}/{path}", keep=path in files.owned)
                 switch.moved.append(path)

@@ -54,9 +54,12 @@ Commands::
                      (the service moves into services/<name>/ with git mv),
                      then keep the user-owned files: restore those the update
                      deleted, drop those it re-created although the user had
-                     deleted them (a service's first schema files, new with
-                     its alembic.ini, are kept, as are the llm component's
-                     files when the update adds llm), and list what remains of removed services.
+                     deleted them (the old template version, rendered with
+                     the project's answers then, had them; files it did not
+                     render are new and kept: see new_user_files), and list
+                     what remains of removed services. Settings written
+                     before the services read secret files get the
+                     template's with_secrets merged in (merge_secret_settings).
                      When the update adds llm: merge its sample lines into the
                      user's settings, main, worker, scheduler and models
                      three-way (see merge_llm_samples), and put its revision
@@ -210,6 +213,25 @@ def render(template: Path, ref: str, answers: dict, dst: Path, fallback: str = "
     raise MigrationError("cannot render the template: " + "; ".join(errors))
 
 
+# Renders of this process (one update): {(ref, answers): folder}, in one temporary
+# folder removed when the process ends.
+_RENDERS: dict[tuple[str, str], Path] = {}
+_RENDER_DIR: list[tempfile.TemporaryDirectory] = []
+
+
+def old_render(template: Path, old: dict, version_from: str) -> Path:
+    """The project as the template version it was made with rendered it (its answers then):
+    rendered once per update, for every step that compares with it."""
+    ref = version_from or str(old.get("_commit", ""))
+    key = (ref, json.dumps(old, sort_keys=True, default=str))
+    if key not in _RENDERS:
+        if not _RENDER_DIR:
+            _RENDER_DIR.append(tempfile.TemporaryDirectory(prefix="copier-old-"))
+        dst = Path(_RENDER_DIR[0].name, str(len(_RENDERS)))
+        _RENDERS[key] = render(template, ref, old, dst, fallback=str(old.get("_src_path", "")))
+    return _RENDERS[key]
+
+
 def merge(user: bytes, base: bytes, new: bytes) -> tuple[bytes, bool]:
     """Three-way merge: the user's edits (base -> user) applied to new. (text, conflicted)."""
     with tempfile.TemporaryDirectory(prefix="copier-merge-") as tmp:
@@ -297,22 +319,60 @@ def keep_user_files(root: Path, owned: Callable[[str], bool], layout: str,
     paths, get their files.
     """
     kept = Kept()
-    index = tracked(root)
     kept.restored = sorted(
-        p for p in index if owned(p) and not (root / p).exists() and not (root / p).is_symlink()
+        p for p in tracked(root) if owned(p) and not (root / p).exists() and not (root / p).is_symlink()
     )
     for chunk in range(0, len(kept.restored), 200):
         git(root, "checkout", "--", *kept.restored[chunk:chunk + 200])
-    units = {unit_of(p, layout) for p in index} | ({"."} if index else set())
     fresh = set(fresh)
-    for path in created(root):
-        if path in fresh or path.endswith((".rej", ".orig")) or not owned(path):
-            continue
-        if unit_of(path, layout) in units:
-            (root / path).unlink()
-            remove_empty_dirs(root, root / path)
-            kept.dropped.append(path)
+    for path in sorted(created_in_known_parts(root, owned, layout) - fresh):
+        (root / path).unlink()
+        remove_empty_dirs(root, root / path)
+        kept.dropped.append(path)
     return kept
+
+
+def created_in_known_parts(root: Path, owned: Callable[[str], bool], layout: str) -> set[str]:
+    """User-owned files the update created in a part of the project (a service, the root)
+    that existed before: new to the template, or deleted by the user (new_user_files)."""
+    index = tracked(root)
+    units = {unit_of(p, layout) for p in index} | ({"."} if index else set())
+    return {p for p in created(root) if owned(p) and not p.endswith((".rej", ".orig"))
+            and unit_of(p, layout) in units}
+
+
+def new_user_files(root: Path, owned: Callable[[str], bool], layout: str, old: dict,
+                   old_files: Callable[[], set[str]], moved: Callable[[str], bool] | None = None) -> set[str]:
+    """User-owned files this update created that the project never had: new files of the
+    template, not files the user deleted.
+
+    keep_user_files removes a user-owned file the update created in a part of the
+    project that existed (the user deleted it), unless it is in this set: the files
+    the old template version, with the project's answers then, did not render
+    (old_files(), called only when there is such a file). A single project that
+    became multi had its service's files at the root (moved(path): those the switch
+    moves): services/<name>/<path> is the same file.
+    If the old version cannot be rendered, every such file is kept, with one line.
+    """
+    candidates = created_in_known_parts(root, owned, layout)
+    if not candidates:
+        return set()
+    try:
+        had = old_files()
+    except MigrationError as error:
+        say(f"kept the files of yours this update created ({error}): delete any you had deleted: "
+            + ", ".join(sorted(candidates)))
+        return candidates
+    if old.get("layout") == "single" and layout == "multi" and moved is not None:
+        name = service_names(old)[0]
+        had |= {f"services/{name}/{path}" for path in had if moved(path)}
+    return candidates - had
+
+
+def project_files(root: Path) -> set[str]:
+    """Every file below root (a render), as posix paths relative to it."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")
+            if p.is_file() and ".git" not in p.relative_to(root).parts}
 
 
 def removed_services(root: Path, old: dict, new: dict) -> dict[str, list[str]]:
@@ -521,7 +581,7 @@ def keep_ports(root: Path) -> list[str]:
 
 
 def after_update(root: Path, template: Path, version_from: str) -> None:
-    from layout_switch import check_layouts, switch_layout
+    from layout_switch import check_layouts, moves, service_files, switch_layout
 
     old = load_answers(head_file(root, ANSWERS_FILE))
     new = load_answers((root / ANSWERS_FILE).read_text())
@@ -548,11 +608,9 @@ def after_update(root: Path, template: Path, version_from: str) -> None:
                                        "--exclude-standard", "--", p)]
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
-    fresh |= new_extension_points(root)
-    fresh |= new_schema_files(root)
-    fresh |= new_llm_files(root, old, new)
-    fresh |= new_k8s_files(root, old, new)
-    fresh |= new_edge_files(root)
+    fresh |= new_user_files(root, owned, layout, old,
+                            lambda: project_files(old_render(template, old, version_from)),
+                            moved=lambda path: moves(path, service_files(template)))
     merge_llm_samples(root, template, old, new, version_from)
     stack_llm_revision(root, new_llm_files(root, old, new))
     merge_secret_settings(root, template, old, new, version_from)
@@ -651,9 +709,6 @@ def check_answers_match_files(root: Path, answers: dict) -> None:
 # ---------------------------------------------------------- extension points
 LOCAL_MK = "local.mk"
 INCLUDE_LOCAL_MK = "-include local.mk"
-# User-owned files the template creates for the user's additions (copier.yml).
-EXTENSION_POINTS = (LOCAL_MK, "deploy/*/docker-compose.override.yml",
-                    "services/*/deploy/test/docker-compose.override.yml")
 # A line that includes local.mk, the template's or the user's own.
 INCLUDES_LOCAL_MK = re.compile(r"^\s*(-|s)?include\s+(\./)?local\.mk\s*$")
 RULE = re.compile(r"^[^\s#=:][^=]*?::?(?!=)")
@@ -666,81 +721,6 @@ MOVED_HEADER = (
 def includes_local_mk(makefile: bytes | None) -> bool:
     """Whether a Makefile has the template's `-include local.mk` line."""
     return makefile is not None and INCLUDE_LOCAL_MK in makefile.decode(errors="replace").splitlines()
-
-
-def new_edge_files(root: Path) -> set[str]:
-    """The prod edge's user-owned routes, created by the update that brings the edge (its
-    template-owned Caddyfile is new too): a new file, not one the user deleted."""
-    if head_file(root, "deploy/prod/Caddyfile") is not None:
-        return set()
-    return {path for path in created(root) if path == "deploy/prod/Caddyfile.local"}
-
-
-def new_extension_points(root: Path) -> set[str]:
-    """Extension points this update created where the project could not have had them.
-
-    Copier creates them like any new file; keep_user_files would take them
-    for files the user deleted (their folder existed), unless they are fresh:
-    all of them in a project from before local.mk, and an override whose
-    compose file is new too (the service's stack after a layout switch).
-    """
-    makefile = head_file(root, "Makefile")
-    predates = makefile is not None and not includes_local_mk(makefile)
-    fresh = set()
-    for path in created(root):
-        if not any(fnmatch.fnmatchcase(path, pattern) for pattern in EXTENSION_POINTS):
-            continue
-        base = path.replace(".override.yml", ".yml") if path.endswith(".override.yml") else ""
-        if predates or (base and head_file(root, base) is None):
-            fresh.add(path)
-    return fresh
-
-
-# User-owned files that come with a service's schema tooling (its template-owned
-# alembic.ini): the first revision, the models and the seed data.
-SCHEMA_FILES = ("migrations/versions/*", "src/*/models.py", "src/*/seed.py")
-# The same for a node service, whose tooling is its template-owned migrate.js
-# (node-pg-migrate): the first migration and the seed data.
-NODE_SCHEMA_FILES = ("migrations/*.js", "src/seed.js")
-
-
-def new_schema_files(root: Path) -> set[str]:
-    """User-owned schema files this update created for a service that had no alembic.ini
-    (python) or migrate.js (node).
-
-    A project from before schema migrations gets them with the tooling; a
-    service that had the tooling and lacks one of them had it deleted by
-    the user, and keep_user_files leaves it deleted.
-    """
-    fresh = set()
-    for path in created(root):
-        parts = path.split("/")
-        base = "/".join(parts[:2]) + "/" if parts[0] == "services" and len(parts) > 2 else ""
-        rest = path[len(base):]
-        for tooling, patterns in (("alembic.ini", SCHEMA_FILES), ("migrate.js", NODE_SCHEMA_FILES)):
-            if (any(fnmatch.fnmatchcase(rest, pattern) for pattern in patterns)
-                    and head_file(root, f"{base}{tooling}") is None):
-                fresh.add(path)
-    return fresh
-
-
-# ------------------------------------------------------------ a new deploy target
-# The kubernetes deploy target's user-owned files (copier.yml _skip_if_exists): its overlays.
-K8S_FILES = ("deploy/k8s/overlays/*",)
-
-
-def adds_kubernetes(old: dict, new: dict) -> bool:
-    """The update chose kubernetes (a project from before the question had compose only)."""
-    return ("kubernetes" not in (old.get("deploy_targets") or ())
-            and "kubernetes" in (new.get("deploy_targets") or ()))
-
-
-def new_k8s_files(root: Path, old: dict, new: dict) -> set[str]:
-    """The kubernetes overlay this update created, when it added the target: new files, not
-    files the user deleted."""
-    if not adds_kubernetes(old, new):
-        return set()
-    return {path for path in created(root) if any(fnmatch.fnmatchcase(path, p) for p in K8S_FILES)}
 
 
 # ------------------------------------------------------------ a new component
@@ -912,8 +892,7 @@ def merge_samples(root: Path, template: Path, old: dict, new: dict, version_from
         return handled
     with tempfile.TemporaryDirectory(prefix=f"copier-{topic}-") as tmp:
         try:
-            base = render(template, version_from or str(old.get("_commit", "")), old, Path(tmp, "old"),
-                          fallback=str(old.get("_src_path", "")))
+            base = old_render(template, old, version_from)
             ours = render(template, str(new.get("_commit", "")), new, Path(tmp, "new"),
                           fallback=str(new.get("_src_path", "")))
         except MigrationError as error:

@@ -289,32 +289,55 @@ def test_extension_points_leave_a_current_project_alone(tmp_path: Path) -> None:
     up.commit_all(root, "current")
     assert migrations.extension_points(root, tmp_path / "no-template", "v0.2.0") == []
     assert not (root / "local.mk").exists()
-    assert migrations.new_extension_points(root) == set()
 
 
-def test_new_extension_points_are_only_those_of_an_old_project(tmp_path: Path) -> None:
+def owned_by_user(path: str) -> bool:
+    return path.endswith((".override.yml", "local.mk", "notes.txt"))
+
+
+def test_new_user_files_are_those_the_old_version_did_not_render(tmp_path: Path) -> None:
+    """An extension point of a project from before it is new; one the old version rendered and
+    the project lacks was deleted by the user; the old version is rendered only when needed."""
     root = tmp_path / "project"
     (root / "deploy/dev").mkdir(parents=True)
     (root / "Makefile").write_text("all:\n\t@true\n")
     (root / "deploy/dev/docker-compose.yml").write_text("services: {}\n")
     up.commit_all(root, "old")
+    assert migrations.new_user_files(root, owned_by_user, "multi", {}, lambda: pytest.fail("rendered")) == set()
     for rel in ("local.mk", "deploy/dev/docker-compose.override.yml", "deploy/dev/notes.txt"):
         (root / rel).write_text("created by the update\n")
-    assert migrations.new_extension_points(root) == {"local.mk", "deploy/dev/docker-compose.override.yml"}
+    old_files = {"Makefile", "deploy/dev/docker-compose.yml", "deploy/dev/notes.txt"}
+    assert migrations.new_user_files(root, owned_by_user, "multi", {}, lambda: set(old_files)) == {
+        "local.mk", "deploy/dev/docker-compose.override.yml"}
 
 
-def test_an_override_of_a_new_stack_is_new(tmp_path: Path) -> None:
-    """After a layout switch the service's stage 2 stack is new, and so is its override; others are not."""
+def test_new_user_files_of_a_layout_switch_and_of_an_old_version_that_does_not_render(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """single -> multi: the old version's root files are the service's; a version that does not
+    render keeps every created file, and says so."""
     root = tmp_path / "project"
     (root / "deploy/dev").mkdir(parents=True)
     (root / "Makefile").write_text("all:\n\t@true\n\n-include local.mk\n")
     (root / "deploy/dev/docker-compose.yml").write_text("services: {}\n")
-    up.commit_all(root, "current, the dev override deleted by the user")
     (root / "services/app/deploy/test").mkdir(parents=True)
+    (root / "services/app/Dockerfile").write_text("FROM python:3.12-slim\n")  # moved by the switch
+    up.commit_all(root, "current, the dev override deleted by the user")
     for rel in ("deploy/dev/docker-compose.override.yml", "services/app/deploy/test/docker-compose.yml",
-                "services/app/deploy/test/docker-compose.override.yml"):
+                "services/app/deploy/test/docker-compose.override.yml", "services/app/notes.txt"):
         (root / rel).write_text("created by the update\n")
-    assert migrations.new_extension_points(root) == {"services/app/deploy/test/docker-compose.override.yml"}
+    single = {"layout": "single", "services": "app"}
+    old_files = {"deploy/dev/docker-compose.override.yml", "notes.txt"}
+    moved = {"notes.txt"}.__contains__  # the switch moves the service's own files, not the project's
+    assert migrations.new_user_files(root, owned_by_user, "multi", single, lambda: set(old_files), moved) == {
+        "services/app/deploy/test/docker-compose.override.yml"}
+
+    def no_render() -> set[str]:
+        raise migrations.MigrationError("cannot render the template: no such version")
+
+    kept = migrations.new_user_files(root, owned_by_user, "multi", single, no_render, moved)
+    assert kept == {"deploy/dev/docker-compose.override.yml", "services/app/notes.txt",
+                    "services/app/deploy/test/docker-compose.override.yml"}
+    assert "no such version" in capsys.readouterr().err
 
 
 # ------------------------------------------------- the migration, no renders
