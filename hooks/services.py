@@ -39,59 +39,44 @@ import sys
 import unicodedata
 import zlib
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
-LANGUAGES = ("python", "node", "ts")
-# What runs a language's code: a ts service is a node service whose source is
-# compiled (tsc) first, so it shares node's image, npm lock, queue (BullMQ),
-# migrations (node-pg-migrate) and stack blocks; templates ask `svc.runtime`.
-RUNTIMES = {"python": "python", "node": "node", "ts": "node"}
-# The test tool of a service's unit and integration suites, by language: decided
-# here only (scripts/services.json carries it to the project's scripts).
-FRAMEWORKS = {"python": "pytest", "node": "vitest", "ts": "vitest"}
-KINDS = ("api", "worker", "scheduler", "frontend")
+_HOOKS = str(Path(__file__).resolve().parent)
+if _HOOKS not in sys.path:  # Copier loads this file by path; model.py sits beside it
+    sys.path.insert(0, _HOOKS)
+import model  # noqa: E402  (hooks/model.py: the rules this module checks against)
+
+# The rules about the stack (kinds, runtimes, reserved names, the members' ports)
+# live in hooks/model.py; this module parses and checks the answers against them.
+LANGUAGES = model.LANGUAGES
+RUNTIMES = model.RUNTIMES
+FRAMEWORKS = model.FRAMEWORKS
+KINDS = model.KINDS
 # Kinds a language does not have (yet): none since node's scheduler (BullMQ).
 PYTHON_ONLY_KINDS: tuple[str, ...] = ()
-# Kinds built with node whatever the word says: a frontend is a TypeScript page.
-NODE_ONLY_KINDS = ("frontend",)
-# Kinds that serve HTTP on a published port (dev, prod and test stacks).
-HTTP_KINDS = ("api", "frontend")
+NODE_ONLY_KINDS = model.NODE_ONLY_KINDS
+HTTP_KINDS = model.HTTP_KINDS
 MAX_NAME = 30
+# More services than this is no longer a project one team runs with compose: refused
+# before anything is parsed or rendered (a render grows with every service).
+MAX_SERVICES = 50
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-# Folders at the project root, infrastructure service names in compose files,
-# and names whose folders or targets would be ambiguous.
-RESERVED = frozenset(
-    {
-        "deploy", "scripts", "services", "tests", "src", "docs", "bench",
-        "postgres", "redis", "llm", "db", "database", "node-modules", "dist", "build",
-        "test", "dev", "prod", "all", "help", "stack",
-    }
-)
-# Compose names of one-shot steps beside a service (`api-migrate`, partials/compose/).
-STEP_SUFFIXES = ("-migrate",)
-# Where a python service's package name would shadow a module it imports,
-# directly or through its dependencies and test tools.
-PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | {
-    "fastapi", "uvicorn", "pydantic", "psycopg", "httpx", "pytest", "starlette", "redis",
-    "anyio", "sniffio", "idna", "certifi", "h11", "httpcore", "click", "annotated_types",
-    "annotated_doc", "pydantic_core", "typing_extensions", "typing_inspection", "psycopg_binary",
-    "psycopg_pool", "pluggy", "iniconfig", "packaging", "pygments", "coverage", "pytest_cov",
-    "ruff", "hatchling",
-    # schema migrations (Alembic) and what they import
-    "alembic", "sqlalchemy", "mako", "markupsafe", "greenlet",
-    # the llm component's clients (openai) and the api's event streams
-    "openai", "sse_starlette", "jiter", "distro", "tqdm",
-}
-API_PORT = 8000
+RESERVED = model.RESERVED
+# Where a python service's package name would shadow a module it imports: the
+# standard library, and what the template's own code and dependency table import
+# (hooks/model.py PYTHON_IMPORTS; tests/test_services_parser.py proves it complete).
+PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | model.PYTHON_IMPORTS
+API_PORT = model.CONTAINER_PORT
 # Host ports of the dev and prod stacks: a function of the service's name (a
 # checksum into DEV_PORTS), or the word's `port=N` option; never of its place
 # in the list, so adding, removing or reordering services moves no one's port.
 DEV_PORTS = range(8000, 9000)
-# Host ports of the dev stack's infrastructure (deploy/dev/.env.example).
-INFRA_PORTS = {5432: "postgres", 6379: "redis"}
+# Host ports the stack's own members publish (postgres, redis, the llm stand-in, the edge).
+INFRA_PORTS = model.MEMBER_PORTS
 PORT_OPTION = re.compile(r"^port=(.*)$")
 PORT_NUMBER = re.compile(r"^[1-9][0-9]{3,4}$")
 # The service a node api's sample /upstream calls: the python api of this name.
-UPSTREAM = "api"
+UPSTREAM = model.UPSTREAM
 MAX_SLUG = 30
 MAX_PROJECT_NAME = 80
 # Copier shows a refused answer as "Validation error for question 'services': "
@@ -144,8 +129,10 @@ def _parse_word(word: str) -> Service:
         raise ServicesError(f"{quoted(name)}: use a-z, 0-9, single -")
     if name in RESERVED:
         raise ServicesError(f"{quoted(name)} is a reserved name")
-    if name.endswith(STEP_SUFFIXES):
-        raise ServicesError(f"{quoted(name)}: -migrate is reserved")
+    if name in model.YAML_WORDS:
+        raise ServicesError(f"{quoted(name)}: YAML reads it as a bool/null")
+    if name.endswith(model.MIGRATE_SUFFIX):
+        raise ServicesError(f"{quoted(name)}: {model.MIGRATE_SUFFIX} is reserved")
     language = kind = None
     for option in options:
         if option in LANGUAGES:
@@ -179,6 +166,8 @@ def parse(spec: object, layout: str = "multi") -> list[Service]:
     words = _split(spec)
     if not words:
         raise ServicesError("give at least one service, e.g. 'api'")
+    if len(words) > MAX_SERVICES:
+        raise ServicesError(f"at most {MAX_SERVICES} services, not {len(words)}")
     services = [_parse_word_with_port(word) for word in words]
     seen: set[str] = set()
     for service in services:
@@ -207,27 +196,29 @@ def services_error(spec: object, layout: str = "multi") -> str:
     return ""
 
 
-def parse_services(spec: object, layout: str = "multi") -> list[dict[str, object]]:
-    """The services as dicts for templates: name, language, kind, package, runtime, env, port,
-    dev_port (the host port in the dev and prod stacks), upstream, path, framework
-    (the test tool of its suites) and word (its word in the answer, as written).
+def parse_services(spec: object, layout: str = "multi", components: object = ()) -> list[dict[str, object]]:
+    """The services as dicts for templates: name, language, kind, package, env, port,
+    dev_port (the host port in the dev and prod stacks), upstream, path, word (its
+    word in the answer, as written), and the facts the model derives from its
+    language, kind and the project's components (model.facts: runtime, typescript,
+    http, heartbeat, owns_schema, migrate, queue, manifest, lock, framework).
 
     The generated project's scripts/services.json is rendered from this list:
     scripts and tests read that, never the answer.
     """
     result = []
     parsed = parse(spec, layout)
+    comps = tuple(components) if isinstance(components, (list, tuple)) else ()
     for word, service in zip(_split(spec), parsed, strict=True):
         item: dict[str, object] = asdict(service)
         item["package"] = service.package
-        item["runtime"] = service.runtime
+        item.update(model.facts(service.name, service.language, service.kind, comps))
         item["env"] = service.package.upper()
         item["port"] = API_PORT
         item["dev_port"] = dev_port(service)
         item["upstream"] = upstream_of(service, parsed)
         # Where the service lives: services/<name> (multi) or the root (single).
         item["path"] = f"services/{service.name}" if layout == "multi" else "."
-        item["framework"] = FRAMEWORKS[service.language]
         item["word"] = word
         result.append(item)
     return result
@@ -264,20 +255,36 @@ def _parse_word_with_port(word: str) -> Service:
     if not ports:
         return service
     if len(ports) > 1:
-        raise ServicesError(f"'{word}': give one port, not {len(ports)}")
+        raise ServicesError(fit(f"'{word}': give one port, not {len(ports)}",
+                                f"{quoted(word)}: give one port, not {len(ports)}"))
     if service.kind not in HTTP_KINDS:
-        raise ServicesError(f"'{word}': port= is for api services (a worker publishes no port)")
+        raise ServicesError(fit(f"'{word}': port= is for apis and frontends",
+                                f"'{word}': port= is for apis", f"{quoted(word)}: port= is for apis"))
     port = ports[0]
     if not (PORT_NUMBER.match(port) and 1024 <= int(port) <= 65535):
-        raise ServicesError(f"'{word}': the port is a number from 1024 to 65535")
+        raise ServicesError(fit(f"'{word}': not in 1024-65535", f"{quoted(word)}: not in 1024-65535"))
     if int(port) in INFRA_PORTS:
-        raise ServicesError(f"'{word}': {port} is {INFRA_PORTS[int(port)]}'s dev port; pick another")
+        owner = INFRA_PORTS[int(port)]
+        raise ServicesError(fit(f"'{word}': {port} is {owner}'s; pick another",
+                                f"'{word}': {port} is {owner}'s", f"{quoted(word)}: {port} is {owner}'s"))
     return replace(service, dev_port=int(port))
 
 
+# Copier shows a refused answer as "Validation error for question 'services': "
+# and the message, cut at 80 columns: what is left for the message.
+MESSAGE_WIDTH = 80 - len("Validation error for question 'services': ")
+
+
+def fit(*messages: str) -> str:
+    """The first message that fits MESSAGE_WIDTH (the last one whatever its width)."""
+    return next((message for message in messages if len(message) <= MESSAGE_WIDTH), messages[-1])
+
+
 def _check_ports(services: list[Service]) -> None:
-    """Two apis never share a host port; the message names a free one to write."""
-    taken: dict[int, str] = {}
+    """Two HTTP services never share a host port, and none takes a port a stack member
+    publishes (postgres, redis, the llm stand-in: model.MEMBER_PORTS, whatever the
+    components, since an update may add one); the message names a free one to add."""
+    taken: dict[int, str] = dict(INFRA_PORTS)
     for service in services:
         if service.kind not in HTTP_KINDS:
             continue
@@ -285,11 +292,12 @@ def _check_ports(services: list[Service]) -> None:
         if port in taken:
             used = set(taken) | {dev_port(s) for s in services if s.kind in HTTP_KINDS}
             free = next(p for p in itertools.chain(range(port + 1, 65536), range(1024, port))
-                        if p not in used and p not in INFRA_PORTS)
-            option = ":frontend" if service.kind == "frontend" else (
-                "" if service.language == "python" else f":{service.language}")
-            word = f"{service.name}{option}:port={free}"
-            raise ServicesError(f"'{taken[port]}' and '{service.name}' get port {port}: write '{word}'")
+                        if p not in used)
+            name, owner = quoted(service.name), taken[port]
+            clash = f"{port} is {owner}'s" if owner in INFRA_PORTS.values() else f"{quoted(owner)} has {port}"
+            raise ServicesError(fit(f"{clash}: add :port={free} to {name}",
+                                    f"{port} taken: add :port={free} to {name}",
+                                    f"add :port={free} to {name}"))
         taken[port] = service.name
 
 
@@ -400,22 +408,24 @@ def computed_service_list(context: dict) -> None:
     if "services" not in context or "layout" not in context:
         return
     try:
-        context["service_list"] = _parsed_services(context["services"], context["layout"])
+        context["service_list"] = _parsed_services(context["services"], context["layout"],
+                                                   context.get("components", ()))
     except ServicesError:
         context.pop("service_list", None)
 
 
-_PARSED: dict[tuple[str, str], list[dict[str, object]]] = {}
+_PARSED: dict[tuple[str, str, tuple], list[dict[str, object]]] = {}
 
 
-def _parsed_services(spec: object, layout: object) -> list[dict[str, object]]:
+def _parsed_services(spec: object, layout: object, components: object = ()) -> list[dict[str, object]]:
     """parse_services, remembered per answer: the hook runs for every path part and
     file Copier renders (thousands per project), the answer changes rarely."""
+    comps = tuple(components) if isinstance(components, (list, tuple)) else ()
     if not isinstance(spec, str) or not isinstance(layout, str):
-        return parse_services(spec, layout)  # type: ignore[arg-type]
-    key = (spec, layout)
+        return parse_services(spec, layout, comps)  # type: ignore[arg-type]
+    key = (spec, layout, comps)
     if key not in _PARSED:
-        _PARSED[key] = parse_services(spec, layout)
+        _PARSED[key] = parse_services(spec, layout, comps)
     # Fresh dicts: a template that changed one would not change the next render's.
     return [dict(item) for item in _PARSED[key]]
 

@@ -157,14 +157,17 @@ def hook_services() -> ModuleType:
 
 def service_list(combo: Mapping[str, object]) -> list[dict[str, object]]:
     """A combination's services as the template computes them (name, language, kind, path, ...)."""
-    return hook_services().parse_services(combo["services"], combo.get("layout", "multi"))
+    return hook_services().parse_services(combo["services"], combo.get("layout", "multi"),
+                                          list(combo.get("components", BASE_ANSWERS.get("components", []))))
 
 
 def registry_services(combo: Mapping[str, object]) -> list[dict[str, object]]:
     """A combination's services as scripts/services.json lists them: service_list without
     `runtime` (the scripts tell it by the language, ts being node's; the file of a node
     project stays as it was before the ts language)."""
-    return [{k: v for k, v in svc.items() if k != "runtime"} for svc in service_list(combo)]
+    fields = ("name", "path", "language", "kind", "package", "env", "port", "dev_port", "framework",
+              "word", "upstream")
+    return [{k: svc[k] for k in fields} for svc in service_list(combo)]
 
 
 def registry(project: Path) -> dict:

@@ -494,3 +494,60 @@ def test_copy_warns_when_a_scheduler_has_no_worker_of_its_language(
     assert result.returncode == 0, result.stderr
     notes = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("Note: scheduler")]
     assert notes == ([note] if note else []), result.stderr
+
+
+def _hook_model():
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    import model  # hooks/model.py
+
+    return model
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_every_stack_member_is_in_the_model(render, name: str) -> None:
+    """Each compose service that is not one of the project's services is a member the
+    model names (so no service can take its name), with the ports it publishes."""
+    model = _hook_model()
+    project = render(name)
+    combo = {**BASE_ANSWERS, **COMBOS[name]}
+    svcs = service_list(combo)
+    names = {svc["name"] for svc in svcs}
+    members = {m["name"]: m for m in model.stack_members(svcs, combo["components"])}
+    for compose in sorted(project.glob("deploy/*/docker-compose.yml")):
+        keys = set(yaml.safe_load(compose.read_text())["services"])
+        others = keys - names
+        assert others <= set(members), f"{compose.relative_to(project)}: {sorted(others - set(members))}"
+        assert all(member in model.RESERVED or member.endswith(model.MIGRATE_SUFFIX) for member in others)
+    dev = yaml.safe_load((project / "deploy/dev/docker-compose.yml").read_text())["services"]
+    for member, spec in dev.items():
+        if member in members:
+            published = {int(str(p).rsplit(":", 1)[-1].split("}")[0].split("-")[-1])
+                         for p in spec.get("ports", []) if "${" in str(p)}
+            host = {int(m) for p in spec.get("ports", []) for m in re.findall(r":-(\d+)\}", str(p))}
+            assert host <= set(members[member]["ports"]), (member, host, published)
+
+
+def test_python_services_shadow_no_module_their_code_imports(render) -> None:
+    """model.PYTHON_IMPORTS (the names a python service may not take) holds every module
+    the rendered python code imports that is neither the standard library's nor the project's."""
+    import ast
+
+    model = _hook_model()
+    unknown: dict[str, str] = {}
+    for name in COMBOS:
+        project = render(name)
+        local = {p.name for p in project.rglob("src/*") if p.is_dir()} | {"tests", "conftest"}
+        for path in project.rglob("*.py"):
+            if "node_modules" in path.parts or path.relative_to(project).parts[0] == "scripts":
+                continue  # scripts/ runs in the project's tooling environment (uv run), not a service's
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    tops = [alias.name.split(".")[0] for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    tops = [node.module.split(".")[0]]
+                else:
+                    continue
+                for top in tops:
+                    if top not in sys.stdlib_module_names and top not in model.PYTHON_IMPORTS and top not in local:
+                        unknown.setdefault(top, str(path.relative_to(project)))
+    assert not unknown, f"imported but not in hooks/model.py PYTHON_IMPORTS: {unknown}"

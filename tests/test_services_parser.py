@@ -126,6 +126,14 @@ def test_parse_services_multi_fields() -> None:
             "kind": "api",
             "package": "api",
             "runtime": "python",
+            "typescript": False,
+            "http": True,
+            "heartbeat": False,
+            "owns_schema": False,
+            "migrate": "",
+            "queue": "",
+            "manifest": "pyproject.toml",
+            "lock": "uv.lock",
             "env": "API",
             "port": 8000,
             "dev_port": 8359,
@@ -140,6 +148,14 @@ def test_parse_services_multi_fields() -> None:
             "kind": "worker",
             "package": "worker",
             "runtime": "python",
+            "typescript": False,
+            "http": False,
+            "heartbeat": True,
+            "owns_schema": False,
+            "migrate": "",
+            "queue": "",
+            "manifest": "pyproject.toml",
+            "lock": "uv.lock",
             "env": "WORKER",
             "port": 8000,
             "dev_port": 8746,
@@ -154,6 +170,14 @@ def test_parse_services_multi_fields() -> None:
             "kind": "api",
             "package": "web_ui",
             "runtime": "node",
+            "typescript": False,
+            "http": True,
+            "heartbeat": False,
+            "owns_schema": False,
+            "migrate": "",
+            "queue": "",
+            "manifest": "package.json",
+            "lock": "package-lock.json",
             "env": "WEB_UI",
             "port": 8000,
             "dev_port": 8195,
@@ -165,6 +189,20 @@ def test_parse_services_multi_fields() -> None:
     ]
 
 
+def test_facts_follow_the_components() -> None:
+    """Who owns a schema and which queue a service uses depend on the components."""
+    found = {svc["name"]: svc for svc in services.parse_services(
+        "api w:worker b:scheduler gw:ts web:frontend", "multi", ["postgres", "redis"])}
+    assert {n for n, svc in found.items() if svc["owns_schema"]} == {"api", "w", "gw"}
+    assert found["api"]["migrate"] == "api-migrate" and found["b"]["migrate"] == ""
+    assert {n: svc["queue"] for n, svc in found.items()} == {
+        "api": "celery", "w": "celery", "b": "celery", "gw": "bullmq", "web": ""}
+    assert {n for n, svc in found.items() if svc["http"]} == {"api", "gw", "web"}
+    assert {n for n, svc in found.items() if svc["typescript"]} == {"gw"}
+    bare = services.parse_services("api w:worker", "multi", [])
+    assert not any(svc["owns_schema"] or svc["queue"] for svc in bare)
+
+
 def test_parse_services_single_lives_at_root() -> None:
     assert services.parse_services("my-app:node:worker", "single") == [
         {
@@ -173,6 +211,14 @@ def test_parse_services_single_lives_at_root() -> None:
             "kind": "worker",
             "package": "my_app",
             "runtime": "node",
+            "typescript": False,
+            "http": False,
+            "heartbeat": True,
+            "owns_schema": False,
+            "migrate": "",
+            "queue": "",
+            "manifest": "package.json",
+            "lock": "package-lock.json",
             "env": "MY_APP",
             "port": 8000,
             "dev_port": services.default_port("my-app"),
@@ -232,22 +278,26 @@ def test_port_option_sets_the_host_port_only() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("api:port=80", "'api:port=80': the port is a number from 1024 to 65535"),
-        ("api:port=070000", "'api:port=070000': the port is a number from 1024 to 65535"),
-        ("api:port=", "'api:port=': the port is a number from 1024 to 65535"),
-        ("api:port=８０８０", "'api:port=８０８０': the port is a number from 1024 to 65535"),
-        ("api:port=8010:port=8011", "'api:port=8010:port=8011': give one port, not 2"),
-        ("w:worker:port=8010", "'w:worker:port=8010': port= is for api services (a worker publishes no port)"),
-        ("api:port=5432", "'api:port=5432': 5432 is postgres's dev port; pick another"),
-        ("api:port=8010 web:node:port=8010", "'api' and 'web' get port 8010: write 'web:node:port=8011'"),
-        ("api web:port=8359", "'api' and 'web' get port 8359: write 'web:port=8360'"),
+        ("api:port=80", "'api:port=80': not in 1024-65535"),
+        ("api:port=070000", "'api:port=070000': not in 1024-65535"),
+        ("api:port=", "'api:port=': not in 1024-65535"),
+        ("api:port=８０８０", "'api:port=８０８０': not in 1024-65535"),
+        ("api:port=8010:port=8011", "'api:port=…': give one port, not 2"),
+        ("w:worker:port=8010", "'w:worker:…': port= is for apis"),
+        ("api:port=5432", "'api:port=5432': 5432 is postgres's"),
+        ("api:port=8010 web:node:port=8010", "8010 taken: add :port=8011 to 'web'"),
+        ("api web:port=8359", "8359 taken: add :port=8360 to 'web'"),
+        # The llm stand-in's port, whatever the components: an update may add llm later.
+        ("api:port=8089", "'api:port=8089': 8089 is llm's"),
+        ("api cab", "8089 is llm's: add :port=8090 to 'cab'"),
     ],
     ids=["low", "leading-zero", "empty", "fullwidth", "two", "worker", "infra", "explicit-twice",
-         "explicit-on-default"],
+         "explicit-on-default", "member-explicit", "member-default"],
 )
 def test_port_problems_are_refused_with_a_fix(spec: str, message: str) -> None:
     assert services.services_error(spec) == message
-    assert len(message) <= 80
+    # Copier prefixes "Validation error for question 'services': " and cuts at 80 columns.
+    assert len(f"Validation error for question 'services': {message}") <= 80
 
 
 def test_colliding_default_ports_are_refused_with_a_free_port() -> None:
@@ -260,9 +310,10 @@ def test_colliding_default_ports_are_refused_with_a_free_port() -> None:
             break
         names[port] = f"s{i}"
     error = services.services_error(f"{first} {second}")
-    assert error.startswith(f"'{first}' and '{second}' get port {port}: write '{second}:port="), error
-    fixed = error.split("write '")[1].rstrip("'")
-    assert services.services_error(f"{first} {fixed}") == ""
+    assert error.startswith(f"{port} taken: add :port="), error
+    assert error.endswith(f" to '{second}'"), error
+    option = error.split("add ")[1].split(" ")[0]
+    assert services.services_error(f"{first} {second}{option}") == ""
 
 
 def test_workers_never_collide() -> None:
@@ -289,9 +340,8 @@ def test_colliding_ports_of_a_ts_api_are_fixed_with_its_language() -> None:
     port = services.default_port("api")
     twin = next(f"w{i}" for i in range(100000) if services.default_port(f"w{i}") == port)
     error = services.services_error(f"api {twin}:ts")
-    assert f"write '{twin}:ts:port=" in error, error
-    fixed = error.split("write '")[1].rstrip("'")
-    assert services.services_error(f"api {fixed}") == ""
+    assert f"add :port={port + 1} to '{twin}'" in error, error
+    assert services.services_error(f"api {twin}:ts:port={port + 1}") == ""
 
 
 def test_upstream_is_the_python_api_named_api() -> None:
@@ -320,7 +370,7 @@ def test_frontend_has_a_port_like_an_api() -> None:
     assert parsed["web"]["port"] == services.API_PORT
     port = services.default_port("api")
     message = services.services_error(f"api web:frontend:port={port}")
-    assert message.startswith(f"'api' and 'web' get port {port}: write 'web:frontend:port="), message
+    assert message == f"{port} taken: add :port={port + 1} to 'web'", message
 
 
 def test_parse_services_raises_like_parse() -> None:
