@@ -8,9 +8,10 @@
 Usage: uv run scripts/update.py COMMAND [OPTION...]
 
   update [--vcs-ref REF] [--ask]        merge the template's latest release (make update)
-  add-service NAME [--lang L] [--kind K]
+  add-service NAME [--lang L] [--kind K] [--port N]
                                         a new service, L python|node|ts,
-                                        K api|worker|scheduler|frontend
+                                        K api|worker|scheduler|frontend, N its
+                                        dev host port (the answer's port=N)
   remove-service NAME                   drop a service's template files (yours stay;
                                         your edits of its template files are kept
                                         in .template-removed/NAME.patch)
@@ -237,7 +238,8 @@ def cmd_add_service(args: argparse.Namespace) -> int:
         raise Failure(f"services/{args.name} exists, added by hand: the template would write "
                       "into it; move it away first, or pick another name")
     require_clean_tree()
-    word = ":".join([args.name, *(o for o in (args.lang, args.kind) if o)])
+    port = [f"port={args.port}"] if args.port else []
+    word = ":".join([args.name, *(o for o in (args.lang, args.kind) if o), *port])
     return services_update([*words, word])
 
 
@@ -371,6 +373,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--lang", choices=["python", "node", "ts"])
     add.add_argument("--kind", choices=["api", "worker", "scheduler", "frontend"])
+    # The option a refused port suggests ("add :port=N to 'name'"): the services answer checks it.
+    add.add_argument("--port", help="its dev host port (an api or frontend), as the answer's port=N")
     add.set_defaults(run=cmd_add_service)
     remove = commands.add_parser("remove-service", help="remove a service's template files")
     remove.add_argument("name")
