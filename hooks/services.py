@@ -452,6 +452,8 @@ def _services_extension() -> type:
             environment.filters["registry_error"] = registry_error
             environment.filters["slugify_name"] = slugify
             environment.globals["reserved_service_names"] = sorted(RESERVED)
+            # The stack's members besides the services (hooks/model.py): name, what, ports.
+            environment.filters["stack_members"] = model.stack_members
 
     ServicesExtension.__qualname__ = "ServicesExtension"
     return ServicesExtension

@@ -483,8 +483,10 @@ def test_add_and_remove_a_frontend(history, tmp_path: Path) -> None:  # noqa: AN
     make remove-service takes the template's files away again."""
     project = up.render(history.path, history.head, MULTI, tmp_path / "project")
     up.commit_all(project, "generated")
-    up.make(project, "add-service", "NAME=site", "KIND=frontend")
-    assert answer(project, "services") == f"{MULTI['services']} site:frontend"
+    # PORT=N is the option a refused port asks for (hooks/services.py _check_ports).
+    up.make(project, "add-service", "NAME=site", "KIND=frontend", "PORT=8600")
+    assert answer(project, "services") == f"{MULTI['services']} site:frontend:port=8600"
+    assert "127.0.0.1:${SITE_PORT:-8600}:" in (project / "deploy/dev/docker-compose.yml").read_text()
     assert_registry_follows_the_answer(project)
     site = project / "services/site"
     for rel in ("Dockerfile", "Caddyfile", "vite.config.ts", "tsconfig.json", "index.html",
