@@ -7,7 +7,10 @@ temp git repo here and rendered by the same Copier in the same run. What the
 floor costs is Copier's own per-file and per-path-part work (rendering each
 part of each path, `git config` per file written since Copier 9.15, writing);
 what the project costs above it is ours (hooks, `_exclude`, our templates).
-Prints a table and the ratios; asserts nothing (this machine is noisy).
+Beside it, the floor the issue measured first: as many one-line .jinja files,
+20 to a folder (fewer path parts per file than a project has, so less of
+Copier's per-part work). Prints a table and the ratios; asserts nothing (this
+machine is noisy).
 Copier's tasks are skipped: the first-copy lock step asks the package index,
 which is network time, not rendering, and the floor has none. Target: at most
 1.2x the floor for both sizes.
@@ -146,6 +149,11 @@ def trivial_template(root: Path, files: list[tuple[str, bool]]) -> Path:
     return root
 
 
+def flat_files(count: int) -> list[tuple[str, bool]]:
+    """count one-line .jinja files, 20 to a folder: the issue's first floor."""
+    return [(f"f/{i // 20}/{i}.txt", True) for i in range(count)]
+
+
 def profile(count: int) -> None:
     profiler = cProfile.Profile()
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
@@ -160,15 +168,16 @@ def report(clock: str, samples: dict[tuple[str, int], list[float]], counts: tupl
            sizes: dict[int, int]) -> None:
     """The table for one clock (wall: elapsed; cpu: this process and its git
     children, steadier on a shared machine)."""
-    print(f"\n{clock} clock")
-    print(f"{'services':>8}  {'files':>5}  {'ours s':>7}  {'floor s':>7}  {'ratio':>6}  "
-          f"{'ours min-max':>13}  {'floor min-max':>13}")
+    print(f"\n{clock} clock (median s; ratio: ours / floor)")
+    print(f"{'services':>8}  {'files':>5}  {'ours':>6}  {'floor':>6}  {'ratio':>6}  "
+          f"{'flat floor':>10}  {'ratio':>6}  {'ours min-max':>12}  {'floor min-max':>13}")
     for count in counts:
-        ours, floor = samples[("ours", count)], samples[("floor", count)]
-        print(f"{count:>8}  {sizes[count]:>5}  {statistics.median(ours):>7.3f}  "
-              f"{statistics.median(floor):>7.3f}  "
-              f"{statistics.median(ours) / statistics.median(floor):>5.2f}x  "
-              f"{min(ours):>6.2f}-{max(ours):<6.2f}  {min(floor):>6.2f}-{max(floor):<6.2f}")
+        ours, floor, flat = (samples[(kind, count)] for kind in ("ours", "floor", "flat"))
+        median = statistics.median(ours)
+        print(f"{count:>8}  {sizes[count]:>5}  {median:>6.3f}  {statistics.median(floor):>6.3f}  "
+              f"{median / statistics.median(floor):>5.2f}x  {statistics.median(flat):>10.3f}  "
+              f"{median / statistics.median(flat):>5.2f}x  "
+              f"{min(ours):>5.2f}-{max(ours):<6.2f}  {min(floor):>6.2f}-{max(floor):<6.2f}")
 
 
 def main() -> None:
@@ -180,23 +189,27 @@ def main() -> None:
     warnings.simplefilter("ignore")
     counts = tuple(args.services)
     with tempfile.TemporaryDirectory(prefix="bench-trivial-") as tmp:
-        floors, sizes = {}, {}
+        floors: dict[tuple[str, int], Path] = {}
+        sizes: dict[int, int] = {}
         for count in counts:  # also the warm-up: imports, git
             files = rendered_files(count)
             # The answers file: the trivial template has its own.
             sizes[count] = len(files) + 1
-            floors[count] = trivial_template(Path(tmp) / f"trivial-{count}", files)
-            timed(floors[count], {"project_name": "Bench"})
+            floors[("floor", count)] = trivial_template(Path(tmp) / f"floor-{count}", files)
+            floors[("flat", count)] = trivial_template(Path(tmp) / f"flat-{count}", flat_files(len(files)))
+        for template in floors.values():
+            timed(template, {"project_name": "Bench"})
         # Interleaved, so that a busy moment of the machine hits every row alike.
         samples: dict[tuple[str, int], list[tuple[float, float]]] = {
-            (kind, count): [] for kind in ("ours", "floor") for count in counts}
+            (kind, count): [] for kind in ("ours", "floor", "flat") for count in counts}
         for _ in range(args.repeat):
             for count in counts:
-                samples[("floor", count)].append(timed(floors[count], {"project_name": "Bench"}))
+                for kind in ("floor", "flat"):
+                    samples[(kind, count)].append(timed(floors[(kind, count)], {"project_name": "Bench"}))
                 samples[("ours", count)].append(timed(TEMPLATE, answers(count)))
     print(f"copier copy, {args.repeat} runs per cell (medians), services of every language and "
           "kind, multi layout, both forges, postgres and redis; floor: a trivial template with "
-          "the same output files; target ratio <= 1.2x")
+          "the same output paths; flat floor: as many files, 20 to a folder; target ratio <= 1.2x")
     for index, clock in enumerate(("wall", "cpu")):
         report(clock, {key: [sample[index] for sample in values] for key, values in samples.items()},
                counts, sizes)
