@@ -503,3 +503,31 @@ def test_a_ts_service_gets_typescript_modules_and_javascript_migrations() -> Non
     assert not {"/services/jobs/migrate.js", "/services/jobs/migrations/1700000000000_initial.js",
                 "/services/jobs/src/seed.ts"} & with_pg
     assert "/services/jobs/src/seed.js" in with_pg
+
+
+@pytest.mark.parametrize(("spec", "components"), [
+    ("api worker:worker web:node", ["postgres", "redis"]),
+    ("api web:node jobs:ts:worker beat:scheduler page:frontend", ["postgres", "redis", "llm"]),
+    ("api worker:worker beat:node:scheduler", []),
+    ("api b c d:worker e:node f:node:worker g:ts h:frontend", ["redis", "llm"]),
+    ("api", ["postgres"]),
+])
+def test_exclude_patterns_exclude_exactly_what_the_list_does(spec: str, components: list[str]) -> None:
+    """Copier gets exclude_patterns (fewer lines: /services/*/<path> for a path no service
+    has); every path a service could get is excluded by them exactly when by the list."""
+    service_list = services.parse_services(spec, "multi")
+    args = (service_list, "multi", "both", components, ["compose", "swarm", "kubernetes"])
+    listed, compact = files.excluded_paths(*args), files.exclude_patterns(*args)
+    assert not [line for line in compact if line.startswith("!")], "exclusions only"
+    if len(service_list) > 1:
+        assert len(compact) < len(listed)
+    candidates = {line.lstrip("/") for line in listed}
+    for svc in service_list:
+        for path in files._service_paths(svc).values():
+            parts = f"services/{svc['name']}/{path}".split("/")
+            candidates |= {"/".join(parts[:end]) for end in range(2, len(parts) + 1)}
+            candidates.add(f"services/{svc['name']}/{path}/below")
+    by_list = PathSpec.from_lines("gitwildmatch", listed)
+    by_compact = PathSpec.from_lines("gitwildmatch", compact)
+    differ = [path for path in sorted(candidates) if by_list.match_file(path) != by_compact.match_file(path)]
+    assert not differ
