@@ -55,25 +55,65 @@ only FilesHook, the Jinja side, needs copier-template-extensions.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import zlib
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
+from types import ModuleType
+
+
+def _own_model() -> ModuleType:
+    """hooks/model.py beside this file, as a module of its own path: Copier renders two
+    versions of the template in one process (an update renders the project's old
+    version too), and a plain ``import model`` would give the second the first's."""
+    path = Path(__file__).resolve().with_name("model.py")
+    name = f"_template_model_{zlib.crc32(str(path).encode()):08x}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[name] = module  # before it runs: its dataclasses look it up
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return sys.modules[name]
+
+
+model = _own_model()  # hooks/model.py: which kinds serve HTTP, own a schema, ...
 
 Service = Mapping[str, object]
 Condition = Callable[[Service], bool]
 
 
+@cache
+def _model_facts(name: str, language: str, kind: str, components: tuple[str, ...]) -> Mapping[str, object]:
+    return model.facts(name, language, kind, components)
+
+
+def facts(svc: Service) -> Mapping[str, object]:
+    """The model's facts of a service (hooks/model.py), from its name, language and
+    kind and the project's components (``svc["components"]``), whatever facts the
+    dict carries: the layout switch and the migrations pass dicts without them."""
+    return _model_facts(str(svc["name"]), str(svc["language"]), str(svc["kind"]),
+                        tuple(svc.get("components", ())))  # type: ignore[arg-type]
+
+
 def python(svc: Service) -> bool:
-    return svc["language"] == "python"
+    return facts(svc)["runtime"] == "python"
 
 
 def node(svc: Service) -> bool:
     """Run by node: JavaScript (node) or TypeScript (ts) services, and frontends' builds."""
-    return svc["language"] in ("node", "ts")
+    return facts(svc)["runtime"] == "node"
 
 
 def typescript(svc: Service) -> bool:
     """A ts api, worker or scheduler: the node modules as TypeScript (partials/node/), tsc."""
-    return svc["language"] == "ts"
+    return bool(facts(svc)["typescript"])
+
+
+def tsc(svc: Service) -> bool:
+    """tsc checks its code: a ts service, or a frontend's TSX page (tsconfig.json)."""
+    return bool(facts(svc)["tsc"])
 
 
 def api(svc: Service) -> bool:
@@ -89,9 +129,9 @@ def scheduler(svc: Service) -> bool:
 
 
 def schema(svc: Service) -> bool:
-    """An api or worker of a project with postgres: it owns its tables (Alembic in
-    python, node-pg-migrate in node). A scheduler only sends jobs; a frontend only shows them."""
-    return not scheduler(svc) and not frontend(svc) and "postgres" in svc.get("components", ())  # type: ignore[operator]
+    """It owns its tables (the model's owns_schema: an api or worker of a project with
+    postgres): Alembic in python, node-pg-migrate in node."""
+    return bool(facts(svc)["owns_schema"])
 
 
 def python_schema(svc: Service) -> bool:
@@ -125,7 +165,7 @@ def frontend(svc: Service) -> bool:
 
 def node_service(svc: Service) -> bool:
     """A node (JavaScript) api, worker or scheduler: JavaScript modules, eslint, node tests."""
-    return svc["language"] == "node" and not frontend(svc)
+    return node(svc) and not typescript(svc) and not frontend(svc)
 
 
 def node_api(svc: Service) -> bool:
@@ -207,12 +247,12 @@ SERVICE_FILES: dict[str, Condition] = {
     "index.html": frontend,
     "Caddyfile": frontend,
     "vite.config.ts": frontend,
-    "tsconfig.json": lambda svc: frontend(svc) or typescript(svc),
+    "tsconfig.json": tsc,
     "src/main.tsx": frontend,
     "src/App.tsx": frontend,
     "src/vite-env.d.ts": frontend,
     "tests/unit/{kind}.test.tsx": frontend,
-    "tests/integration/{kind}.live.test.ts": lambda svc: frontend(svc) or typescript(svc),
+    "tests/integration/{kind}.live.test.ts": tsc,
     "tests/integration/{kind}.browser.test.ts": frontend,
     # schema migrations (Alembic): alembic.ini and migrations/env.py are the
     # template's, migrations/versions/ and the models and seed data the user's
@@ -279,19 +319,19 @@ class Project:
 
     def has_python(self, kind: str) -> bool:
         """Whether a python service of this kind is in the project."""
-        return any(svc["language"] == "python" and svc["kind"] == kind for svc in self.services)
+        return any(python(svc) and svc["kind"] == kind for svc in self.services)
 
     @property
     def has_http(self) -> bool:
-        """Whether a service serves HTTP (an api or a frontend): the prod edge routes to them."""
-        return any(svc["kind"] in ("api", "frontend") for svc in self.services)
+        """Whether a service serves HTTP (the model's http): the prod edge routes to them."""
+        return any(facts(svc)["http"] for svc in self.services)
 
     @property
-    def root_language(self) -> str | None:
-        """The language of the service at the root (single layout), else None."""
+    def root_runtime(self) -> str | None:
+        """What runs the service at the root (single layout: python or node), else None."""
         if self.multi or not self.services:
             return None
-        return str(self.services[0]["language"])
+        return str(facts(self.services[0])["runtime"])
 
 
 # Files of the project root and when the project has them.
@@ -303,7 +343,7 @@ PROJECT_FILES: dict[str, Callable[[Project], bool]] = {
     "tests/integration/test_stack.py": lambda p: p.multi,
     # The python test helpers of the cross-service tests (multi), or of the
     # python service at the root (single): the same package either way.
-    "testkit/__init__.py": lambda p: p.multi or p.root_language == "python",
+    "testkit/__init__.py": lambda p: p.multi or p.root_runtime == "python",
     # Dependency-update bots (partials/deps/): dependabot is GitHub's, Gitea
     # projects get renovate. The plain .github folder holds only dependabot.yml;
     # the workflows come from the forge yield folder.

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+import model
 from files import excluded_paths
 from gitutil import git
 from gitutil import paths as git_paths
@@ -45,8 +46,9 @@ from migrations import (
 )
 
 SUFFIX = ".jinja"
-# The components a project may have (copier.yml): files that only some projects get count.
-COMPONENTS = ("postgres", "redis")
+# The components a project may have (hooks/model.py, copier.yml's choices): files that
+# only some projects get count (alembic.ini with postgres, the llm sample's runs.py).
+COMPONENTS = model.COMPONENTS
 # Files the service's tools write beside its manifests: never rendered by the
 # template, so they cannot be read off it. They move with the service.
 SERVICE_OWN_FILES = ("uv.lock", "package-lock.json", ".python-version", ".nvmrc")

@@ -37,6 +37,10 @@ SCHEMA_KINDS = ("api", "worker")
 HEARTBEAT_KINDS = ("worker", "scheduler")
 # Kinds built with node whatever the word says: a frontend is a TypeScript page.
 NODE_ONLY_KINDS = ("frontend",)
+# Kinds whose code is TypeScript whatever the word says (tsc checks it): a frontend's TSX page.
+TYPESCRIPT_KINDS = ("frontend",)
+# Kinds that add jobs to the queue when the project has redis (a worker runs them).
+SENDER_KINDS = ("api", "scheduler")
 # The queue library of a runtime's workers, schedulers and job-sending apis (redis).
 QUEUES = {"python": "celery", "node": "bullmq"}
 MANIFESTS = {"python": "pyproject.toml", "node": "package.json"}
@@ -103,25 +107,30 @@ def facts(name: str, language: str, kind: str, components: Iterable[str] = ()) -
 
     - runtime: python or node (what runs the code; ts is node)
     - typescript: its node code is TypeScript (a ts service; a frontend's page is TSX anyway)
+    - tsc: tsc checks its code (a ts service, or a frontend's TSX page: TYPESCRIPT_KINDS)
     - http: it serves HTTP on a published port (HTTP_KINDS)
     - heartbeat: its liveness is a heartbeat file's age, not an HTTP call
     - owns_schema: it keeps tables (SCHEMA_KINDS) and the project has postgres:
       migrations, a one-shot migrate step named ``migrate``
     - queue: the queue library it uses on redis (celery or bullmq), or ""
+    - sends_jobs: it adds jobs to that queue (SENDER_KINDS: an api, a scheduler)
     - manifest, lock: its dependency manifest and lock file
     - framework: the test tool of its suites
     """
     comps = tuple(components)
     run = runtime(language)
     owns_schema = kind in SCHEMA_KINDS and "postgres" in comps
+    queue = QUEUES[run] if "redis" in comps and kind != "frontend" else ""
     return {
         "runtime": run,
         "typescript": language == "ts",
+        "tsc": language == "ts" or kind in TYPESCRIPT_KINDS,
         "http": kind in HTTP_KINDS,
         "heartbeat": kind in HEARTBEAT_KINDS,
         "owns_schema": owns_schema,
         "migrate": f"{name}{MIGRATE_SUFFIX}" if owns_schema else "",
-        "queue": QUEUES[run] if "redis" in comps and kind != "frontend" else "",
+        "queue": queue,
+        "sends_jobs": bool(queue) and kind in SENDER_KINDS,
         "manifest": MANIFESTS[run],
         "lock": LOCKS[run],
         "framework": FRAMEWORKS[language],

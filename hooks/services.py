@@ -32,6 +32,7 @@ Messages stay short: Copier's prompt shows "Validation error for question
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import keyword
 import re
@@ -40,11 +41,24 @@ import unicodedata
 import zlib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from types import ModuleType
 
-_HOOKS = str(Path(__file__).resolve().parent)
-if _HOOKS not in sys.path:  # Copier loads this file by path; model.py sits beside it
-    sys.path.insert(0, _HOOKS)
-import model  # noqa: E402  (hooks/model.py: the rules this module checks against)
+
+def _own_model() -> ModuleType:
+    """hooks/model.py beside this file, as a module of its own path: Copier renders two
+    versions of the template in one process (an update renders the project's old
+    version too), and a plain ``import model`` would give the second the first's."""
+    path = Path(__file__).resolve().with_name("model.py")
+    name = f"_template_model_{zlib.crc32(str(path).encode()):08x}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[name] = module  # before it runs: its dataclasses look it up
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return sys.modules[name]
+
+
+model = _own_model()  # hooks/model.py: the rules this module checks against
 
 # The rules about the stack (kinds, runtimes, reserved names, the members' ports)
 # live in hooks/model.py; this module parses and checks the answers against them.
@@ -200,8 +214,8 @@ def parse_services(spec: object, layout: str = "multi", components: object = ())
     """The services as dicts for templates: name, language, kind, package, env, port,
     dev_port (the host port in the dev and prod stacks), upstream, path, word (its
     word in the answer, as written), and the facts the model derives from its
-    language, kind and the project's components (model.facts: runtime, typescript,
-    http, heartbeat, owns_schema, migrate, queue, manifest, lock, framework).
+    language, kind and the project's components (model.facts: runtime, typescript, tsc,
+    http, heartbeat, owns_schema, migrate, queue, sends_jobs, manifest, lock, framework).
 
     The generated project's scripts/services.json is rendered from this list:
     scripts and tests read that, never the answer.

@@ -482,6 +482,8 @@ def test_every_project_carries_the_template_changelog(render) -> None:  # noqa: 
     ("api:node worker:node:worker beat:scheduler",
      "Note: scheduler beat feeds python workers (Celery) and there is none: its jobs wait in redis."),
     ("api:node worker:node:worker beat:node:scheduler", None),
+    # a ts scheduler's jobs go to the same BullMQ queue a JavaScript worker runs
+    ("api:node worker:node:worker beat:ts:scheduler", None),
 ])
 def test_copy_warns_when_a_scheduler_has_no_worker_of_its_language(
         tmp_path: Path, services: str, note: str | None) -> None:

@@ -127,11 +127,13 @@ def test_parse_services_multi_fields() -> None:
             "package": "api",
             "runtime": "python",
             "typescript": False,
+            "tsc": False,
             "http": True,
             "heartbeat": False,
             "owns_schema": False,
             "migrate": "",
             "queue": "",
+            "sends_jobs": False,
             "manifest": "pyproject.toml",
             "lock": "uv.lock",
             "env": "API",
@@ -149,11 +151,13 @@ def test_parse_services_multi_fields() -> None:
             "package": "worker",
             "runtime": "python",
             "typescript": False,
+            "tsc": False,
             "http": False,
             "heartbeat": True,
             "owns_schema": False,
             "migrate": "",
             "queue": "",
+            "sends_jobs": False,
             "manifest": "pyproject.toml",
             "lock": "uv.lock",
             "env": "WORKER",
@@ -171,11 +175,13 @@ def test_parse_services_multi_fields() -> None:
             "package": "web_ui",
             "runtime": "node",
             "typescript": False,
+            "tsc": False,
             "http": True,
             "heartbeat": False,
             "owns_schema": False,
             "migrate": "",
             "queue": "",
+            "sends_jobs": False,
             "manifest": "package.json",
             "lock": "package-lock.json",
             "env": "WEB_UI",
@@ -199,8 +205,10 @@ def test_facts_follow_the_components() -> None:
         "api": "celery", "w": "celery", "b": "celery", "gw": "bullmq", "web": ""}
     assert {n for n, svc in found.items() if svc["http"]} == {"api", "gw", "web"}
     assert {n for n, svc in found.items() if svc["typescript"]} == {"gw"}
+    assert {n for n, svc in found.items() if svc["tsc"]} == {"gw", "web"}
+    assert {n for n, svc in found.items() if svc["sends_jobs"]} == {"api", "b", "gw"}
     bare = services.parse_services("api w:worker", "multi", [])
-    assert not any(svc["owns_schema"] or svc["queue"] for svc in bare)
+    assert not any(svc["owns_schema"] or svc["queue"] or svc["sends_jobs"] for svc in bare)
 
 
 def test_parse_services_single_lives_at_root() -> None:
@@ -212,11 +220,13 @@ def test_parse_services_single_lives_at_root() -> None:
             "package": "my_app",
             "runtime": "node",
             "typescript": False,
+            "tsc": False,
             "http": False,
             "heartbeat": True,
             "owns_schema": False,
             "migrate": "",
             "queue": "",
+            "sends_jobs": False,
             "manifest": "package.json",
             "lock": "package-lock.json",
             "env": "MY_APP",
