@@ -374,7 +374,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--lang", choices=["python", "node", "ts"])
     add.add_argument("--kind", choices=["api", "worker", "scheduler", "frontend"])
     # The option a refused port suggests ("add :port=N to 'name'"): the services answer checks it.
-    add.add_argument("--port", help="its dev host port (an api or frontend), as the answer's port=N")
+    add.add_argument("--port",
+                     help="its dev host port (an api or frontend), as the answer's port=N")
     add.set_defaults(run=cmd_add_service)
     remove = commands.add_parser("remove-service", help="remove a service's template files")
     remove.add_argument("name")
