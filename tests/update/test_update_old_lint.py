@@ -1,17 +1,27 @@
 """`make lint` in projects from the first template versions, after an update.
 
 A project rendered at OLDEST (a real commit: the skeleton) with a python api,
-a python worker and a node api, committed, updated to the working tree: its
-node_modules are reinstalled once the update re-locked. The update runs
-`npm install --package-lock-only`, which rewrites package-lock.json and
-node_modules/.package-lock.json without installing a module, so
-scripts/lint.py judges by the content of package.json and its lock (a unit of
-its decision, on the updated project's own lint.py: no npm run).
+a python worker and a node api, committed, updated to the working tree:
+
+- its node_modules are reinstalled once the update re-locked: the update
+  runs `npm install --package-lock-only`, which rewrites package-lock.json
+  and node_modules/.package-lock.json without installing a module, so
+  scripts/lint.py judges by the content of package.json and its lock (a
+  unit of its decision, on the updated project's own lint.py: no npm run);
+- its python folders lose the [tool.ruff] tables the template wrote into
+  pyproject.toml before ruff.toml (ruff reads the nearest configuration, so
+  they shadowed ruff.toml in each service), and `ruff check` of the services
+  passes after `make remove-service NAME=worker` (which took the worker's
+  testkit/, first-party for its kept tests only through ruff.toml's `src`).
+
+The later versions that wrote the same tables (RUFF_IN_PYPROJECT) are
+checked on their renders: the update step removes exactly those tables.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -19,17 +29,27 @@ from types import ModuleType
 import pytest
 import real_history as rh
 import update_project as up
+from support import TEMPLATE, project_env
+
+sys.path.insert(0, str(TEMPLATE / "hooks"))
+import migrations  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 OLDEST = "00d8236"
+# Later commits whose python folders had [tool.ruff] tables in pyproject.toml (the
+# last one before ruff.toml held them: 431d665).
+RUFF_IN_PYPROJECT = ("44b2a5c", "431d665")
 ANSWERS = up.LAYOUTS["multi"]  # api, worker:worker, web:node
+RUFF_TABLES = "\n[tool.ruff]\n"
 
 
 @pytest.fixture(scope="module")
 def updated(real_clone: rh.Clone, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The OLDEST project updated to the working tree, committed, and what the update printed."""
     project = up.render(real_clone.path, OLDEST, ANSWERS, tmp_path_factory.mktemp("old-lint") / "project")
+    for rel in ("services/api/pyproject.toml", "services/worker/pyproject.toml"):
+        assert RUFF_TABLES in (project / rel).read_text(), f"{OLDEST}'s {rel} has no [tool.ruff]: update this test"
     up.commit_all(project, f"Generated from the template at {OLDEST}")
     output = rh.copier_update(project, real_clone.head)
     up.commit_all(project, "Updated")
@@ -74,3 +94,46 @@ def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], 
     assert hidden.stat().st_mtime >= (folder / "package.json").stat().st_mtime
     assert lint.ensure_node_modules(folder) == 0
     assert [cmd[1] for cmd in runs] == ["ci", "ci"], f"no npm ci after the re-lock: {runs}"
+
+
+def test_the_old_ruff_tables_go_and_ruff_passes_after_remove_service(updated: tuple[Path, str]) -> None:
+    project, output = updated
+    for rel in ("services/api/pyproject.toml", "services/worker/pyproject.toml", "pyproject.toml"):
+        assert f"migration: {rel}: the template's old [tool.ruff] settings removed" in output, output
+        assert "[tool.ruff" not in (project / rel).read_text(), rel
+    result = up.make(project, "remove-service", "NAME=worker", ok=False)
+    assert result.returncode == 0, f"make remove-service:\n{result.stdout}\n{result.stderr}"
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "--", "services/*.py"],
+                            cwd=project, capture_output=True, text=True, check=True).stdout.split()
+    files = [f for f in listed if (project / f).is_file()]
+    assert "services/worker/tests/integration/conftest.py" in files, files  # imports testkit, kept
+    ruff = Path(sys.executable).parent / "ruff"
+    check = subprocess.run([str(ruff), "check", "--force-exclude", *files], cwd=project, capture_output=True,
+                           text=True, env=project_env())
+    assert check.returncode == 0, f"ruff check of the services after remove-service:\n{check.stdout}{check.stderr}"
+
+
+@pytest.mark.parametrize("commit", RUFF_IN_PYPROJECT)
+def test_the_step_removes_exactly_the_tables_those_versions_wrote(real_clone: rh.Clone, tmp_path: Path,
+                                                                   commit: str) -> None:
+    project = up.render(real_clone.path, commit, ANSWERS, tmp_path / "project")
+    manifests = sorted(project.glob("**/pyproject.toml"))
+    assert [p for p in manifests if RUFF_TABLES in p.read_text()], f"{commit} wrote no [tool.ruff]: update this test"
+    for path in manifests:
+        text = path.read_text()
+        if RUFF_TABLES not in text:
+            continue
+        # The tables ended the file; what came before them stays byte for byte.
+        assert migrations.without_old_ruff_tables(text) == text[:text.index(RUFF_TABLES)].rstrip("\n") + "\n"
+        with pytest.raises(migrations.OwnRuffSettings):  # the team's own ruff settings stay
+            migrations.without_old_ruff_tables(text.replace("line-length = 100", "line-length = 120"))
+
+
+def test_ruff_tables_between_others_go_with_their_blank_lines_only() -> None:
+    text = ('[project]\nname = "x"\n\n[tool.ruff]\nline-length = 100\ntarget-version = "py311"\n\n'
+            '[tool.pytest.ini_options]\naddopts = "-q"\n')
+    kept = '[project]\nname = "x"\n\n[tool.pytest.ini_options]\naddopts = "-q"\n'
+    assert migrations.without_old_ruff_tables(text) == kept
+    assert migrations.without_old_ruff_tables('[project]\nname = "x"\n') is None
+    with pytest.raises(migrations.OwnRuffSettings):
+        migrations.without_old_ruff_tables(text + '\n[tool.ruff.lint.per-file-ignores]\n"tests/*" = ["E501"]\n')
