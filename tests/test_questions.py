@@ -172,6 +172,14 @@ REJECTED = [
     refused("registry:trailing-newline", {"registry": "ghcr.io/acme\n"}, "registry", REGISTRY_RULE),
     refused("registry:inner-newline", {"registry": "ghcr.io/acme\nx"}, "registry", REGISTRY_RULE),
     refused("registry:line-separator-u2028", {"registry": "ghcr.io/acme\u2028"}, "registry", REGISTRY_RULE),
+    refused("registry:port-99999", {"registry": "registry.example.com:99999/acme"}, "registry",
+            "the port is a number from 1 to 65535"),
+    refused("registry:port-0", {"registry": "localhost:0/acme"}, "registry", "the port is a number from 1 to 65535"),
+    refused("registry:underscore-in-host", {"registry": "my_host.io/acme"}, "registry",
+            "host like ghcr.io: a-z, 0-9, -, dots"),
+    # <registry>/<service> with a 30-character service name stays within Docker's 255.
+    refused("registry:longer-than-an-image-name", {"registry": "ghcr.io/" + "a" * 250}, "registry",
+            "at most 224 characters (image names)"),
     # ------------------------------------------------------------- choices
     refused("layout:unknown", {"layout": "triple"}, "layout", "'triple' is not in ['multi', 'single']"),
     refused(
@@ -368,6 +376,8 @@ ACCEPTED = [
     # No ASCII letter in the name: the slug comes from the folder's name (here "project").
     accepted("slug:non-ascii-name", {"project_name": "日本語"}, recorded={"project_slug": "project"}),
     accepted("slug:punctuation-only-name", {"project_name": "!!!"}, recorded={"project_slug": "project"}),
+    accepted("registry:docker-hub-separators", {"registry": "acme--team/images__x.y"}),
+    accepted("registry:port-65535", {"registry": "localhost:65535/acme"}),
     accepted("name:non-breaking-space", {"project_name": "Acme\u00a0Shop"}, recorded={"project_slug": "acme-shop"}),
 ]
 

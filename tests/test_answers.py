@@ -1,0 +1,61 @@
+"""The answers other than `services`, without Copier: their validators.
+
+tests/test_questions.py checks the same rules through Copier;
+tests/test_answers_reach_files.py checks the rendered files with their tools.
+"""
+
+from __future__ import annotations
+
+import pytest
+from support import hook_services, image_name_problem
+
+services = hook_services()
+
+
+# ------------------------------------------------------------------ registry
+
+REGISTRIES: dict[str, tuple[str, str]] = {
+    "ghcr": ("ghcr.io/acme", ""),
+    "host-port-path": ("registry.example.com:5000/team/sub", ""),
+    "host-only": ("ghcr.io", ""),
+    "localhost-port": ("localhost:5000", ""),
+    "docker-hub-namespace": ("acme", ""),
+    "docker-hub-underscore": ("my_org/acme", ""),
+    "dashes-and-double-underscore": ("ghcr.io/acme--team/a__b", ""),
+    "port-1": ("reg.example:1/acme", ""),
+    "port-65535": ("reg.example:65535/acme", ""),
+    "port-0": ("reg.example:0/acme", "the port is a number from 1 to 65535"),
+    "port-99999": ("reg.example:99999/acme", "the port is a number from 1 to 65535"),
+    "underscore-in-host": ("my_host.io/acme", "host like ghcr.io: a-z, 0-9, -, dots"),
+    "dash-first-in-host": ("-ghcr.io/acme", "host like ghcr.io: a-z, 0-9, -, dots"),
+    "empty-host-part": ("ghcr..io/acme", "host like ghcr.io: a-z, 0-9, -, dots"),
+    "triple-underscore": ("ghcr.io/a___b", services.REGISTRY_RULE),
+    "empty": ("", services.REGISTRY_RULE),
+    "scheme": ("https://ghcr.io/acme", services.REGISTRY_RULE),
+    "port-not-a-number": ("ghcr.io:x/acme", services.REGISTRY_RULE),
+    "tag": ("ghcr.io/acme:latest", services.REGISTRY_RULE),
+    "digest": ("ghcr.io/acme@sha256:ab", services.REGISTRY_RULE),
+    "upper": ("ghcr.io/Acme", services.REGISTRY_RULE),
+    "host-224": ("r.io/" + "a" * 219, ""),
+    "host-225": ("r.io/" + "a" * 220, "at most 224 characters (image names)"),
+    # Docker Hub's host counts: docker.io/<registry>/<service>.
+    "hub-214": ("a" * 214, ""),
+    "hub-215": ("a" * 215, "at most 214 characters (image names)"),
+    "300-chars": ("ghcr.io/" + "a" * 292, "at most 224 characters (image names)"),
+}
+
+
+@pytest.mark.parametrize(("registry", "message"), REGISTRIES.values(), ids=REGISTRIES.keys())
+def test_registry_error(registry: str, message: str) -> None:
+    assert services.registry_error(registry) == message
+
+
+@pytest.mark.parametrize("registry", [r for r, m in REGISTRIES.values() if not m])
+def test_every_accepted_registry_gives_valid_image_names(registry: str) -> None:
+    """The longest name a service can have, under the registry: the grammar, 255 characters."""
+    assert image_name_problem(f"{registry}/{'s' * services.MAX_NAME}") == ""
+
+
+@pytest.mark.parametrize("registry", [r for r, m in REGISTRIES.values() if m])
+def test_refused_registries_give_invalid_image_names(registry: str) -> None:
+    assert image_name_problem(f"{registry}/{'s' * services.MAX_NAME}")
