@@ -365,6 +365,16 @@ def usable_name(value: object) -> str:
 
 
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+# Slugs a YAML loader reads as a bool or null, not text (YAML 1.1, which
+# Kubernetes' loader and PyYAML speak, and 1.2): the slug is a namespace, a name
+# and a label in deploy/k8s/, unquoted. These are every such spelling the slug
+# grammar allows (lowercase); slugify() appends SLUG_SUFFIX to them.
+YAML_WORDS = {
+    "y": "bool", "yes": "bool", "n": "bool", "no": "bool", "true": "bool", "false": "bool",
+    "on": "bool", "off": "bool", "null": "null",
+}
+SLUG_SUFFIX = "-project"
+
 # The registry answer, by the image reference grammar of Docker and OCI
 # (github.com/distribution/reference): an optional host[:port], then path
 # components. The first part is a host when it has a dot or a port or is
@@ -385,6 +395,8 @@ def slug_error(value: object) -> str:
         return "a letter, then a-z, 0-9, single -"
     if len(slug) > MAX_SLUG:
         return f"at most {MAX_SLUG} characters"
+    if slug in YAML_WORDS:
+        return f"a YAML {YAML_WORDS[slug]}; write {slug}{SLUG_SUFFIX}"
     return ""
 
 
@@ -433,7 +445,8 @@ ANSWER_CHECKS = {
 def slugify(*candidates: object) -> str:
     """The first candidate that gives a slug: ASCII lowercase, digits, single dashes.
 
-    Accents are dropped (Café -> cafe); a leading digit gets 'p-'. A name
+    Accents are dropped (Café -> cafe); a leading digit gets 'p-', a YAML word
+    (null, yes, ...) SLUG_SUFFIX. A name
     without ASCII letters or digits gives nothing, so the next candidate (the
     destination folder's name) is tried, and 'project' at last.
     """
@@ -443,6 +456,8 @@ def slugify(*candidates: object) -> str:
         if slug[:1].isdigit():
             slug = f"p-{slug}"
         slug = slug[:MAX_SLUG].rstrip("-")
+        if slug in YAML_WORDS:  # a bool or null to YAML: slug_error refuses it
+            slug += SLUG_SUFFIX
         if slug:
             return slug
     return "project"

@@ -59,3 +59,37 @@ def test_every_accepted_registry_gives_valid_image_names(registry: str) -> None:
 @pytest.mark.parametrize("registry", [r for r, m in REGISTRIES.values() if m])
 def test_refused_registries_give_invalid_image_names(registry: str) -> None:
     assert image_name_problem(f"{registry}/{'s' * services.MAX_NAME}")
+
+
+# --------------------------------------------------------------------- slug
+
+YAML_WORDS_11 = ["y", "yes", "n", "no", "true", "false", "on", "off", "null"]
+
+
+def test_yaml_words_are_every_bool_and_null_the_slug_grammar_allows() -> None:
+    # YAML 1.1 bools and nulls (yaml.org/type/bool.html, null.html) and YAML 1.2's,
+    # lower-cased: the slug grammar has no capitals and no '~'.
+    spellings = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+                 "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+                 "~", "null", "Null", "NULL"}
+    fitting = {word for word in spellings if services.SLUG_RE.fullmatch(word)}
+    assert fitting == set(services.YAML_WORDS) == set(YAML_WORDS_11)
+
+
+@pytest.mark.parametrize("word", YAML_WORDS_11)
+def test_yaml_word_slug_is_refused_with_what_to_write(word: str) -> None:
+    message = services.slug_error(word)
+    assert message == f"a YAML {services.YAML_WORDS[word]}; write {word}-project"
+    assert services.slug_error(f"{word}-project") == ""
+
+
+@pytest.mark.parametrize(("name", "slug"), [("null", "null-project"), ("True", "true-project"),
+                                            ("  Yes! ", "yes-project"), ("ON", "on-project"),
+                                            ("nullable", "nullable"), ("No Shop", "no-shop")])
+def test_slugify_never_gives_a_yaml_word(name: str, slug: str) -> None:
+    assert services.slugify(name) == slug
+    assert services.slug_error(slug) == ""
+
+
+def test_slugify_of_a_yaml_word_folder() -> None:
+    assert services.slugify("日本語", "off") == "off-project"

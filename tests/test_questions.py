@@ -120,6 +120,10 @@ REJECTED = [
     refused("slug:trailing-newline", {"project_slug": "acme\n"}, "project_slug", SLUG_RULE),
     refused("slug:inner-newline", {"project_slug": "acme\nshop"}, "project_slug", SLUG_RULE),
     refused("slug:non-ascii", {"project_slug": "café"}, "project_slug", SLUG_RULE),
+    # YAML reads these as a bool or null: the slug is an unquoted namespace, name and label in deploy/k8s.
+    refused("slug:yaml-null", {"project_slug": "null"}, "project_slug", "a YAML null; write null-project"),
+    refused("slug:yaml-yes", {"project_slug": "yes"}, "project_slug", "a YAML bool; write yes-project"),
+    refused("slug:yaml-n", {"project_slug": "n"}, "project_slug", "a YAML bool; write n-project"),
     # -------------------------------------------------------- project_name
     refused("name:empty", {"project_name": ""}, "project_name", "give the project a name"),
     refused("name:double-quote", {"project_name": 'Acme "Shop"'}, "project_name", NAME_CHARS),
@@ -376,6 +380,10 @@ ACCEPTED = [
     # No ASCII letter in the name: the slug comes from the folder's name (here "project").
     accepted("slug:non-ascii-name", {"project_name": "日本語"}, recorded={"project_slug": "project"}),
     accepted("slug:punctuation-only-name", {"project_name": "!!!"}, recorded={"project_slug": "project"}),
+    # A name YAML reads as null or a bool: its slug gets -project (slugify), so --defaults works.
+    accepted("slug:from-yaml-null-name", {"project_name": "null"},
+             recorded={"project_slug": "null-project", "registry": "ghcr.io/null-project"}),
+    accepted("slug:from-yaml-bool-name", {"project_name": "True"}, recorded={"project_slug": "true-project"}),
     accepted("registry:docker-hub-separators", {"registry": "acme--team/images__x.y"}),
     accepted("registry:port-65535", {"registry": "localhost:65535/acme"}),
     accepted("name:non-breaking-space", {"project_name": "Acme\u00a0Shop"}, recorded={"project_slug": "acme-shop"}),
