@@ -182,6 +182,38 @@ def image_name_problem(name: str) -> str:
     return f"{len(full)} characters" if len(full) > 255 else ""
 
 
+def hook_module(stem: str) -> ModuleType:
+    """hooks/<stem>.py, imported once (hooks/ is not a package)."""
+    name = f"copier_template_hooks_{stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{stem}.py")
+        assert spec is not None and spec.loader is not None, f"cannot import hooks/{stem}.py"
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def hook_answers() -> ModuleType:
+    """hooks/answers.py: the escape filters and the names no answer may take."""
+    return hook_module("answers")
+
+
+def template_environment():  # noqa: ANN201 - a jinja2.Environment
+    """A Jinja environment with the template's own extensions (copier.yml's
+    `hooks/...` entries; Copier's own globals and filters are not there)."""
+    import jinja2
+    import yaml
+
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    extensions = []
+    for entry in config["_jinja_extensions"]:
+        if entry.startswith("hooks/"):
+            path, _, cls = entry.partition(":")
+            extensions.append(getattr(hook_module(Path(path).stem), cls))
+    return jinja2.Environment(extensions=extensions)
+
+
 def service_list(combo: Mapping[str, object]) -> list[dict[str, object]]:
     """A combination's services as the template computes them (name, language, kind, path, ...)."""
     return hook_services().parse_services(combo["services"], combo.get("layout", "multi"),

@@ -1,4 +1,6 @@
-"""The answers other than `services`, without Copier: their validators.
+"""The answers other than `services`, without Copier: their validators, the
+escape filters of hooks/answers.py, the names no answer may take, and every
+refusal message on one prompt line.
 
 tests/test_questions.py checks the same rules through Copier;
 tests/test_answers_reach_files.py checks the rendered files with their tools.
@@ -7,9 +9,10 @@ tests/test_answers_reach_files.py checks the rendered files with their tools.
 from __future__ import annotations
 
 import pytest
-from support import hook_services, image_name_problem
+from support import hook_answers, hook_services, image_name_problem
 
 services = hook_services()
+answers = hook_answers()
 
 
 # ------------------------------------------------------------------ registry
@@ -93,3 +96,56 @@ def test_slugify_never_gives_a_yaml_word(name: str, slug: str) -> None:
 
 def test_slugify_of_a_yaml_word_folder() -> None:
     assert services.slugify("日本語", "off") == "off-project"
+
+
+# ------------------------------------------------------------------ escapes
+
+JSX = {
+    "plain": ("Acme Shop", "Acme Shop"),
+    "apostrophe": ("Bob's Shop", "Bob's Shop"),
+    "braces": ("Acme {Shop}", '{"Acme {Shop}"}'),
+    "tag": ("X </title><script>alert(1)</script>", '{"X </title><script>alert(1)</script>"}'),
+    "ampersand": ("R&D", '{"R&D"}'),
+    "non-ascii": ("Café ✓", "Café ✓"),
+}
+
+
+@pytest.mark.parametrize(("name", "text"), JSX.values(), ids=JSX.keys())
+def test_jsx_text(name: str, text: str) -> None:
+    assert answers.jsx_text(name) == text
+
+
+HTML = {
+    "plain": ("Acme Shop", "Acme Shop"),
+    "apostrophe": ("Bob's Shop", "Bob's Shop"),
+    "tag": ("X </title><script>", "X &lt;/title&gt;&lt;script&gt;"),
+    "entity": ("R&amp;D", "R&amp;amp;D"),
+}
+
+
+@pytest.mark.parametrize(("name", "text"), HTML.values(), ids=HTML.keys())
+def test_html_text(name: str, text: str) -> None:
+    assert answers.html_text(name) == text
+
+
+MARKDOWN = {
+    "plain": ("Acme Shop", "Acme Shop"),
+    "default-description": ("Acme Shop: services built and tested with Docker",
+                            "Acme Shop: services built and tested with Docker"),
+    "punctuation-kept": ("Bob's Shop (beta), v2.0!", "Bob's Shop (beta), v2.0!"),
+    "emphasis": ("*Acme* _Shop_", r"\*Acme\* \_Shop\_"),
+    "html": ("<script>alert(1)</script>", r"\<script\>alert(1)\</script\>"),
+    "link": ("[x](http://e.org)", r"\[x\](http://e.org)"),
+    "entity": ("&copy;", r"\&copy;"),
+    "heading-closer": ("Acme #", r"Acme \#"),
+    "list": ("- a list", r"\- a list"),
+    "ordered-list": ("1. first", r"1\. first"),
+    "ordered-list-paren": ("12) first", r"12\) first"),
+    "thematic-break": ("===", r"\==="),
+    "quote": ("> quoted", r"\> quoted"),
+}
+
+
+@pytest.mark.parametrize(("text", "markdown"), MARKDOWN.values(), ids=MARKDOWN.keys())
+def test_markdown_text(text: str, markdown: str) -> None:
+    assert answers.markdown_text(text) == markdown
