@@ -8,11 +8,22 @@ tests/test_answers_reach_files.py checks the rendered files with their tools.
 
 from __future__ import annotations
 
+from typing import Any
+
+import jinja2
 import pytest
-from support import hook_answers, hook_services, image_name_problem
+import yaml
+from support import TEMPLATE, hook_answers, hook_services, image_name_problem, template_environment
 
 services = hook_services()
 answers = hook_answers()
+
+# Copier's prompt: "Validation error for question 'NAME': MESSAGE", cut at 80 columns.
+COLUMNS = 80
+
+
+def prompt_line(question: str, message: str) -> str:
+    return f"Validation error for question '{question}': {message}"
 
 
 # ------------------------------------------------------------------ registry
@@ -149,3 +160,121 @@ MARKDOWN = {
 @pytest.mark.parametrize(("text", "markdown"), MARKDOWN.values(), ids=MARKDOWN.keys())
 def test_markdown_text(text: str, markdown: str) -> None:
     assert answers.markdown_text(text) == markdown
+
+
+# ----------------------------------------------------------- internal names
+
+
+def environment() -> jinja2.Environment:
+    return template_environment()
+
+
+def test_internal_names_come_from_the_environment_and_the_hooks() -> None:
+    names = answers.internal_names(environment())
+    assert {"template_changelog", "stack_test_dependencies", "reserved_service_names", "range",
+            "namespace", "service_list", "forge_list"} <= names, names
+    assert not names & answers.questions() - {"service_list"}, names & answers.questions()
+
+
+def test_computed_names_probe_finds_what_each_hook_sets() -> None:
+    def sets_two(context: dict) -> None:
+        context["forge_list"] = ["github"]
+        context["layout"] = "single"
+
+    def reads_only(context: dict) -> None:
+        assert context["services"]
+
+    assert answers.computed_names([sets_two, reads_only]) == {"forge_list", "layout"}
+
+
+ERRORS: dict[str, tuple[Any, str]] = {
+    "nothing": ({"project_name": "Acme"}, ""),
+    "question-computed-by-a-hook": ({"service_list": []}, ""),  # its own validator answers
+    "global": ({"project_name": "Acme", "template_changelog": "x"}, "template_changelog: internal; drop it"),
+    "hook-value": ({"forge_list": ["x"]}, "forge_list: internal; drop it"),
+    "first-of-two": ({"range": 1, "forge_list": 2}, "forge_list: internal; drop it"),
+    "not-a-mapping": ("x", ""),
+}
+
+
+@pytest.mark.parametrize(("data", "message"), ERRORS.values(), ids=ERRORS.keys())
+def test_internal_name_error(data: Any, message: str) -> None:
+    internal = {"template_changelog", "range", "forge_list", "service_list"}
+    assert answers.internal_name_error(data, internal, answers.questions()) == message
+
+
+def test_internal_name_error_shortens_a_long_name() -> None:
+    name = "a_very_long_internal_name_" * 3
+    message = answers.internal_name_error({name: 1}, {name})
+    assert message.endswith("…: internal; drop it") and len(prompt_line("data", message)) == COLUMNS
+
+
+def test_hook_puts_the_globals_back() -> None:
+    env = environment()
+    env.globals["template_changelog"] = lambda: "the changelog"
+    text = env.from_string("{{ template_changelog() }} {{ reserved_service_names | length }}").render(
+        _copier_conf={}, template_changelog="x", reserved_service_names="xy")
+    assert text == f"the changelog {len(services.RESERVED)}"
+
+
+def test_data_question_refuses_through_the_filter() -> None:
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    question = config[answers.DATA_QUESTION]
+    env = environment()
+    refused = {"_copier_conf": {"data": {"range": 3}}}
+    fine = {"_copier_conf": {"data": {"project_name": "x"}}}
+    assert env.from_string(question["when"]).render(refused) == "True"
+    assert env.from_string(question["when"]).render(fine) == "False"
+    assert env.from_string(question["validator"]).render(refused) == "range: internal; drop it"
+    assert env.from_string(question["validator"]).render(fine) == ""
+
+
+# ------------------------------------------------ every message on one line
+
+# (question, answers) for every refusal of the questions other than services: the
+# validators of copier.yml rendered as Copier renders them.
+REFUSALS: list[tuple[str, dict[str, Any]]] = [
+    ("project_name", {"project_name": ""}),
+    ("project_name", {"project_name": 'a"b'}),
+    ("project_name", {"project_name": "a\nb"}),
+    ("project_name", {"project_name": "a\tb"}),
+    ("project_name", {"project_name": "a\u200bb"}),
+    ("project_name", {"project_name": "a\u2028b"}),
+    ("project_name", {"project_name": "a\ud800b"}),
+    ("project_name", {"project_name": "a" * 81}),
+    ("project_slug", {"project_slug": "Acme"}),
+    ("project_slug", {"project_slug": "a" * 31}),
+    *[("project_slug", {"project_slug": word}) for word in YAML_WORDS_11],
+    ("description", {"description": "a\u200bb"}),
+    ("description", {"description": "a\x85b"}),
+    *[("registry", {"registry": registry}) for registry, message in REGISTRIES.values() if message],
+    ("components", {"components": ["postgres"], "services": "api beat:scheduler", "layout": "multi"}),
+    ("components", {"components": ["llm"], "services": "api", "layout": "multi"}),
+    ("deploy_targets", {"deploy_targets": ["kubernetes"]}),
+    ("service_list", {"_copier_conf": {"data": {"service_list": []}}}),
+    ("data", {"_copier_conf": {"data": {"stack_test_dependencies": 1}}}),
+    ("data", {"_copier_conf": {"data": {"a" * 60: 1, "range": 2}}}),
+]
+
+
+def validator_message(question: str, context: dict[str, Any]) -> str:
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    env = environment()
+    env.globals["a" * 60] = None  # an internal name longer than any line
+    return env.from_string(config[question]["validator"]).render(
+        {"_copier_conf": {"data": {}}, **context}).strip()
+
+
+@pytest.mark.parametrize(("question", "context"), REFUSALS, ids=lambda v: repr(v)[:40])
+def test_every_refusal_fits_one_prompt_line(question: str, context: dict[str, Any]) -> None:
+    message = validator_message(question, context)
+    assert message, f"{question}: {context} is not refused"
+    line = prompt_line(question, message)
+    assert len(line) <= COLUMNS and "\n" not in line, f"{len(line)} columns: {line}"
+
+
+def test_refusals_cover_every_validated_question() -> None:
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    validated = {name for name, spec in config.items()
+                 if isinstance(spec, dict) and "validator" in spec and name != "services"}
+    assert validated == {question for question, _ in REFUSALS}

@@ -184,6 +184,12 @@ REJECTED = [
     # <registry>/<service> with a 30-character service name stays within Docker's 255.
     refused("registry:longer-than-an-image-name", {"registry": "ghcr.io/" + "a" * 250}, "registry",
             "at most 224 characters (image names)"),
+    # ------------------------------------------- names the template uses itself
+    # A Jinja global the templates call: supplied, it stopped the render halfway.
+    refused("internal:template_changelog", {"template_changelog": "x"}, "data",
+            "template_changelog: internal; drop it"),
+    refused("internal:forge_list", {"forge_list": ["gitlab"]}, "data", "forge_list: internal; drop it"),
+    refused("internal:jinja-range", {"range": 3}, "data", "range: internal; drop it"),
     # ------------------------------------------------------------- choices
     refused("layout:unknown", {"layout": "triple"}, "layout", "'triple' is not in ['multi', 'single']"),
     refused(
@@ -218,7 +224,7 @@ REJECTED = [
         "components:llm-without-redis",
         {"components": ["postgres", "llm"]},
         "components",
-        "llm needs postgres and redis (its runs are stored and queued)",
+        "llm needs postgres and redis",
     ),
     # ------------------------------------------------------- deploy targets
     refused("deploy:without-compose", {"deploy_targets": ["kubernetes"]}, "deploy_targets",
