@@ -365,8 +365,27 @@ def usable_name(value: object) -> str:
 
 
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-# host[:port] and path parts of an image name, lowercase, without a tag.
-REGISTRY_RE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+# Slugs a YAML loader reads as a bool or null, not text (YAML 1.1, which
+# Kubernetes' loader and PyYAML speak, and 1.2): the slug is a namespace, a name
+# and a label in deploy/k8s/, unquoted. These are every such spelling the slug
+# grammar allows (lowercase); slugify() appends SLUG_SUFFIX to them.
+YAML_WORDS = {
+    "y": "bool", "yes": "bool", "n": "bool", "no": "bool", "true": "bool", "false": "bool",
+    "on": "bool", "off": "bool", "null": "null",
+}
+SLUG_SUFFIX = "-project"
+
+# The registry answer, by the image reference grammar of Docker and OCI
+# (github.com/distribution/reference): an optional host[:port], then path
+# components. The first part is a host when it has a dot or a port or is
+# localhost; otherwise the images are on Docker Hub (docker.io/<registry>/...).
+# This template is stricter in one point: the host is lowercase too.
+HOST_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+DOCKER_HUB = "docker.io/"
+# distribution/reference's NameTotalLengthMax: the whole image name, host included.
+MAX_IMAGE_NAME = 255
+REGISTRY_RULE = "like ghcr.io/acme: lowercase, no tag"
 
 
 def slug_error(value: object) -> str:
@@ -376,12 +395,42 @@ def slug_error(value: object) -> str:
         return "a letter, then a-z, 0-9, single -"
     if len(slug) > MAX_SLUG:
         return f"at most {MAX_SLUG} characters"
+    if slug in YAML_WORDS:
+        return f"a YAML {YAML_WORDS[slug]}; write {slug}{SLUG_SUFFIX}"
     return ""
+
+
+def image_name(registry: str, name: str) -> str:
+    """The full name of a service's release image, as Docker reads `<registry>/<name>`
+    (partials/compose/prod.jinja, the release workflows, deploy/k8s): Docker Hub's
+    host added when the registry names none."""
+    first = registry.split("/", 1)[0]
+    is_host = "." in first or ":" in first or first == "localhost"
+    return f"{registry}/{name}" if is_host else f"{DOCKER_HUB}{registry}/{name}"
 
 
 def registry_error(value: object) -> str:
     """Empty when value is an image prefix such as ghcr.io/acme, else the message."""
-    return "" if REGISTRY_RE.fullmatch(str(value)) else "like ghcr.io/acme: lowercase, no tag"
+    registry = str(value)
+    first, _, rest = registry.partition("/")
+    if "." in first or ":" in first or first == "localhost":
+        host, colon, port = first.partition(":")
+        if colon and port.isascii() and port.isdigit() and not 1 <= int(port) <= 65535:
+            return "the port is a number from 1 to 65535"
+        if re.fullmatch(r"[a-z0-9._-]+", host) and not HOST_RE.fullmatch(host):
+            return "host like ghcr.io: a-z, 0-9, -, dots"
+        if not HOST_RE.fullmatch(host) or colon and not (port.isascii() and port.isdigit()):
+            return REGISTRY_RULE
+        path = rest.split("/") if rest else []
+    else:
+        path = registry.split("/")
+    if not all(PATH_COMPONENT_RE.fullmatch(part) for part in path):
+        return REGISTRY_RULE
+    # The longest image name a service can give (a name has at most MAX_NAME characters).
+    if len(image_name(registry, "a" * MAX_NAME)) > MAX_IMAGE_NAME:
+        limit = len(registry) - len(image_name(registry, "a" * MAX_NAME)) + MAX_IMAGE_NAME
+        return f"at most {limit} characters (image names)"
+    return ""
 
 
 # Every free-text answer with a check here, by question: what `check` re-validates on update.
@@ -396,7 +445,8 @@ ANSWER_CHECKS = {
 def slugify(*candidates: object) -> str:
     """The first candidate that gives a slug: ASCII lowercase, digits, single dashes.
 
-    Accents are dropped (Café -> cafe); a leading digit gets 'p-'. A name
+    Accents are dropped (Café -> cafe); a leading digit gets 'p-', a YAML word
+    (null, yes, ...) SLUG_SUFFIX. A name
     without ASCII letters or digits gives nothing, so the next candidate (the
     destination folder's name) is tried, and 'project' at last.
     """
@@ -406,6 +456,8 @@ def slugify(*candidates: object) -> str:
         if slug[:1].isdigit():
             slug = f"p-{slug}"
         slug = slug[:MAX_SLUG].rstrip("-")
+        if slug in YAML_WORDS:  # a bool or null to YAML: slug_error refuses it
+            slug += SLUG_SUFFIX
         if slug:
             return slug
     return "project"

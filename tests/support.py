@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -153,6 +154,64 @@ def hook_services() -> ModuleType:
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+# An image name by distribution/reference's grammar (github.com/distribution/reference),
+# written out here independently of hooks/services.py: optional domain[:port], path components.
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?")
+_PATH = re.compile(r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*")
+
+
+def image_name_problem(name: str) -> str:
+    """Why Docker refuses an image name (no tag), or '' when it is fine: the grammar, Docker's
+    rule for which first part is a host (a dot, a port or localhost; else Docker Hub's), a
+    port from 1 to 65535 and at most 255 characters with the host."""
+    first, _, rest = name.partition("/")
+    if "." in first or ":" in first or first == "localhost":
+        if not rest or not _DOMAIN.fullmatch(first):
+            return f"{first!r} is no host"
+        port = first.partition(":")[2]
+        if port and not 1 <= int(port) <= 65535:
+            return f"port {port} out of range"
+        full, path = name, rest
+    else:
+        full, path = f"docker.io/{name}", name
+    if not _PATH.fullmatch(path):
+        return f"{path!r} breaks the path grammar"
+    return f"{len(full)} characters" if len(full) > 255 else ""
+
+
+def hook_module(stem: str) -> ModuleType:
+    """hooks/<stem>.py, imported once (hooks/ is not a package)."""
+    name = f"copier_template_hooks_{stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{stem}.py")
+        assert spec is not None and spec.loader is not None, f"cannot import hooks/{stem}.py"
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def hook_answers() -> ModuleType:
+    """hooks/answers.py: the escape filters and the names no answer may take."""
+    return hook_module("answers")
+
+
+def template_environment():  # noqa: ANN201 - a jinja2.Environment
+    """A Jinja environment with the template's own extensions (copier.yml's
+    `hooks/...` entries; Copier's own globals and filters are not there)."""
+    import jinja2
+    import yaml
+
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    extensions = []
+    for entry in config["_jinja_extensions"]:
+        if entry.startswith("hooks/"):
+            path, _, cls = entry.partition(":")
+            extensions.append(getattr(hook_module(Path(path).stem), cls))
+    return jinja2.Environment(extensions=extensions)
 
 
 def service_list(combo: Mapping[str, object]) -> list[dict[str, object]]:

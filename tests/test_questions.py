@@ -120,6 +120,10 @@ REJECTED = [
     refused("slug:trailing-newline", {"project_slug": "acme\n"}, "project_slug", SLUG_RULE),
     refused("slug:inner-newline", {"project_slug": "acme\nshop"}, "project_slug", SLUG_RULE),
     refused("slug:non-ascii", {"project_slug": "café"}, "project_slug", SLUG_RULE),
+    # YAML reads these as a bool or null: the slug is an unquoted namespace, name and label in deploy/k8s.
+    refused("slug:yaml-null", {"project_slug": "null"}, "project_slug", "a YAML null; write null-project"),
+    refused("slug:yaml-yes", {"project_slug": "yes"}, "project_slug", "a YAML bool; write yes-project"),
+    refused("slug:yaml-n", {"project_slug": "n"}, "project_slug", "a YAML bool; write n-project"),
     # -------------------------------------------------------- project_name
     refused("name:empty", {"project_name": ""}, "project_name", "give the project a name"),
     refused("name:double-quote", {"project_name": 'Acme "Shop"'}, "project_name", NAME_CHARS),
@@ -172,6 +176,20 @@ REJECTED = [
     refused("registry:trailing-newline", {"registry": "ghcr.io/acme\n"}, "registry", REGISTRY_RULE),
     refused("registry:inner-newline", {"registry": "ghcr.io/acme\nx"}, "registry", REGISTRY_RULE),
     refused("registry:line-separator-u2028", {"registry": "ghcr.io/acme\u2028"}, "registry", REGISTRY_RULE),
+    refused("registry:port-99999", {"registry": "registry.example.com:99999/acme"}, "registry",
+            "the port is a number from 1 to 65535"),
+    refused("registry:port-0", {"registry": "localhost:0/acme"}, "registry", "the port is a number from 1 to 65535"),
+    refused("registry:underscore-in-host", {"registry": "my_host.io/acme"}, "registry",
+            "host like ghcr.io: a-z, 0-9, -, dots"),
+    # <registry>/<service> with a 30-character service name stays within Docker's 255.
+    refused("registry:longer-than-an-image-name", {"registry": "ghcr.io/" + "a" * 250}, "registry",
+            "at most 224 characters (image names)"),
+    # ------------------------------------------- names the template uses itself
+    # A Jinja global the templates call: supplied, it stopped the render halfway.
+    refused("internal:template_changelog", {"template_changelog": "x"}, "data",
+            "template_changelog: internal; drop it"),
+    refused("internal:forge_list", {"forge_list": ["gitlab"]}, "data", "forge_list: internal; drop it"),
+    refused("internal:jinja-range", {"range": 3}, "data", "range: internal; drop it"),
     # ------------------------------------------------------------- choices
     refused("layout:unknown", {"layout": "triple"}, "layout", "'triple' is not in ['multi', 'single']"),
     refused(
@@ -206,7 +224,7 @@ REJECTED = [
         "components:llm-without-redis",
         {"components": ["postgres", "llm"]},
         "components",
-        "llm needs postgres and redis (its runs are stored and queued)",
+        "llm needs postgres and redis",
     ),
     # ------------------------------------------------------- deploy targets
     refused("deploy:without-compose", {"deploy_targets": ["kubernetes"]}, "deploy_targets",
@@ -368,6 +386,12 @@ ACCEPTED = [
     # No ASCII letter in the name: the slug comes from the folder's name (here "project").
     accepted("slug:non-ascii-name", {"project_name": "日本語"}, recorded={"project_slug": "project"}),
     accepted("slug:punctuation-only-name", {"project_name": "!!!"}, recorded={"project_slug": "project"}),
+    # A name YAML reads as null or a bool: its slug gets -project (slugify), so --defaults works.
+    accepted("slug:from-yaml-null-name", {"project_name": "null"},
+             recorded={"project_slug": "null-project", "registry": "ghcr.io/null-project"}),
+    accepted("slug:from-yaml-bool-name", {"project_name": "True"}, recorded={"project_slug": "true-project"}),
+    accepted("registry:docker-hub-separators", {"registry": "acme--team/images__x.y"}),
+    accepted("registry:port-65535", {"registry": "localhost:65535/acme"}),
     accepted("name:non-breaking-space", {"project_name": "Acme\u00a0Shop"}, recorded={"project_slug": "acme-shop"}),
 ]
 
