@@ -91,11 +91,14 @@ RESERVED = frozenset(member.name for member in MEMBERS) | PROJECT_WORDS
 # Host ports of the members, {port: member name}: no service publishes one of them.
 MEMBER_PORTS = {port: member.name for member in MEMBERS for port in member.ports}
 
-# Words a YAML loader reads as something other than text: booleans and nulls of
-# YAML 1.1 (PyYAML) and 1.2 (compose), in the spellings a name can have. A compose
-# key or label with one of them becomes True/False/None. (The 1.1 spec's y and n
-# are no boolean in PyYAML, ruamel.yaml or compose.)
-YAML_WORDS = frozenset({"yes", "no", "on", "off", "true", "false", "null"})
+# Words a YAML loader reads as something other than text, {word: what it reads}:
+# YAML 1.1 (PyYAML, and Kubernetes' loader, which also takes y and n) and 1.2
+# (compose), in every spelling a service name or slug can have (lowercase). A
+# compose key, a manifest's name or a label with one of them becomes a bool or None.
+YAML_WORDS = {
+    "y": "bool", "yes": "bool", "n": "bool", "no": "bool", "true": "bool", "false": "bool",
+    "on": "bool", "off": "bool", "null": "null",
+}
 
 
 def runtime(language: str) -> str:

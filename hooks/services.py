@@ -144,7 +144,7 @@ def _parse_word(word: str) -> Service:
     if name in RESERVED:
         raise ServicesError(f"{quoted(name)} is a reserved name")
     if name in model.YAML_WORDS:
-        raise ServicesError(f"{quoted(name)}: YAML reads it as a bool/null")
+        raise ServicesError(f"{quoted(name)}: YAML reads it as a {model.YAML_WORDS[name]}")
     if name.endswith(model.MIGRATE_SUFFIX):
         raise ServicesError(f"{quoted(name)}: {model.MIGRATE_SUFFIX} is reserved")
     language = kind = None
@@ -365,14 +365,10 @@ def usable_name(value: object) -> str:
 
 
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-# Slugs a YAML loader reads as a bool or null, not text (YAML 1.1, which
-# Kubernetes' loader and PyYAML speak, and 1.2): the slug is a namespace, a name
-# and a label in deploy/k8s/, unquoted. These are every such spelling the slug
-# grammar allows (lowercase); slugify() appends SLUG_SUFFIX to them.
-YAML_WORDS = {
-    "y": "bool", "yes": "bool", "n": "bool", "no": "bool", "true": "bool", "false": "bool",
-    "on": "bool", "off": "bool", "null": "null",
-}
+# Slugs a YAML loader reads as a bool or null, not text (model.YAML_WORDS): the slug
+# is a namespace, a name and a label in deploy/k8s/, unquoted; slugify() appends
+# SLUG_SUFFIX to them.
+YAML_WORDS = model.YAML_WORDS
 SLUG_SUFFIX = "-project"
 
 # The registry answer, by the image reference grammar of Docker and OCI

@@ -70,6 +70,21 @@ ROWS = [
     row("internal:forge_list", {"forge_list": ["gitlab"]}, "data", "forge_list: internal"),
     row("internal:jinja-global", {"range": 3}, "data", "range: internal"),
     row("internal:service_list", {"service_list": []}, "service_list", "computed; set services instead"),
+    # The services answer against the model of the stack (hooks/model.py).
+    row("services:ports", {"services": "api:port=8500 web:frontend:port=8501 jobs:worker"}),
+    row("services:member-name", {"services": "api edge web:frontend"}, "services", "'edge' is a reserved name"),
+    row("services:yaml-on", {"services": "api on:worker web:frontend"}, "services", "YAML reads it as a bool"),
+    row("services:yaml-y", {"services": "api y:worker web:frontend"}, "services", "YAML reads it as a bool"),
+    row("services:yaml-null", {"services": "api null:node web:frontend"}, "services", "YAML reads it as a null"),
+    row("services:llm-port", {"services": "api cab web:frontend", "components": ["postgres", "redis", "llm"]},
+        "services", "8089 is llm's: add :port=8090 to 'cab'"),
+    row("services:llm-port-option", {"services": "api:port=8089 web:frontend"}, "services", "8089 is llm's"),
+    row("services:celery", {"services": "api celery:worker web:frontend"}, "services", "shadows a Python module"),
+    row("services:kombu", {"services": "api kombu:worker web:frontend"}, "services", "shadows a Python module"),
+    row("services:testkit", {"services": "api testkit:worker web:frontend"}, "services", "is a reserved name"),
+    row("services:migrate-step", {"services": "api api-migrate:worker web:frontend"}, "services", "-migrate"),
+    row("services:too-many", {"services": " ".join(f"w{i}:worker" for i in range(2000))}, "services",
+        "at most 50 services, not 2000"),
 ]
 RENDERED = [param for param in ROWS if not param.values[1]]
 REFUSED = [param for param in ROWS if param.values[1]]

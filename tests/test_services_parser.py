@@ -362,7 +362,7 @@ def test_upstream_is_the_python_api_named_api() -> None:
     assert by_name("api:node web:node")["web"]["upstream"] == ""
     assert by_name("api:worker web:node")["web"]["upstream"] == ""
     # Only node apis call it.
-    assert {by_name("api x y:worker z:node:worker")[n]["upstream"] for n in "xyz"} == {""}
+    assert {by_name("api x w:worker z:node:worker")[n]["upstream"] for n in "xwz"} == {""}
 
 
 def test_frontend_proxies_the_python_api_named_api() -> None:
