@@ -29,6 +29,10 @@ generate: $(BIN)/.installed ## render a project: make generate DEST=../my-projec
 test: $(BIN)/.installed ## run the template's tests (docker tests skip where no engine answers)
 	PATH="$(abspath $(BIN)):$$PATH" "$(BIN)/pytest" -n auto --dist loadgroup $(PYTEST_ARGS)
 
+.PHONY: test-fast
+test-fast: $(BIN)/.installed ## the inner loop: no docker, no slow (no update histories, no uv/npm/tsc runs), no network
+	PATH="$(abspath $(BIN)):$$PATH" "$(BIN)/pytest" -n auto --dist loadgroup -m 'not slow and not docker' $(PYTEST_ARGS)
+
 .PHONY: lint
 lint: $(BIN)/.installed ## ruff over the template's own Python
 	"$(BIN)/ruff" check hooks tests bench tools

@@ -27,15 +27,11 @@ def render(copie_session) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-cop
     return _render
 
 
-UPDATE_TESTS = Path(__file__).resolve().parent / "update"
-
-
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Slowness is a marker each module or test sets itself (`slow`: renders template histories,
+    # runs Copier updates or a generated project's tools), never where the file sits.
     for item in items:
-        # The update tests render template histories and update projects: minutes, not seconds.
-        if UPDATE_TESTS in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.slow)
         # `make test` runs `--dist loadgroup`: a module's tests stay on one worker (they share its
         # session renders), but each docker test is its own unit, so both workers run isolated stacks.
         group = item.name if item.get_closest_marker("docker") else str(item.path)

@@ -206,6 +206,7 @@ OLD_COMBOS = [name for name, combo in COMBOS.items()
               and "llm" not in combo["components"] and "deploy_targets" not in combo]
 
 
+@pytest.mark.slow  # renders every old combination fresh at BEFORE (the session renders are HEAD's)
 @pytest.mark.parametrize("name", OLD_COMBOS)
 def test_render_matches_before(renders: Callable[[str], tuple[Path, Path]], name: str) -> None:
     before, after = renders(name)
@@ -221,6 +222,7 @@ def test_render_matches_before(renders: Callable[[str], tuple[Path, Path]], name
                     pytrace=False)
 
 
+@pytest.mark.slow  # renders every old combination at BEFORE and from the working tree
 def test_intended_differences_still_differ(renders: Callable[[str], tuple[Path, Path]]) -> None:
     """An INTENDED glob that matches no differing path in any combination is stale: remove it."""
     differing = {path for name in OLD_COMBOS for path in tree_differences(*renders(name))}
@@ -232,9 +234,9 @@ def test_intended_differences_still_differ(renders: Callable[[str], tuple[Path, 
 # before the kind existed update to it with no change to their services:
 # tests/update/test_update_frontend.py proves that between the two real commits.
 @pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "multi-none-pg-redis-llm-scheduler"])
-def test_a_frontend_changes_no_other_service(tmp_path: Path, name: str) -> None:
+def test_a_frontend_changes_no_other_service(render: Callable[[str], Path], tmp_path: Path, name: str) -> None:
     combo = COMBOS[name]
-    without = run_copy(combo, tmp_path / "without")
+    without = render(name)  # the session's render of the combination: the same answers
     with_frontend = run_copy({**combo, "services": f"{combo['services']} ui:frontend"},
                              tmp_path / "with")
     for folder in sorted(path for path in (without / "services").iterdir() if path.is_dir()):
@@ -256,6 +258,7 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py")
 
 
+@pytest.mark.slow  # renders at BEFORE_TS, fresh
 @pytest.mark.parametrize("name", ["multi-none-pg-redis-node-lifecycle", "single-gitea-node-api",
                                   "multi-both-pg-redis-frontend"])
 def test_node_projects_render_as_before_typescript(tmp_path: Path, name: str) -> None:

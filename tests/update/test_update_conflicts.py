@@ -71,6 +71,7 @@ def conflicted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
     return project, update
 
 
+@pytest.mark.slow
 def test_markers_in_the_makefile_are_listed_by_the_printed_command(conflicted) -> None:  # noqa: ANN001
     project, update = conflicted
     assert update.returncode != 0, "an update that left conflicts must fail:\n" + update.stderr
@@ -103,6 +104,7 @@ def load_update_module(project: Path):  # noqa: ANN201 - the project's scripts/u
     return module
 
 
+@pytest.mark.slow
 def test_conflicts_are_listed_when_the_check_script_itself_is_conflicted(conflicted, tmp_path: Path) -> None:  # noqa: ANN001
     project = Path(shutil.copytree(conflicted[0], tmp_path / "project", symlinks=True))
     script = project / "scripts/check-conflicts.sh"

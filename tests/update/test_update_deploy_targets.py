@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import update_project as up
 import yaml
 from support import TEMPLATE
+
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
 
 # The last commit of this repository before the deploy_targets question.
 TARGETS_BEFORE = "89c1add"

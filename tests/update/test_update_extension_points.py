@@ -127,6 +127,7 @@ def migrated(request, history: th.History, tmp_path_factory: pytest.TempPathFact
     return layout, project, fresh, readme_before, output
 
 
+@pytest.mark.slow
 def test_old_makefile_additions_move_to_local_mk(migrated) -> None:  # noqa: ANN001
     layout, project, fresh, _, output = migrated
     assert_nothing_to_resolve(project)
@@ -143,6 +144,7 @@ def test_old_makefile_additions_move_to_local_mk(migrated) -> None:  # noqa: ANN
     assert "local.mk" in staged and "Makefile" not in staged, staged
 
 
+@pytest.mark.slow
 def test_old_readme_stays_the_users(migrated) -> None:  # noqa: ANN001
     _, project, fresh, readme_before, output = migrated
     assert (project / "README.md").read_text() == readme_before
@@ -150,6 +152,7 @@ def test_old_readme_stays_the_users(migrated) -> None:  # noqa: ANN001
     assert "docs/development.md" in output and "README.md is yours" in output, output
 
 
+@pytest.mark.slow
 def test_new_extension_points_reach_old_projects(migrated) -> None:  # noqa: ANN001
     """Copier creates the overrides; after-update must not take them for files the user deleted."""
     layout, project, fresh, _, _ = migrated
@@ -158,6 +161,7 @@ def test_new_extension_points_reach_old_projects(migrated) -> None:  # noqa: ANN
         assert (project / rel).read_text() == (fresh / rel).read_text(), rel
 
 
+@pytest.mark.slow
 def test_an_edit_inside_a_template_recipe_stays_and_is_reported(history: th.History, tmp_path: Path) -> None:
     project = up.render(history.path, "v0.1.0", up.LAYOUTS["single-python"], tmp_path / "project")
     up.commit_all(project, "generated")
@@ -199,6 +203,7 @@ def extended(request, history: th.History, tmp_path_factory: pytest.TempPathFact
     return project, fresh, before
 
 
+@pytest.mark.slow
 def test_user_files_survive_template_changes_without_conflict(extended) -> None:  # noqa: ANN001
     project, fresh, before = extended
     assert_nothing_to_resolve(project)
@@ -212,6 +217,7 @@ def test_user_files_survive_template_changes_without_conflict(extended) -> None:
     assert "team-hello" in listed and "doctor" in listed
 
 
+@pytest.mark.slow
 def test_a_deleted_override_stays_deleted(extended) -> None:  # noqa: ANN001
     project, _, _ = extended
     assert not (project / "deploy/dev/docker-compose.override.yml").exists()

@@ -9,6 +9,8 @@ import pytest
 import update_project as up
 from support import TEMPLATE
 
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
+
 # The last commit of this repository before the frontend kind, and the last commit of
 # the branch that brought it (merged whole into main): later changes (the node
 # lifecycle, for one) change node services on purpose, so the update goes to there.

@@ -21,6 +21,8 @@ import template_history as th
 import update_project as up
 from support import run
 
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
+
 OLD_TAGS = ["v0.1.0", "v0.2.0"]
 CASES = [pytest.param(layout, old, id=f"{layout}-from-{old}") for layout in up.LAYOUTS for old in OLD_TAGS]
 

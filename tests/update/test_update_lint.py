@@ -21,8 +21,6 @@ from support import TEMPLATE
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 import migrations  # noqa: E402
 
-pytestmark = pytest.mark.slow
-
 # The last commit before the generated projects linted themselves (issue 10).
 BEFORE_LINT = "0536200"
 # The last commit of the session that made them lint themselves.
@@ -32,6 +30,7 @@ NODE_TESTS = ("services/web/tests/integration/api.live.test.js",
               "services/tasks/tests/integration/worker.live.test.js")
 
 
+@pytest.mark.slow
 def test_a_project_from_before_make_lint_passes_it(real_clone: rh.Clone, tmp_path: Path) -> None:
     project = up.render(real_clone.path, BEFORE_LINT, ANSWERS, tmp_path / "project")
     assert not (project / "scripts/lint.py").exists(), f"{BEFORE_LINT} has scripts/lint.py: update this test"

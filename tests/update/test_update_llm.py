@@ -20,8 +20,6 @@ import pytest
 import update_project as up
 from support import TEMPLATE, tool
 
-pytestmark = pytest.mark.slow
-
 # The last commit of the template without the llm component.
 BEFORE_LLM = "4a76f25"
 ANSWERS = {"layout": "multi", "services": "api worker:worker beat:scheduler",
@@ -77,6 +75,7 @@ def update_adding_llm(project: Path, ref: str) -> str:
     return result.stderr
 
 
+@pytest.mark.slow
 def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
         real_clone, tmp_path: Path) -> None:  # noqa: ANN001
     project = up.render(real_clone.path, BEFORE_LLM, ANSWERS, tmp_path / "project")
@@ -131,6 +130,7 @@ def test_nothing_of_llm_without_the_component(tmp_path: Path) -> None:
     assert migrations.adds_llm({"components": ["postgres", "redis"]}, same)
 
 
+@pytest.mark.slow
 def test_the_llm_revision_goes_on_top_of_the_teams_revisions(real_clone, tmp_path: Path) -> None:  # noqa: ANN001
     """One Alembic head: llm_0001 revises the team's 0002_team, not 0001 (stack_llm_revision)."""
     from alembic.script import ScriptDirectory

@@ -34,8 +34,6 @@ from support import TEMPLATE, project_env
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 import migrations  # noqa: E402
 
-pytestmark = pytest.mark.slow
-
 OLDEST = "00d8236"
 # Later commits whose python folders had [tool.ruff] tables in pyproject.toml (the
 # last one before ruff.toml held them: 431d665).
@@ -67,6 +65,7 @@ def lint_module(project: Path) -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], copy_of,  # noqa: ANN001
                                                     monkeypatch) -> None:  # noqa: ANN001
     project = copy_of(updated[0])
@@ -96,6 +95,7 @@ def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], 
     assert [cmd[1] for cmd in runs] == ["ci", "ci"], f"no npm ci after the re-lock: {runs}"
 
 
+@pytest.mark.slow
 def test_the_old_ruff_tables_go_and_ruff_passes_after_remove_service(updated: tuple[Path, str]) -> None:
     project, output = updated
     for rel in ("services/api/pyproject.toml", "services/worker/pyproject.toml", "pyproject.toml"):
@@ -113,6 +113,7 @@ def test_the_old_ruff_tables_go_and_ruff_passes_after_remove_service(updated: tu
     assert check.returncode == 0, f"ruff check of the services after remove-service:\n{check.stdout}{check.stderr}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("commit", RUFF_IN_PYPROJECT)
 def test_the_step_removes_exactly_the_tables_those_versions_wrote(real_clone: rh.Clone, tmp_path: Path,
                                                                    commit: str) -> None:

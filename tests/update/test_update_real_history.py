@@ -36,11 +36,13 @@ def real(request: pytest.FixtureRequest, real_updated) -> rh.RealUpdate:  # noqa
     return real_updated(*request.param)
 
 
+@pytest.mark.slow
 def test_the_team_code_and_tests_survive(real: rh.RealUpdate) -> None:
     problems = up.missing_lines(real.project, real.edits)
     assert not problems, f"update from {real.commit} lost edits:\n" + "\n".join(problems) + "\n" + real.output
 
 
+@pytest.mark.slow
 def test_no_conflict_markers_or_rejects(real: rh.RealUpdate) -> None:
     result = subprocess.run(["bash", "scripts/check-conflicts.sh", "--list"], cwd=real.project,
                             capture_output=True, text=True, timeout=60)
@@ -52,6 +54,7 @@ def test_no_conflict_markers_or_rejects(real: rh.RealUpdate) -> None:
     assert not leftovers, "\n".join(leftovers)
 
 
+@pytest.mark.slow
 def test_template_owned_files_equal_a_fresh_render(real: rh.RealUpdate, owned) -> None:  # noqa: ANN001
     problems = [p for p in up.template_drift(real.project, real.expected, real.edits, owned)
                 if not p.startswith(tuple(f"{name}:" for name in EXTENSION_FILES))]
@@ -63,6 +66,7 @@ def imported_httpx(text: str) -> set[str]:
     return set(HTTPX_IMPORT.findall(text))
 
 
+@pytest.mark.slow
 def test_user_tests_import_the_http_client_the_new_template_installs(real: rh.RealUpdate) -> None:
     """The httpx -> httpx2 migration: user-owned tests import what their pyproject.toml installs."""
     sys.path.insert(0, str(TEMPLATE / "hooks"))
@@ -86,6 +90,7 @@ def test_user_tests_import_the_http_client_the_new_template_installs(real: rh.Re
         assert "in place of httpx" not in real.output, f"nothing to migrate from {real.commit}:\n{real.output}"
 
 
+@pytest.mark.slow
 def test_the_httpx_migration_is_idempotent(real: rh.RealUpdate, copy_of) -> None:  # noqa: ANN001
     project = copy_of(real.project)
     before = {p: (project / p).read_bytes() for p in project_files(project)}
@@ -97,6 +102,7 @@ def test_the_httpx_migration_is_idempotent(real: rh.RealUpdate, copy_of) -> None
     assert after == before, "a second run changed: " + ", ".join(sorted(p for p in after if after[p] != before.get(p)))
 
 
+@pytest.mark.slow
 def test_custom_makefile_target_survives_update(real: rh.RealUpdate) -> None:
     makefile = (real.project / "Makefile").read_text()
     markers = up.MARKER_LINE.findall(makefile)
@@ -114,6 +120,7 @@ def test_custom_makefile_target_survives_update(real: rh.RealUpdate) -> None:
     assert rh.CUSTOM_TARGET in listed.stdout, f"make help does not list {rh.CUSTOM_TARGET}:\n{listed.stdout}"
 
 
+@pytest.mark.slow
 def test_readme_paragraph_survives_update(real: rh.RealUpdate) -> None:
     readme = (real.project / "README.md").read_text()
     markers = up.MARKER_LINE.findall(readme)

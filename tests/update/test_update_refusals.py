@@ -59,6 +59,7 @@ ADD_SERVICE_REFUSED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "message"), ADD_SERVICE_REFUSED.values(), ids=ADD_SERVICE_REFUSED.keys())
 def test_add_service_refuses_with_one_line(generated: Path, copy_of, name: str, message: str) -> None:  # noqa: ANN001
     project = copy_of(generated)
@@ -67,6 +68,7 @@ def test_add_service_refuses_with_one_line(generated: Path, copy_of, name: str, 
     assert "uid=" not in result.stdout + result.stderr, "the name ran `id`"
 
 
+@pytest.mark.slow
 def test_add_service_name_never_reaches_a_shell(generated: Path, copy_of) -> None:  # noqa: ANN001
     """scripts/update.py itself (make would expand $(id) as a make variable first)."""
     project = copy_of(generated)
@@ -79,6 +81,7 @@ def test_add_service_name_never_reaches_a_shell(generated: Path, copy_of) -> Non
     assert "uid=" not in result.stdout + result.stderr, "the name ran `id`"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["a`id`", "it's`id`", "$$(id)"], ids=["backticks", "quote", "dollar"])
 def test_make_passes_the_name_as_text(generated: Path, copy_of, name: str) -> None:  # noqa: ANN001
     """Through make: backticks, quotes and `$` in NAME reach update.py as text, never a shell."""
@@ -91,6 +94,7 @@ def test_make_passes_the_name_as_text(generated: Path, copy_of, name: str) -> No
     assert not up.git(project, "status", "--porcelain")
 
 
+@pytest.mark.slow
 def test_traceback_on_request(generated: Path, copy_of) -> None:  # noqa: ANN001
     project = copy_of(generated)
     result = up.make(project, "add-service", "NAME=postgres", "TRACEBACK=1", ok=False)
@@ -110,6 +114,7 @@ HAND_EDITS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("line", "edit", "message"), HAND_EDITS.values(), ids=HAND_EDITS.keys())
 def test_update_refuses_a_hand_edited_answers_file(
     generated: Path, copy_of, line: str, edit: str, message: str  # noqa: ANN001

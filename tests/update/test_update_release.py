@@ -15,10 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import template_history as th
 import update_project as up
 import yaml
 from support import project_env
+
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
 
 QUESTION = "stack_timeout"
 

@@ -21,8 +21,6 @@ from support import TEMPLATE
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 import migrations  # noqa: E402
 
-pytestmark = pytest.mark.slow
-
 # The last commit of the template without schema migrations.
 BEFORE_SCHEMA = "0536200"
 ANSWERS = {"layout": "multi", "services": "api worker:worker web:node",
@@ -44,6 +42,7 @@ def old_project(real_clone, tmp_path_factory: pytest.TempPathFactory) -> Path:  
     return project
 
 
+@pytest.mark.slow
 def test_update_brings_the_schema_tooling_and_keeps_the_users_code(
         old_project: Path, real_clone, tmp_path: Path) -> None:  # noqa: ANN001
     main = old_project / "services/api/src/api/main.py"
@@ -62,6 +61,7 @@ def test_update_brings_the_schema_tooling_and_keeps_the_users_code(
     assert not up.leftovers(old_project)
 
 
+@pytest.mark.slow
 def test_a_deleted_revision_is_not_recreated_by_the_next_update(
         old_project: Path, real_clone) -> None:  # noqa: ANN001
     """Once the service has alembic.ini, its user-owned files are the team's to delete."""

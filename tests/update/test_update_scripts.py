@@ -20,6 +20,8 @@ import update_project as up
 import yaml
 from support import project_env
 
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
+
 SINGLE = up.LAYOUTS["single-python"]
 CONFLICT = "<" * 7 + " before updating\nmine\n" + "=" * 7 + "\ntheirs\n" + ">" * 7 + " after updating\n"
 

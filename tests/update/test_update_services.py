@@ -19,6 +19,8 @@ import update_project as up
 import yaml
 from support import TEMPLATE, registry, registry_services
 
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
+
 MULTI = up.LAYOUTS["multi"]
 SINGLE = up.LAYOUTS["single-python"]
 

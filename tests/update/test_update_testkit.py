@@ -82,6 +82,7 @@ def helper_files(project: Path) -> list[str]:
                   if p.is_file() and (p.name == "conftest.py" or p.name.endswith(".live.test.js")))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", sorted(ANSWERS))
 def test_unchanged_helpers_become_imports(history: th.History, tmp_path: Path, layout: str) -> None:
     project = up.render(history.path, "v0.1.0", ANSWERS[layout], tmp_path / "project")
@@ -100,6 +101,7 @@ def test_unchanged_helpers_become_imports(history: th.History, tmp_path: Path, l
     assert testkits and all((project / rel).is_file() for rel in testkits), testkits
 
 
+@pytest.mark.slow
 def test_a_changed_helper_stays_and_is_reported(history: th.History, tmp_path: Path) -> None:
     project = up.render(history.path, "v0.1.0", ANSWERS["multi"], tmp_path / "project")
     changed = project / "services/worker/tests/integration/conftest.py"

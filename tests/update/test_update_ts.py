@@ -10,6 +10,8 @@ import pytest
 import update_project as up
 from support import TEMPLATE
 
+pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
+
 # The last commit of this repository before the ts language, and the commit that
 # brought it (merged whole into main): later changes may change node services on
 # purpose, so the update goes to there.
