@@ -37,7 +37,7 @@ PYTEST_INIS = ("partials/service/pytest.ini.jinja", "template/pytest.ini.jinja")
 NEW_IMPORTS = "import os\nfrom collections.abc import Callable\n\nimport pytest\n\nfrom testkit import wait_for\n"
 OLD_IMPORTS = ("import os\nimport time\nfrom collections.abc import Callable\nfrom typing import TypeVar\n\n"
                "import pytest\n\nT = TypeVar(\"T\")\n\n\n" + migrations.LEGACY_WAIT_FOR)
-NEW_NODE = ("{%- if svc.kind != 'api' %}\n\nimport { waitFor } from '../../testkit/wait-for.js';\n"
+NEW_NODE = ("{%- if svc.heartbeat %}\n\nimport { waitFor } from '../../testkit/wait-for.js';\n"
             "{%- endif %}\n")
 PYTHONPATH = "# testkit/ (template-owned test helpers) is importable from every test.\npythonpath = .\n"
 ANSWERS = {
