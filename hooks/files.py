@@ -513,6 +513,47 @@ def migrating(service_list: Sequence[Service], components: Sequence[str]) -> lis
     return [svc for svc in service_list if schema({**svc, "components": tuple(components)})]
 
 
+def share_compiled_templates(environment) -> None:  # noqa: ANN001 - a jinja2.Environment
+    """Keep the compiled templates between renders (Jinja's bytecode cache).
+
+    Compiling the template files and partials is most of what a small project's
+    render costs above Copier's own work (``bench/render.py --profile``), and every
+    ``copier copy``, update (which renders two versions) and add-service compiled
+    them anew: Copier renders from a fresh temporary clone each time, and Jinja's
+    cache key holds the file's path. Here the key is the template's name alone,
+    in Jinja's private per-user folder, with the Copier and Jinja versions in the
+    file name (they decide what the compiled code looks like); Jinja still
+    compares the source's checksum before it uses a cached template, so a changed
+    template is compiled again. Without a usable folder nothing is cached.
+    """
+    if environment.bytecode_cache is not None:
+        return
+    try:
+        from importlib.metadata import version
+
+        from jinja2 import FileSystemBytecodeCache
+    except ImportError:  # pragma: no cover
+        return
+
+    class ByName(FileSystemBytecodeCache):
+        def get_cache_key(self, name: str, filename: str | None = None) -> str:
+            # What else decides the compiled code: how the source is read and which
+            # extensions parse it (read at render time, when every extension is loaded).
+            env = environment
+            options = (env.block_start_string, env.block_end_string, env.variable_start_string,
+                       env.variable_end_string, env.comment_start_string, env.comment_end_string,
+                       env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks,
+                       env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+                       env.optimized, repr(env.autoescape), type(env).__name__, sorted(env.extensions))
+            return super().get_cache_key(f"{name}|{options!r}")
+
+    try:
+        tag = f"copier{version('copier')}-jinja{version('jinja2')}"
+        environment.bytecode_cache = ByName(pattern=f"__copier_docker_services_{tag}_%s.cache")
+    except (OSError, RuntimeError, ValueError):  # no private folder to be had: compile as before
+        return
+
+
 class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
     """The `excluded_paths` filter, the template's changelog, and forge_list
     (computed, never supplied) in every render."""
@@ -528,6 +569,7 @@ class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
         environment.filters["exclude_patterns"] = exclude_patterns
         environment.filters["migrating"] = migrating
         environment.globals["template_changelog"] = template_changelog
+        share_compiled_templates(environment)
         remember_compiled_strings(environment)
 
     def hook(self, context: dict) -> None:

@@ -531,3 +531,21 @@ def test_exclude_patterns_exclude_exactly_what_the_list_does(spec: str, componen
     by_compact = PathSpec.from_lines("gitwildmatch", compact)
     differ = [path for path in sorted(candidates) if by_list.match_file(path) != by_compact.match_file(path)]
     assert not differ
+
+
+def test_compiled_templates_are_shared_by_name_and_reading_options() -> None:
+    """share_compiled_templates: one cache entry per template name and lexing options, whatever
+    temporary clone the file sits in; a changed source is compiled again (Jinja's checksum)."""
+
+    def env(source: str, keep: bool = True) -> jinja2.Environment:
+        environment = jinja2.Environment(loader=jinja2.DictLoader({"t.jinja": source}), keep_trailing_newline=keep)
+        files.share_compiled_templates(environment)
+        return environment
+
+    first, second, other = env("a{{ x }}\n"), env("a{{ x }}\n"), env("a{{ x }}\n", keep=False)
+    key = first.bytecode_cache.get_cache_key
+    assert key("t.jinja", "clone-1/t.jinja") == second.bytecode_cache.get_cache_key("t.jinja", "clone-2/t.jinja")
+    assert key("t.jinja") != other.bytecode_cache.get_cache_key("t.jinja")
+    assert first.get_template("t.jinja").render(x=1) == "a1\n"
+    assert other.get_template("t.jinja").render(x=1) == "a1"
+    assert env("b{{ x }}\n").get_template("t.jinja").render(x=2) == "b2\n"
