@@ -144,26 +144,13 @@ def stack_members(service_list: Sequence[Mapping[str, object]], components: Iter
     """The members of this project's stacks besides its services, in a fixed order:
     {name, what, ports}, then each schema owner's migrate step (no ports)."""
     comps = tuple(components)
-    has_http = any(svc.get("http", svc.get("kind") in HTTP_KINDS) for svc in service_list)
+    derived = [facts(str(svc["name"]), str(svc["language"]), str(svc["kind"]), comps) for svc in service_list]
+    has_http = any(fact["http"] for fact in derived)
     members = [{"name": m.name, "what": m.what, "ports": list(m.ports)}
                for m in MEMBERS if m.present(comps, has_http)]
-    members += [{"name": f"{svc['name']}{MIGRATE_SUFFIX}", "what": f"{svc['name']}'s migrate step", "ports": []}
-                for svc in service_list
-                if svc.get("kind") in SCHEMA_KINDS and "postgres" in comps]
+    members += [{"name": fact["migrate"], "what": f"{svc['name']}'s migrate step", "ports": []}
+                for svc, fact in zip(service_list, derived, strict=True) if fact["owns_schema"]]
     return members
-
-
-def name_problem(name: str) -> str:
-    """Why a service may not have this name (a stack member's, a project word, a YAML
-    word, or a migrate step's), or ""."""
-    if name in RESERVED:
-        member = next((m for m in MEMBERS if m.name == name), None)
-        return f"'{name}' is {member.what}'s name" if member else f"'{name}' is a reserved name"
-    if name in YAML_WORDS:
-        return f"'{name}' reads as true/false/null in YAML"
-    if name.endswith(MIGRATE_SUFFIX):
-        return f"'{name}': {MIGRATE_SUFFIX} names migrate steps"
-    return ""
 
 
 # The top-level modules of the template's python dependency table (hooks/dependencies.py)
