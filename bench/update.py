@@ -9,8 +9,13 @@ the old version once more).
 
 Then a no-op update (from the newest tag to itself) of a 3-service project
 beside the `copier copy` of the same project, both with the CLI, and the
-same pair for a trivial one-file template as the floor. Issue 9's target:
-no-op update <= 1.5x its copy. Prints tables; asserts nothing.
+same pair for a trivial one-file template as the floor (Copier's own cost
+of an update over a copy), and `make update` (the project's
+scripts/update.py, what a team runs) of the same project: it asks Copier
+whether a newer release exists first. The target: a no-op update of 3
+services <= 1.5x its copy. The copies skip the tasks (no locks) and the
+updates run with SKIP_LOCK=1, so neither locks. Prints tables; asserts
+nothing.
 
 usage: .venv/bin/python bench/update.py [--runs N] [--services 3,20] [--from v0.2.0,v0.1.0]
                                        [--noop-services N]
@@ -74,15 +79,20 @@ def project(template: Path, tag: str, count: int, dst: Path) -> Path:
     return dst
 
 
-def time_updates(copier: list[str], path: Path, to: str, runs: int) -> list[float]:
+# The copies skip the tasks: the updates do not lock either (scripts/lock.py).
+UPDATE_ENV = {**os.environ, "SKIP_LOCK": "1"}
+
+
+def time_updates(copier: list[str], path: Path, to: str, runs: int, command: list[str] | None = None) -> list[float]:
+    """`copier update` to `to` (or command, run in the project) runs times, resetting the project between runs."""
     times = []
     for _ in range(runs):
         git(path, "reset", "--quiet", "--hard")
         git(path, "clean", "--quiet", "-fdx")
         start = time.perf_counter()
         result = subprocess.run(
-            [*copier, "update", "--trust", "--defaults", "--quiet", "--conflict=inline", f"--vcs-ref={to}"],
-            cwd=path, capture_output=True, text=True,
+            command or [*copier, "update", "--trust", "--defaults", "--quiet", "--conflict=inline", f"--vcs-ref={to}"],
+            cwd=path, capture_output=True, text=True, env={**UPDATE_ENV, "COPIER": shlex.join(copier)},
         )
         times.append(time.perf_counter() - start)
         if result.returncode != 0:
@@ -133,6 +143,7 @@ def noop_rows(copier: list[str], tmp: Path, history_path: Path, head: str, count
     copies = time_copies(copier, history_path, head, data, tmp / f"copy{count}", runs)
     path = project(history_path, head, count, tmp / f"noop{count}")
     updates = time_updates(copier, path, head, runs)
+    make_updates = time_updates(copier, path, head, runs, [sys.executable, "scripts/update.py", "update"])
     trivial = trivial_template(tmp / "trivial")
     floor_copies = time_copies(copier, trivial, "v1.0.0", {"project_name": "Bench"},
                                tmp / "floor-copy", runs)
@@ -144,6 +155,7 @@ def noop_rows(copier: list[str], tmp: Path, history_path: Path, head: str, count
     git(floor_project, "commit", "--quiet", "-m", "generated")
     floor_updates = time_updates(copier, floor_project, "v1.0.0", runs)
     return [(f"{count} services", statistics.median(copies), statistics.median(updates)),
+            ("make update", statistics.median(copies), statistics.median(make_updates)),
             ("floor", statistics.median(floor_copies), statistics.median(floor_updates))]
 
 
@@ -174,6 +186,7 @@ def main() -> int:
         print(f"{count:>8}  {tag:<7} {head:<7} {runs:>4}  {median:>8.2f}  {low:>6.2f}  {high:>6.2f}")
     if noop:
         print(f"\nno-op update (newest tag to itself) vs copy, CLI, medians of {args.runs}")
+        print("(make update: the same project's `make update`, beside the same copy)")
         print(f"{'project':<12}  {'copy s':>7}  {'update s':>8}  {'update / copy':>13}")
         for what, copy, update in noop:
             print(f"{what:<12}  {copy:>7.2f}  {update:>8.2f}  {update / copy:>12.2f}x")
