@@ -83,7 +83,7 @@ def changes(root: Path) -> tuple[list[str], list[str], list[str]]:
     listed = git(root, "diff", "HEAD", "--relative", "--no-renames", "--no-ext-diff", "--name-status",
                  "-z", "--", ".")
     fields = listed.decode(errors="surrogateescape").split("\0")
-    for status, path in zip(fields[0::2], fields[1::2]):
+    for status, path in zip(fields[0::2], fields[1::2], strict=False):  # a trailing NUL: one field more
         kind = status[:1]
         if kind == "A":
             created.add(path)
