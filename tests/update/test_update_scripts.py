@@ -283,6 +283,13 @@ def test_only_action_bullets_are_actions(project: Path) -> None:
         "a nested action bullet",
     ]
     assert update.actions(["- A normal bullet.", "  continued."]) == []
+    # The template's own changelog: every marked bullet is one whole action.
+    changelog = (TEMPLATE / "CHANGELOG.md").read_text().splitlines()
+    marked = [line for line in changelog if line.startswith("- **Action:**")]
+    found = update.actions(changelog)
+    assert len(found) == len(marked) and all(found), found
+    assert any(a.startswith("run `make prod-secrets`, then delete `POSTGRES_PASSWORD`") and a.endswith(
+        "random passwords otherwise.") for a in found), found
 
 
 def test_with_markers_in_the_makefile_the_summary_names_the_script(project: Path) -> None:
