@@ -46,6 +46,7 @@ Exit codes: 0 done, 1 failed or conflicts left to resolve, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -230,10 +231,13 @@ CONFLICT_LINE = re.compile(r"^(?P<file>.+?):(?P<line>[0-9]+):")
 # its indented lines below continue it.
 ACTION = re.compile(r"^\s*- \*\*Action:\*\*\s*(?P<text>.*)$")
 BULLET = re.compile(r"^\s*[-*+] ")
-# The part of a template diff the pull request shows per file, and in all.
+# What the pull request shows of a template diff, of all of them, and of the changelog's
+# new lines: GitHub refuses a body over 65,536 characters.
 PR_DIFF_LINES = 150
 PR_DIFF_CHARS = 12_000
-PR_DIFFS_CHARS = 40_000
+PR_DIFFS_CHARS = 35_000
+PR_DIFF_FILES = 30
+PR_CHANGES_CHARS = 12_000
 
 
 def plural(count: int, word: str) -> str:
@@ -404,8 +408,12 @@ class Summary:
             body += [f"- `{name}`: {conflict_note(numbers)}"
                      for name, numbers in self.conflicts.items()]
         if changes:
+            text, left = truncated("".join(f"{line}\n" for line in changes), len(changes),
+                                   PR_CHANGES_CHARS)
             body += ["", f"**What changed in the template** (new lines of {CHANGES}):", "",
-                     *changes]
+                     text.rstrip("\n")]
+            if left:
+                body += ["", f"... {plural(left, 'more line')} in {CHANGES}."]
         if self.report is None:
             body += ["", "No update report (the template's engine wrote none): the files "
                          "changed are in this pull request's diff."]
@@ -418,22 +426,26 @@ class Summary:
                          "template's version changed.** The template's change of each, to apply "
                          "what you want of it (`make template-diff` shows it after `make update`):"]
             budget = PR_DIFFS_CHARS
-            for entry in owned:
+            for entry in owned[:PR_DIFF_FILES]:
                 path, diff = str(entry["path"]), entry.get("diff")
-                body += ["", f"<details><summary><code>{path}</code></summary>", ""]
+                body += ["", f"<details><summary><code>{html.escape(path)}</code></summary>", ""]
+                text, left = "", 0
                 if not isinstance(diff, str):
                     body += ["A binary or very large file: compare it with a new project's copy."]
-                elif budget <= 0:
-                    body += ["Left out: the diffs above filled this pull request's room."]
                 else:
                     text, left = truncated(diff, PR_DIFF_LINES, min(PR_DIFF_CHARS, budget))
                     budget -= len(text)
+                if text:
                     marks = fence(text)
                     body += [f"{marks}diff", text.rstrip("\n"), marks]
-                    if left:
-                        body += ["", f"... {plural(left, 'more line')}: `make template-diff "
-                                     f"FILES={path}` after a local `make update` shows them all."]
+                if left:
+                    body += ["", f"{'... ' if text else ''}{plural(left, 'more line')}: `make "
+                                 f"template-diff FILES={path}` after a local `make update` shows "
+                                 "them all."]
                 body += ["", "</details>"]
+            if len(owned) > PR_DIFF_FILES:
+                body += ["", f"... and {len(owned) - PR_DIFF_FILES} more: `make template-diff` "
+                             "after a local `make update` shows them all."]
         return body
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -299,6 +300,25 @@ def test_with_markers_in_the_makefile_the_summary_names_the_script(project: Path
     text = "\n".join(update.Summary(report, {"Makefile": ["3", "9"]}, []).text())
     assert "its change: uv run scripts/update.py template-diff [PATH...]" in text and "make template" not in text
     assert text.startswith("update: summary (template v1)\n"), text
+
+
+
+def test_the_pull_request_body_stays_within_the_forges_limit(project: Path) -> None:
+    """GitHub refuses a body over 65,536 characters: a huge update is cut, and says so."""
+    update = load_update_module(project)
+    diff = "--- a/x\n+++ b/x\n@@ -1,1000 +1,1000 @@\n" + "".join(f"-old {n} {'y' * 60}\n+new {n}\n"
+                                                                 for n in range(1000))
+    owned = [{"path": f"src/app/m{n:02}.py", "diff": diff} for n in range(40)]
+    report = {"from": "v1", "to": "v9", "merged": [f"f{n}" for n in range(500)], "user_owned_changed": owned}
+    changes = [f"- change {n} " + "x" * 80 for n in range(2000)]
+    body = "\n".join(update.Summary(report, {}, []).markdown(changes))
+    assert len(body) < 60_000, len(body)
+    assert body.count("<details>") == 30 and body.endswith(
+        "... and 10 more: `make template-diff` after a local `make update` shows them all."), body[-300:]
+    assert "\n- f9\n- ... and 490 more\n" in body.replace("`", "")
+    assert re.search(r"\n\n\.\.\. 1[0-9]{3} more lines in docs/template-changes\.md\.\n", body), body[:200]
+    # The diffs' room is spent: later files say where the diff is.
+    assert "\n\n2003 more lines: `make template-diff FILES=src/app/m29.py`" in body
 
 
 # ------------------------------------------------------------ pull request
