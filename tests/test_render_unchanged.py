@@ -43,6 +43,7 @@ EDGE = "prod: a TLS edge alone publishes ports, hardened containers, a swarm pat
 SECRETS = ("prod secrets are files (deploy/prod/secrets, make prod-secrets); the services' "
            "settings read NAME_FILE (issue 15)")
 JOBS = "a python api answers 404 for a job id it never sent"
+SUMMARY = "make update ends with a summary; make template-diff"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -55,10 +56,10 @@ INTENDED: dict[str, str] = {
     "scripts/lib/stack.sh": REGISTRY + "; TEST_IMAGE_TAG runs prebuilt images (issue 10); " + FRESH
     + "; " + SUITES,
     "scripts/dev.py": DEVLOOP,
-    "scripts/update.py": REGISTRY + "; one git helper",
+    "scripts/update.py": REGISTRY + "; one git helper; " + SUMMARY,
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES,
+    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
@@ -86,7 +87,7 @@ INTENDED: dict[str, str] = {
     "scripts/lock.py": LOCKS,
     "scripts/dependencies.json": LOCKS,
     "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
-    + "; " + FRESH + "; " + EDGE + "; " + SUITES,
+    + "; " + FRESH + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     "services/*/Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
     # issue 11: python services of projects with postgres own their schema (Alembic),

@@ -17,6 +17,8 @@ Usage: uv run scripts/update.py COMMAND [OPTION...]
                                         in .template-removed/NAME.patch)
   switch-layout                         single -> multi: your service moves into
                                         services/<name>/ (make switch-layout)
+  template-diff [PATH...]               what the last update's template changed in
+                                        files of yours it left as they are (make template-diff)
   check-update [--github-output]        is a newer template release out? (CI)
   pull-request --branch B --title T     commit, push B, open or refresh its pull
                                         request (CI; TOKEN, API_URL, REPOSITORY, BASE)
@@ -26,6 +28,13 @@ files, scripts, Makefiles, workflows) are merged with your edits,
 user-owned files (src/, tests/, .env) are never overwritten, and the
 template's migrations run. The service commands stay at the template version
 the project has (`--vcs-ref=:current:`); `update` moves to a newer one.
+
+Each ends with one summary: the template files merged, the files created and
+deleted, your files whose template version changed (left as they are;
+`template-diff` shows the template's change), the conflicts by file, and what
+to do before the next deploy (the new `- **Action:**` lines of
+docs/template-changes.md). The template's update engine writes the lists into
+.git/copier-update-report.json, kept until the next update.
 
 Copier runs as `uvx --from 'copier>=9.19' --with copier-template-extensions
 copier`; set COPIER to use another command (COPIER=copier for one on PATH).
@@ -37,12 +46,15 @@ Exit codes: 0 done, 1 failed or conflicts left to resolve, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import textwrap
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -182,6 +194,7 @@ def failure_message(held: list[str]) -> str:
 def copier(*args: str, allow_conflicts: bool = False) -> int:
     command = [*shlex.split(os.environ.get("COPIER", COPIER)), *args]
     info("running " + shlex.join(command))
+    started = time.time()
     returncode, held = run_copier(command)
     if returncode != 0:
         message = failure_message(held)
@@ -192,15 +205,248 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
                       "files are as copier left them: see `git status`, undo with "
                       "`git reset --hard && git clean -fd`")
     found = conflicts()
+    summary = Summary(load_report(since=started), by_file(found), actions(changelog_additions()))
+    for line in summary.text():
+        print(line, file=sys.stderr)
     if found:
         # Not `make check-conflicts`: with markers in the Makefile make stops at parsing it.
-        info(f"CONFLICTS in {len(found)} place(s): keep the lines you want, delete the markers "
-             f"(and the .rej files), then commit; check again with: {CHECK_CONFLICTS}")
-        for line in found:
-            print(f"  {line}", file=sys.stderr)
+        info(f"CONFLICTS in {plural(len(summary.conflicts), 'file')}: keep the lines you want, "
+             f"delete the markers (and the .rej files), then commit; check again with: "
+             f"{CHECK_CONFLICTS}")
         return 0 if allow_conflicts else 1
     info("done: review with `git status` and `git diff`, run `make test-unit`, then commit")
     return 0
+
+
+# ------------------------------------------------------------------ the summary
+# The template's update engine (hooks/update/report.py) writes what the update did
+# into the git directory; it stays there until the next update, for `template-diff`.
+REPORT = "copier-update-report.json"
+# A report older than the update that just ran is the last update's (the engine wrote
+# none this time); file systems keep modification times to a second or two.
+CLOCK_SLACK = 2.0
+SHOWN = 10
+CONFLICT_LINE = re.compile(r"^(?P<file>.+?):(?P<line>[0-9]+):")
+# An action for the team: a changelog bullet that starts with "- **Action:**";
+# its indented lines below continue it.
+ACTION = re.compile(r"^\s*- \*\*Action:\*\*\s*(?P<text>.*)$")
+BULLET = re.compile(r"^\s*[-*+] ")
+# What the pull request shows of a template diff, of all of them, and of the changelog's
+# new lines: GitHub refuses a body over 65,536 characters.
+PR_DIFF_LINES = 150
+PR_DIFF_CHARS = 12_000
+PR_DIFFS_CHARS = 35_000
+PR_DIFF_FILES = 30
+PR_CHANGES_CHARS = 12_000
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def report_file() -> Path | None:
+    git_dir = gitutil.text(ROOT, "rev-parse", "--absolute-git-dir", check=False).strip()
+    return Path(git_dir) / REPORT if git_dir else None
+
+
+def load_report(since: float | None = None) -> dict | None:
+    """The last update's report; None when there is none, it is unreadable, or older than since."""
+    path = report_file()
+    if path is None:
+        return None
+    try:
+        if since is not None and path.stat().st_mtime < since - CLOCK_SLACK:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def by_file(found: list[str]) -> dict[str, list[str]]:
+    """conflicts() per file: the marker line numbers (none for a .rej file), in their order."""
+    files: dict[str, list[str]] = {}
+    for line in found:
+        match = CONFLICT_LINE.match(line)
+        if match:
+            files.setdefault(match["file"], []).append(match["line"])
+        else:
+            files.setdefault(line, [])
+    return files
+
+
+def changelog_additions() -> list[str]:
+    """The lines the uncommitted update adds to the template's changelog, as written there."""
+    if not (ROOT / CHANGES).is_file():
+        return []
+    if gitutil.show(ROOT, CHANGES) is None:  # new with this update: every line is
+        return (ROOT / CHANGES).read_text(encoding="utf-8", errors="replace").splitlines()
+    diff = gitutil.text(ROOT, "diff", "HEAD", "--no-color", "--no-ext-diff", "--unified=0", "--",
+                        CHANGES, check=False)
+    return [line[1:] for line in diff.splitlines()
+            if line.startswith("+") and not line.startswith("+++")]
+
+
+def actions(lines: list[str]) -> list[str]:
+    """The text of every `- **Action:**` bullet in changelog lines, each on one line."""
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for line in lines:
+        match = ACTION.match(line)
+        if match:
+            current = [match["text"].strip()]
+            found.append(current)
+        elif current is not None and line[:1].isspace() and line.strip() and not BULLET.match(line):
+            current.append(line.strip())
+        else:
+            current = None
+    return [" ".join(part for part in parts if part) for parts in found]
+
+
+def shown(items: list[str]) -> list[str]:
+    """At most SHOWN items, then how many more."""
+    return items[:SHOWN] + ([f"... and {len(items) - SHOWN} more"] if len(items) > SHOWN else [])
+
+
+def conflict_note(lines: list[str]) -> str:
+    if not lines:
+        return "a rejected change: apply it by hand, then delete the file"
+    numbers = ", ".join(lines[:6]) + (", ..." if len(lines) > 6 else "")
+    return f"{plural(len(lines), 'marker line')} ({numbers})"
+
+
+def fence(text: str) -> str:
+    """A Markdown code fence longer than any backtick run in text."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def truncated(diff: str, lines: int, chars: int) -> tuple[str, int]:
+    """diff cut to lines and chars; how many of its lines were left off."""
+    all_lines = diff.splitlines(keepends=True)
+    kept = all_lines[:lines]
+    while kept and sum(map(len, kept)) > chars:
+        kept.pop()
+    return "".join(kept), len(all_lines) - len(kept)
+
+
+class Summary:
+    """What an update did, from the engine's report, conflicts() and the changelog's new lines."""
+
+    def __init__(self, report: dict | None, conflicts: dict[str, list[str]], actions: list[str]):
+        self.report = report
+        self.conflicts = conflicts
+        self.actions = actions
+
+    def lists(self) -> list[tuple[str, list[str]]]:
+        """(title, paths) of the report's lists that are not empty."""
+        report = self.report or {}
+        titles = {
+            "merged": ("template file", "merged"),
+            "created": ("file", "created"),
+            "deleted": ("file", "deleted"),
+            "edited": ("file", "of yours edited by the template's update steps"),
+        }
+        found = []
+        for key, (word, what) in titles.items():
+            paths = [str(p) for p in report.get(key) or []]
+            if paths:
+                found.append((f"{plural(len(paths), word)} {what}", paths))
+        return found
+
+    def user_owned(self) -> list[dict]:
+        return [e for e in (self.report or {}).get("user_owned_changed") or []
+                if isinstance(e, dict) and e.get("path")]
+
+    def versions(self) -> str:
+        report = self.report or {}
+        old, new = str(report.get("from") or ""), str(report.get("to") or "")
+        if not new:
+            return ""
+        return f"template {new}" if old in ("", new) else f"template {old} -> {new}"
+
+    def text(self) -> list[str]:
+        """The summary for the terminal: stderr lines, most urgent last."""
+        versions = self.versions()
+        lines = [f"update: summary{f' ({versions})' if versions else ''}"]
+        if self.report is None:
+            lines.append("  no update report (the template's engine wrote none): "
+                         "`git status` shows the changed files")
+        for title, paths in self.lists():
+            lines.append(f"  {title}:")
+            lines += [f"    {p}" for p in shown(paths)]
+        owned = self.user_owned()
+        if owned:
+            # make cannot read a Makefile with conflict markers: then the script itself.
+            command = ("uv run scripts/update.py template-diff [PATH...]"
+                       if "Makefile" in self.conflicts else "make template-diff [FILES=path]")
+            lines.append(f"  {plural(len(owned), 'file')} of yours kept as they are, although the "
+                         f"template's version changed; its change: {command}")
+            lines += [f"    {p}" for p in shown([str(e["path"]) for e in owned])]
+        if self.report is not None and not self.lists() and not owned:
+            lines.append("  no file changed")
+        if self.conflicts:
+            lines.append(f"  conflicts in {plural(len(self.conflicts), 'file')}:")
+            lines += [f"    {name}: {conflict_note(numbers)}"
+                      for name, numbers in self.conflicts.items()]
+        if self.actions:
+            lines.append("  Before your next deploy:")
+            for action in self.actions:
+                lines += textwrap.wrap(action, width=88, initial_indent="    - ",
+                                       subsequent_indent="      ", break_on_hyphens=False)
+        return lines
+
+    def markdown(self, changes: list[str]) -> list[str]:
+        """The summary for the pull request body, with the changelog's new lines."""
+        body: list[str] = []
+        if self.actions:
+            body += ["", "**Before your next deploy:**", ""]
+            body += [f"- {action}" for action in self.actions]
+        if self.conflicts:
+            body += ["", "**Conflicts to resolve** (CI's conflict check fails until they are):",
+                     ""]
+            body += [f"- `{name}`: {conflict_note(numbers)}"
+                     for name, numbers in self.conflicts.items()]
+        if changes:
+            text, left = truncated("".join(f"{line}\n" for line in changes), len(changes),
+                                   PR_CHANGES_CHARS)
+            body += ["", f"**What changed in the template** (new lines of {CHANGES}):", "",
+                     text.rstrip("\n")]
+            if left:
+                body += ["", f"... {plural(left, 'more line')} in {CHANGES}."]
+        if self.report is None:
+            body += ["", "No update report (the template's engine wrote none): the files "
+                         "changed are in this pull request's diff."]
+        for title, paths in self.lists():
+            body += ["", f"**{title[0].upper()}{title[1:]}:**", ""]
+            body += [f"- `{p}`" if not p.startswith("... and ") else f"- {p}" for p in shown(paths)]
+        owned = self.user_owned()
+        if owned:
+            body += ["", f"**{plural(len(owned), 'file')} of yours kept as they are, although the "
+                         "template's version changed.** The template's change of each, to apply "
+                         "what you want of it (`make template-diff` shows it after `make update`):"]
+            budget = PR_DIFFS_CHARS
+            for entry in owned[:PR_DIFF_FILES]:
+                path, diff = str(entry["path"]), entry.get("diff")
+                body += ["", f"<details><summary><code>{html.escape(path)}</code></summary>", ""]
+                text, left = "", 0
+                if not isinstance(diff, str):
+                    body += ["A binary or very large file: compare it with a new project's copy."]
+                else:
+                    text, left = truncated(diff, PR_DIFF_LINES, min(PR_DIFF_CHARS, budget))
+                    budget -= len(text)
+                if text:
+                    marks = fence(text)
+                    body += [f"{marks}diff", text.rstrip("\n"), marks]
+                if left:
+                    body += ["", f"{'... ' if text else ''}{plural(left, 'more line')}: `make "
+                                 f"template-diff FILES={path}` after a local `make update` shows "
+                                 "them all."]
+                body += ["", "</details>"]
+            if len(owned) > PR_DIFF_FILES:
+                body += ["", f"... and {len(owned) - PR_DIFF_FILES} more: `make template-diff` "
+                             "after a local `make update` shows them all."]
+        return body
 
 
 def cmd_update(args: argparse.Namespace) -> int:
@@ -265,6 +511,27 @@ def cmd_switch_layout(args: argparse.Namespace) -> int:
     return services_update(service_words(data), "--data=layout=multi")
 
 
+def cmd_template_diff(args: argparse.Namespace) -> int:
+    report = load_report()
+    if report is None:
+        raise Failure("no update report: `make update` writes one (with this project's template "
+                      "engine), and it is kept until the next update")
+    diffs = {str(e.get("path")): e.get("diff") for e in report.get("user_owned_changed") or []
+             if isinstance(e, dict)}
+    unknown = [path for path in args.paths if path not in diffs]
+    if unknown:
+        which = ", ".join(shown(list(diffs))) or "none"
+        raise Failure(f"{', '.join(unknown)}: not a file of yours whose template version changed "
+                      f"in the last update (those are: {which})")
+    if not diffs:
+        info("the last update changed the template's version of none of your files")
+    for path in args.paths or list(diffs):
+        diff = diffs[path]
+        sys.stdout.write(diff if isinstance(diff, str) else
+                         f"Binary or very large file {path}: the template's version changed\n")
+    return 0
+
+
 def cmd_check_update(args: argparse.Namespace) -> int:
     command = [*shlex.split(os.environ.get("COPIER", COPIER)), "check-update",
                "--output-format=json", str(ROOT)]
@@ -321,13 +588,6 @@ def open_pull_request(api_url: str, repository: str, token: str, *, branch: str,
 CHANGES = "docs/template-changes.md"
 
 
-def template_changes() -> list[str]:
-    """The lines the staged update adds to the template's changelog, as written there."""
-    diff = gitutil.text(ROOT, "diff", "--cached", "--no-color", "--unified=0", "--", CHANGES)
-    return [line[1:] for line in diff.splitlines()
-            if line.startswith("+") and not line.startswith("+++")]
-
-
 def cmd_pull_request(args: argparse.Namespace) -> int:
     env = {name: os.environ.get(name, "") for name in ("TOKEN", "API_URL", "REPOSITORY", "BASE")}
     missing = [name for name, value in env.items() if not value]
@@ -337,22 +597,21 @@ def cmd_pull_request(args: argparse.Namespace) -> int:
         info("the update changed nothing: no pull request")
         return 0
     found = conflicts()
+    changes = changelog_additions()
+    summary = Summary(load_report(), by_file(found), actions(changes))
     gitutil.text(ROOT, "switch", "--force-create", args.branch)
     gitutil.text(ROOT, "add", "--all")
-    changes = template_changes()
     identity = ["-c", f"user.name={BOT[0]}", "-c", f"user.email={BOT[1]}"]
     gitutil.text(ROOT, *identity, "commit", "--quiet", "--no-verify", "-m", args.title)
     gitutil.text(ROOT, "push", "--force", "origin", f"HEAD:refs/heads/{args.branch}")
+    versions = summary.versions()
     body = [
-        "`copier update` to the template's latest release, by the template-update workflow.",
+        f"`copier update` to the template's latest release{f' ({versions})' if versions else ''}, "
+        "by the template-update workflow.",
         "Template-owned files are merged with this project's edits; src/, tests/ and .env "
         "files are untouched. Review, run the tests, merge.",
+        *summary.markdown(changes),
     ]
-    if changes:
-        body += ["", f"**What changed in the template** (new lines of {CHANGES}):", "", *changes]
-    if found:
-        body += ["", "**Conflicts to resolve** (CI's conflict check fails until they are):", ""]
-        body += [f"- `{line}`" for line in found]
     url = open_pull_request(env["API_URL"], env["REPOSITORY"], env["TOKEN"], branch=args.branch,
                             base=env["BASE"], title=args.title, body="\n".join(body))
     info(f"pull request: {url}")
@@ -382,6 +641,11 @@ def parser() -> argparse.ArgumentParser:
     remove.set_defaults(run=cmd_remove_service)
     switch = commands.add_parser("switch-layout", help="single -> multi")
     switch.set_defaults(run=cmd_switch_layout)
+    diff = commands.add_parser("template-diff",
+                               help="the last update's template change of files of yours it kept")
+    diff.add_argument("paths", nargs="*", metavar="PATH",
+                      help="a file of yours the summary listed (default: all of them)")
+    diff.set_defaults(run=cmd_template_diff)
     check = commands.add_parser("check-update", help="is a newer template release out?")
     check.add_argument("--github-output", action="store_true",
                        help="write available/current/latest to $GITHUB_OUTPUT")

@@ -1,9 +1,9 @@
 """A conflicted update never locks the user out.
 
 With conflict markers in the Makefile, make cannot read it, so `make
-check-conflicts` is no way to find them: the update output names every
-conflicted file:line itself and prints a command that does not go through
-make. The template's own history here is two tagged versions built from the
+check-conflicts` is no way to find them: the update's summary names every
+conflicted file with its marker lines, and its last line prints a command
+that does not go through make. The template's own history here is two tagged versions built from the
 working tree: v2.0.0 changes the Makefile line the user changed too.
 """
 
@@ -82,11 +82,13 @@ def test_markers_in_the_makefile_are_listed_by_the_printed_command(conflicted) -
     locked = subprocess.run(["make", "check-conflicts"], cwd=project, capture_output=True, text=True)
     assert locked.returncode != 0 and "missing separator" in locked.stderr, locked.stderr
 
-    # The update output names every conflicted file:line ...
-    for number in makefile_lines:
-        assert re.search(rf"^  Makefile:{number}:", update.stderr, re.MULTILINE), update.stderr
-    # ... and prints a command that works without make, which lists them too.
-    printed = re.search(r"check again with: (.+)$", update.stderr, re.MULTILINE)
+    # The update's summary names every conflicted file with its marker lines ...
+    numbers = ", ".join(map(str, makefile_lines))
+    assert f"\n  conflicts in 1 file:\n    Makefile: 2 marker lines ({numbers})\n" in update.stderr, update.stderr
+    # ... and its last line, the one error, prints a command that works without make, which lists them too.
+    # (make adds its own "make: *** [Makefile:...: update] Error 1" after it.)
+    last = [line for line in update.stderr.splitlines() if not line.startswith("make: ***")][-1]
+    printed = re.search(r"^update: CONFLICTS in 1 file: .*check again with: (.+)$", last)
     assert printed, update.stderr
     command = shlex.split(printed.group(1))
     assert "make" not in command, command

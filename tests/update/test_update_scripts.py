@@ -1,5 +1,9 @@
-"""The generated project's update tooling: conflict check, pre-commit hook, make targets, PRs.
+"""The generated project's update tooling: conflict check, pre-commit hook, make targets,
+the summary at the end of an update, PRs.
 
+The summary tests run scripts/update.py with a stand-in for Copier (COPIER is its
+documented override): a script that changes the project as an update would and
+writes the report with the template's own hooks/update/report.py.
 scripts/update.py's `pull-request` runs against a local bare remote and a
 fake GitHub/Gitea API (a thread serving HTTP on 127.0.0.1), so the test
 sees exactly what the scheduled workflow would push and request.
@@ -7,10 +11,16 @@ sees exactly what the scheduled workflow would push and request.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import re
+import shlex
 import shutil
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +28,7 @@ from pathlib import Path
 import pytest
 import update_project as up
 import yaml
-from support import project_env
+from support import TEMPLATE, project_env
 
 pytestmark = pytest.mark.slow  # renders older template versions and runs copier update
 
@@ -92,8 +102,223 @@ def test_pre_commit_hook_blocks_a_conflicted_commit(project: Path, copy_of) -> N
 
 def test_make_help_lists_the_update_targets(project: Path) -> None:
     listed = up.make(project, "help").stdout
-    for target in ("update", "add-service", "remove-service", "switch-layout", "check-conflicts"):
+    for target in ("update", "template-diff", "add-service", "remove-service", "switch-layout",
+                   "check-conflicts"):
         assert f"  {target} " in listed, listed
+
+
+# ---------------------------------------------------------------- summary
+REPORT = ".git/copier-update-report.json"
+# Copier's stand-in: applies FAKE_UPDATE's file changes in the project (its working
+# directory), then writes the report as the template's engine does (unless told not to).
+FAKE_COPIER = """
+import importlib.util, json, os, sys
+from pathlib import Path
+
+plan = json.loads(os.environ["FAKE_UPDATE"])
+for rel, content in plan["files"].items():
+    path = Path(rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+if plan["report"]:
+    hooks = Path(plan["hooks"])
+    sys.path.insert(0, str(hooks))
+    spec = importlib.util.spec_from_file_location("report", hooks / "update" / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    owned = lambda p: p.startswith(("src/", "tests/")) or p == "README.md"
+    built = report.build(Path.cwd(), owned, Path(plan["old"]), Path(plan["new"]), "v0.2.0", "v0.3.0")
+    report.write(Path.cwd(), built)
+"""
+ACTION = ("- **Action:** run `make prod-secrets` before your next deploy: it writes the\n"
+          "  missing secret files.\n")
+
+
+def load_update_module(project: Path):  # noqa: ANN201 - the project's scripts/update.py
+    spec = importlib.util.spec_from_file_location("project_update", project / "scripts/update.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_report_module():  # noqa: ANN201 - the template's hooks/update/report.py
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    spec = importlib.util.spec_from_file_location("update_report", TEMPLATE / "hooks/update/report.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_owned(path: str) -> bool:
+    """User-owned in the stand-in's reports, as _skip_if_exists says it for these files."""
+    return path.startswith(("src/", "tests/")) or path == "README.md"
+
+
+def renders(base: Path) -> tuple[Path, Path]:
+    """The template's old and new version of a user-owned file of the project."""
+    old, new = base / "old-render", base / "new-render"
+    for root, text in ((old, "print('hello')\n"), (new, "print('hello')\nprint('world')\n")):
+        (root / "src/app").mkdir(parents=True, exist_ok=True)
+        (root / "src/app/main.py").write_text(text)
+    return old, new
+
+
+def changelog(work: Path, added: str) -> str:
+    text = (work / "docs/template-changes.md").read_text()
+    assert "## Unreleased\n" in text
+    return text.replace("## Unreleased\n", f"## Unreleased\n\n{added}", 1)
+
+
+def run_update(work: Path, files: dict[str, str], *args: str, report: bool = True
+               ) -> subprocess.CompletedProcess[str]:
+    fake = work.parent / "fake_copier.py"
+    fake.write_text(FAKE_COPIER)
+    old, new = renders(work.parent)
+    plan = {"files": files, "report": report, "hooks": str(TEMPLATE / "hooks"), "old": str(old), "new": str(new)}
+    env = project_env(COPIER=shlex.join([sys.executable, str(fake)]), FAKE_UPDATE=json.dumps(plan))
+    return subprocess.run([sys.executable, "scripts/update.py", "update", *args], cwd=work,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_update_ends_with_one_summary_and_fails_on_conflicts(project: Path, copy_of) -> None:  # noqa: ANN001
+    work = copy_of(project)
+    files = {
+        "Makefile": (work / "Makefile").read_text() + "\n# from the template\n",
+        "README.md": CONFLICT,
+        "docs/template-changes.md": changelog(work, f"{ACTION}- Services got faster.\n"),
+        **{f"scripts/tool-{n:02}.sh": "echo\n" for n in range(1, 13)},
+    }
+    result = run_update(work, files)
+    lines = result.stderr.splitlines()
+    assert result.returncode == 1, result.stderr
+    assert lines[-1] == ("update: CONFLICTS in 1 file: keep the lines you want, delete the markers "
+                         "(and the .rej files), then commit; check again with: scripts/check-conflicts.sh")
+    summary = "\n".join(lines[lines.index("update: summary (template v0.2.0 -> v0.3.0)"):-1])
+    assert "\n  2 template files merged:\n    Makefile\n    docs/template-changes.md\n" in summary, summary
+    created = [f"    scripts/tool-{n:02}.sh" for n in range(1, 11)]
+    assert "\n".join(["  12 files created:", *created, "    ... and 2 more"]) in summary, summary
+    assert ("  1 file of yours kept as they are, although the template's version changed; its change: "
+            "make template-diff [FILES=path]\n    src/app/main.py\n") in summary, summary
+    assert "  conflicts in 1 file:\n    README.md: 2 marker lines (1, 5)\n" in summary, summary
+    # Wrapped to the terminal, continued under the text.
+    assert summary.endswith("  Before your next deploy:\n    - run `make prod-secrets` before your next "
+                            "deploy: it writes the missing secret\n      files."), summary
+    assert "faster" not in summary and "CONFLICTS" not in summary
+
+    # The stored diff outlives the update's commit.
+    up.commit_all(work, "the update, conflicts resolved later")
+    shown = subprocess.run([sys.executable, "scripts/update.py", "template-diff"], cwd=work,
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == ("--- a/src/app/main.py\n+++ b/src/app/main.py\n@@ -1 +1,2 @@\n print('hello')\n"
+                            "+print('world')\n")
+    assert up.make(work, "template-diff", "FILES=src/app/main.py").stdout.endswith(shown.stdout)
+    wrong = subprocess.run([sys.executable, "scripts/update.py", "template-diff", "src/app/other.py"], cwd=work,
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 1 and wrong.stderr == (
+        "update: src/app/other.py: not a file of yours whose template version changed in the last "
+        "update (those are: src/app/main.py)\n"), wrong.stderr
+
+
+def test_allow_conflicts_exits_0_and_a_missing_report_is_one_line(project: Path, copy_of) -> None:  # noqa: ANN001
+    work = copy_of(project)
+    # The last update's report: older than this update, so not this update's.
+    stale = work / REPORT
+    stale.write_text(json.dumps({"from": "v0.1.0", "to": "v0.2.0", "merged": ["stale-file"], "created": [],
+                                 "deleted": [], "edited": [], "user_owned_changed": []}))
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    files = {"Makefile": CONFLICT, "docs/template-changes.md": changelog(work, ACTION)}
+    result = run_update(work, files, "--allow-conflicts", report=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    start = lines.index("update: summary")
+    assert lines[start:] == [
+        "update: summary",
+        "  no update report (the template's engine wrote none): `git status` shows the changed files",
+        "  conflicts in 1 file:",
+        "    Makefile: 2 marker lines (1, 5)",
+        "  Before your next deploy:",
+        "    - run `make prod-secrets` before your next deploy: it writes the missing secret",
+        "      files.",
+        "update: CONFLICTS in 1 file: keep the lines you want, delete the markers (and the .rej files), "
+        "then commit; check again with: scripts/check-conflicts.sh",
+    ], result.stderr
+
+
+def test_an_update_without_conflicts_exits_0(project: Path, copy_of) -> None:  # noqa: ANN001
+    work = copy_of(project)
+    result = run_update(work, {"Makefile": (work / "Makefile").read_text() + "\n# more\n"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[lines.index("update: summary (template v0.2.0 -> v0.3.0)"):] == [
+        "update: summary (template v0.2.0 -> v0.3.0)",
+        "  1 template file merged:",
+        "    Makefile",
+        "  1 file of yours kept as they are, although the template's version changed; its change: "
+        "make template-diff [FILES=path]",
+        "    src/app/main.py",
+        "update: done: review with `git status` and `git diff`, run `make test-unit`, then commit",
+    ], result.stderr
+
+
+def test_only_action_bullets_are_actions(project: Path) -> None:
+    update = load_update_module(project)
+    lines = [
+        "### A release",
+        "",
+        "- **Action:** run `make prod-secrets`",
+        "  before your next deploy.",
+        "  - a nested bullet is not part of it",
+        "- A normal bullet that mentions **Action:** in passing.",
+        "- **Action:**   delete `POSTGRES_PASSWORD` from `.env`.",
+        "**Action:** not a bullet",
+        "* **Action:** another bullet character: not the marker",
+        "- **Action** without the colon",
+        "  - **Action:** a nested action bullet",
+    ]
+    assert update.actions(lines) == [
+        "run `make prod-secrets` before your next deploy.",
+        "delete `POSTGRES_PASSWORD` from `.env`.",
+        "a nested action bullet",
+    ]
+    assert update.actions(["- A normal bullet.", "  continued."]) == []
+    # The template's own changelog: every marked bullet is one whole action.
+    changelog = (TEMPLATE / "CHANGELOG.md").read_text().splitlines()
+    marked = [line for line in changelog if line.startswith("- **Action:**")]
+    found = update.actions(changelog)
+    assert len(found) == len(marked) and all(found), found
+    assert any(a.startswith("run `make prod-secrets`, then delete `POSTGRES_PASSWORD`") and a.endswith(
+        "random passwords otherwise.") for a in found), found
+
+
+def test_with_markers_in_the_makefile_the_summary_names_the_script(project: Path) -> None:
+    update = load_update_module(project)
+    report = {"from": "v1", "to": "v1", "user_owned_changed": [{"path": "src/app/main.py", "diff": ""}]}
+    assert "make template-diff [FILES=path]" in "\n".join(update.Summary(report, {"README.md": ["3"]}, []).text())
+    text = "\n".join(update.Summary(report, {"Makefile": ["3", "9"]}, []).text())
+    assert "its change: uv run scripts/update.py template-diff [PATH...]" in text and "make template" not in text
+    assert text.startswith("update: summary (template v1)\n"), text
+
+
+
+def test_the_pull_request_body_stays_within_the_forges_limit(project: Path) -> None:
+    """GitHub refuses a body over 65,536 characters: a huge update is cut, and says so."""
+    update = load_update_module(project)
+    diff = "--- a/x\n+++ b/x\n@@ -1,1000 +1,1000 @@\n" + "".join(f"-old {n} {'y' * 60}\n+new {n}\n"
+                                                                 for n in range(1000))
+    owned = [{"path": f"src/app/m{n:02}.py", "diff": diff} for n in range(40)]
+    report = {"from": "v1", "to": "v9", "merged": [f"f{n}" for n in range(500)], "user_owned_changed": owned}
+    changes = [f"- change {n} " + "x" * 80 for n in range(2000)]
+    body = "\n".join(update.Summary(report, {}, []).markdown(changes))
+    assert len(body) < 60_000, len(body)
+    assert body.count("<details>") == 30 and body.endswith(
+        "... and 10 more: `make template-diff` after a local `make update` shows them all."), body[-300:]
+    assert "\n- f9\n- ... and 490 more\n" in body.replace("`", "")
+    assert re.search(r"\n\n\.\.\. 1[0-9]{3} more lines in docs/template-changes\.md\.\n", body), body[:200]
+    # The diffs' room is spent: later files say where the diff is.
+    assert "\n\n2003 more lines: `make template-diff FILES=src/app/m29.py`" in body
 
 
 # ------------------------------------------------------------ pull request
@@ -154,18 +379,25 @@ def test_pull_request_pushes_the_branch_and_opens_one_pull_request(project, copy
     up.git(work, "init", "--quiet", "--bare", str(remote))
     up.git(work, "remote", "add", "origin", str(remote))
     up.git(work, "push", "--quiet", "origin", "main")
-    # What `scripts/update.py update --allow-conflicts` left: a change and a conflict.
+    # What `scripts/update.py update --allow-conflicts` left: a change, a conflict, a new
+    # action, and the engine's report with the template's changes of two files of the team's.
     (work / "Makefile").write_text((work / "Makefile").read_text() + "\n# from the template\n")
     (work / "README.md").write_text(CONFLICT)
-    changes = work / "docs/template-changes.md"
-    changes.write_text(changes.read_text().replace("## Unreleased\n", "## Unreleased\n\n- Services got faster.\n", 1))
+    (work / "docs/template-changes.md").write_text(changelog(work, f"{ACTION}- Services got faster.\n"))
+    (work / "src/app/logo.png").write_bytes(b"\x89PNG\0mine")
+    old, new = renders(work.parent)
+    (new / "src/app/main.py").write_text("".join(f"print({n})\n" for n in range(400)))
+    (old / "src/app/logo.png").write_bytes(b"\x89PNG\0old")
+    (new / "src/app/logo.png").write_bytes(b"\x89PNG\0new")
+    report = load_report_module()
+    report.write(work, report.build(work, fake_owned, old, new, "v0.2.0", "v0.3.0"))
 
     result = pull_request(work, api_url)
     assert result.returncode == 0, result.stderr
     pushed = up.git(remote, "log", "-1", "--format=%an|%s", "template-update")
     assert pushed.strip() == "template-update[bot]|Update from the project template 0.2.0 to 0.3.0"
     changed = up.git(remote, "diff", "--name-only", "main", "template-update").split()
-    assert changed == ["Makefile", "README.md", "docs/template-changes.md"]
+    assert changed == ["Makefile", "README.md", "docs/template-changes.md", "src/app/logo.png"]
     get, post = handler.requests
     assert get["method"] == "GET" and get["path"].startswith("/api/v1/repos/acme/shop/pulls?state=open")
     assert post["path"] == "/api/v1/repos/acme/shop/pulls" and post["auth"] == "token s3cret"
@@ -173,9 +405,26 @@ def test_pull_request_pushes_the_branch_and_opens_one_pull_request(project, copy
     assert {k: body[k] for k in ("title", "head", "base")} == {
         "title": "Update from the project template 0.2.0 to 0.3.0", "head": "template-update", "base": "main",
     }
-    assert "Conflicts to resolve" in body["body"] and "README.md:1:" in body["body"]
-    assert "**What changed in the template**" in body["body"] and "\n- Services got faster." in body["body"], body
-    assert "Makefile" not in body["body"].split("**What changed in the template**")[1].split("**Conflicts")[0]
+    text = body["body"]
+    sections = {part.split("**")[0]: part for part in text.split("\n\n**")[1:]}
+    assert text.startswith("`copier update` to the template's latest release (template v0.2.0 -> v0.3.0), "), text
+    assert sections["Before your next deploy:"] == (
+        "Before your next deploy:**\n\n- run `make prod-secrets` before your next deploy: it writes the missing "
+        "secret files."), text
+    assert sections["Conflicts to resolve"].endswith("\n\n- `README.md`: 2 marker lines (1, 5)"), text
+    what = sections["What changed in the template"]
+    assert "\n- Services got faster." in what and "Makefile" not in what, text
+    assert sections["2 template files merged:"] == (
+        "2 template files merged:**\n\n- `Makefile`\n- `docs/template-changes.md`"), text
+    assert sections["1 file created:"] == "1 file created:**\n\n- `src/app/logo.png`", text
+    owned = sections["2 files of yours kept as they are, although the template's version changed."]
+    binary, main = owned.split("<details>")[1:]
+    assert binary.startswith("<summary><code>src/app/logo.png</code></summary>\n\nA binary or very large file"), owned
+    assert main.startswith("<summary><code>src/app/main.py</code></summary>\n\n```diff\n--- a/src/app/main.py\n"
+                           "+++ b/src/app/main.py\n@@ -1 +1,400 @@\n-print('hello')\n+print(0)\n"), owned
+    # 150 lines of the diff's 404, then where the rest is.
+    assert "\n+print(145)\n```\n\n... 254 more lines: `make template-diff FILES=src/app/main.py` after a local " \
+           "`make update` shows them all.\n\n</details>" in main, owned
     assert "http://forge.test/acme/shop/pulls/7" in result.stderr
 
     # The next week's run refreshes the branch; the open pull request is reused.
