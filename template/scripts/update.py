@@ -451,6 +451,12 @@ class Summary:
 
 def cmd_update(args: argparse.Namespace) -> int:
     require_clean_tree()
+    # Already at the latest release: an update would render the same files again
+    # (seconds of work that changes nothing); REF= or ASK=1 still run it.
+    if not args.vcs_ref and not args.ask and (release := latest_release()):
+        info(f"already at the template's latest release {release}: nothing to update "
+             "(REF=<tag or branch> updates to another version, ASK=1 reviews the answers)")
+        return 0
     extra = [f"--vcs-ref={args.vcs_ref}"] if args.vcs_ref else []
     # --ask: Copier asks every question, with this project's answers filled in.
     mode = [] if args.ask else UNATTENDED
@@ -532,13 +538,34 @@ def cmd_template_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check_update(args: argparse.Namespace) -> int:
+def check_update() -> dict:
+    """Copier's check-update for this project: current_version, latest_version, update_available."""
     command = [*shlex.split(os.environ.get("COPIER", COPIER)), "check-update",
                "--output-format=json", str(ROOT)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise Failure(f"copier check-update failed:\n{result.stderr.strip()}")
-    status = json.loads(result.stdout.strip().splitlines()[-1])
+    try:
+        status = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise Failure(f"copier check-update printed no status:\n{result.stdout.strip()}") from None
+    return status if isinstance(status, dict) else {}
+
+
+def latest_release() -> str:
+    """The release this project is at when it is the template's latest, else "" (also when
+    Copier cannot tell, e.g. a template without release tags: then the update runs)."""
+    try:
+        status = check_update()
+    except Failure:
+        return ""
+    current = str(status.get("current_version") or "")
+    latest = str(status.get("latest_version") or "")
+    return current if current and current == latest and not status.get("update_available") else ""
+
+
+def cmd_check_update(args: argparse.Namespace) -> int:
+    status = check_update()
     available = bool(status.get("update_available"))
     current, latest = status.get("current_version", ""), status.get("latest_version", "")
     info(f"template {current}; latest release {latest}"

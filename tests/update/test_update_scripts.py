@@ -115,6 +115,8 @@ FAKE_COPIER = """
 import importlib.util, json, os, sys
 from pathlib import Path
 
+if sys.argv[1:2] == ["check-update"]:  # as for a template without release tags: cannot tell
+    sys.exit("Cannot check because cannot obtain old template references")
 plan = json.loads(os.environ["FAKE_UPDATE"])
 for rel, content in plan["files"].items():
     path = Path(rel)
@@ -444,3 +446,18 @@ def test_pull_request_needs_its_settings(project: Path) -> None:
         env={k: v for k, v in project_env().items() if k not in ("TOKEN", "API_URL", "REPOSITORY", "BASE")},
     )
     assert result.returncode == 1 and "set TOKEN, API_URL, REPOSITORY, BASE" in result.stderr
+
+
+def test_make_update_at_the_latest_release_runs_no_update(project: Path, copy_of) -> None:  # noqa: ANN001
+    """Copier's check-update says the project is at the latest release: `make update`
+    says so in one line and renders nothing (no `copier update`: the stand-in would write)."""
+    work = copy_of(project)
+    copier = Path(sys.executable).parent / "copier"
+    result = subprocess.run([sys.executable, "scripts/update.py", "update"], cwd=work, capture_output=True,
+                            text=True, env=project_env(COPIER=str(copier)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    release = yaml.safe_load((work / ".copier-answers.yml").read_text())["_commit"]
+    assert f"already at the template's latest release {release.lstrip('v')}" in result.stderr, result.stderr
+    assert "running" not in result.stderr, result.stderr
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=work, capture_output=True,
+                          text=True).stdout == ""
