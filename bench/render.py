@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib.util
 import pstats
 import re
 import resource
@@ -35,7 +34,6 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from types import ModuleType
 
 from copier import run_copy
 
@@ -45,17 +43,9 @@ ANSWERS_FILE = ".copier-answers.yml"
 ANY_PART, ANY_PATH = "[^/]+", "[^/]+(?:/[^/]+)*"
 
 
-def _services_module() -> ModuleType:
-    path = TEMPLATE / "hooks" / "services.py"
-    spec = importlib.util.spec_from_file_location("bench_hooks_services", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-SERVICES = _services_module()
+# hooks/services.py by its plain name, as the migrations import it (hooks/ is not a package).
+sys.path.insert(0, str(TEMPLATE / "hooks"))
+import services as SERVICES  # noqa: E402, N812
 
 
 def services(count: int) -> str:

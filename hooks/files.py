@@ -6,12 +6,14 @@ Template paths are plain (``Dockerfile.jinja``, ``package.json.jinja``,
 below, and reaches Copier as its templated ``_exclude`` (copier.yml)::
 
     _exclude:
-      - '{{ service_list | exclude_patterns(layout, ci_provider, components, deploy_targets) | join("\\n") }}'
+      - '{{ service_list | excluded_for(_copier_answers) | join("\\n") }}'
 
-(``exclude_patterns`` is :func:`excluded_paths` in fewer lines, one line for a
-path no service has; ``excluded_paths``, ``project_excluded_paths`` and
-``deploy_excluded_paths`` are the list itself, under the names older template
-versions call with three, four and five arguments: copier.yml says why they
+(:func:`excluded_for` reads the other answers it needs from the mapping, so
+a condition on a new answer needs no new filter name; it gives
+:func:`exclude_patterns`, which is :func:`excluded_paths` in fewer lines, one
+line for a path no service has. ``exclude_patterns``, ``excluded_paths``,
+``project_excluded_paths`` and ``deploy_excluded_paths`` are the names older
+template versions call with their own arguments: copier.yml says why they
 exist.)
 
 Copier matches ``_exclude`` against the OUTPUT path of every file and folder
@@ -33,7 +35,7 @@ Where the files come from (every output path has exactly one source):
   (``partials/service/``), so no output path has two sources.
 - ``template/{% yield provider from forge_list %}.{{ provider }}{% endyield %}/``:
   the workflows of each forge; forge_list comes from ci_provider
-  (:func:`forges`, set for every render by :class:`FilesHook`).
+  (:func:`forges`, set for every render by hooks/jinja.py's ``FilesHook``).
 - everything else under ``template/``: the project root, filtered by
   PROJECT_FILES.
 
@@ -49,36 +51,22 @@ Adding a file:
    everything below it.
 3. tests/test_files.py and tests/test_render.py say which combinations get it.
 
-The tables and functions need no Copier (the unit tests call them directly);
-only FilesHook, the Jinja side, needs copier-template-extensions.
+The tables and functions need no Jinja or Copier (the unit tests call them
+directly); hooks/jinja.py exposes them to Copier.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from pathlib import Path
-from types import ModuleType
 
-
-def _own_model() -> ModuleType:
-    """hooks/model.py beside this file, as a module of its own path: Copier renders two
-    versions of the template in one process (an update renders the project's old
-    version too), and a plain ``import model`` would give the second the first's."""
-    path = Path(__file__).resolve().with_name("model.py")
-    name = f"_template_model_{zlib.crc32(str(path).encode()):08x}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module  # before it runs: its dataclasses look it up
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-model = _own_model()  # hooks/model.py: which kinds serve HTTP, own a schema, ...
+# hooks/model.py: which kinds serve HTTP, own a schema, ... A sibling in hooks/jinja.py's
+# package (each template version its own, see there), or by its plain name when hooks/
+# is on sys.path (the layout switch, the tests).
+if __package__:
+    from . import model
+else:
+    import model
 
 Service = Mapping[str, object]
 Condition = Callable[[Service], bool]
@@ -447,6 +435,19 @@ def exclude_patterns(service_list: Sequence[Service], layout: str, ci_provider: 
     return patterns
 
 
+def excluded_for(service_list: Sequence[Service], answers: Mapping[str, object]) -> list[str]:
+    """:func:`exclude_patterns` for the project whose answers are given (copier.yml's
+    ``_exclude`` passes Copier's ``_copier_answers``): the filter reads each answer it
+    needs from the mapping, so a condition on a later question needs no new filter
+    name. Answers a project from before their question lacks get the question's
+    default."""
+    if not isinstance(answers, Mapping) or "layout" not in answers:
+        raise ValueError(f"excluded_for needs the answers as a mapping with layout, not {answers!r:.60}")
+    return exclude_patterns(
+        service_list, answers["layout"], answers.get("ci_provider", "none"),  # type: ignore[arg-type]
+        answers.get("components", ()), answers.get("deploy_targets", DEFAULT_DEPLOY_TARGETS))  # type: ignore[arg-type]
+
+
 # ci_provider answer -> the forges whose workflows the project gets.
 FORGES: dict[str, tuple[str, ...]] = {
     "github": ("github",),
@@ -463,118 +464,7 @@ def forges(ci_provider: object) -> list[str]:
     return list(FORGES[ci_provider])
 
 
-def remember_compiled_strings(environment) -> None:  # noqa: ANN001 - a jinja2.Environment
-    """Compile each source string once per environment.
-
-    Copier renders every part of every path with ``from_string``, which
-    compiles it anew, and compiles the answers file's name once more per part
-    (Copier 9.19 ``answers_relpath``): thousands of compiles of the same few
-    dozen strings for a project (``bench/render.py --profile``). The compiled
-    code depends only on the source and the environment, so it is reused;
-    rendering still happens for every path with its own context, and the
-    extensions' preprocess step still runs. Templates loaded from files keep
-    Jinja's own cache.
-    """
-    compile_source = environment.compile
-    compiled: dict[tuple, object] = {}
-
-    def compile_once(source, name=None, filename=None, raw=False, defer_init=False):  # noqa: ANN001, ANN202, FBT002
-        if not isinstance(source, str) or name is not None:
-            return compile_source(source, name, filename, raw, defer_init)
-        key = (source, filename, raw, defer_init)
-        if key not in compiled:
-            compiled[key] = compile_source(source, name, filename, raw, defer_init)
-        else:
-            # What compiling does before parsing, for the extensions that keep
-            # state per template: Copier's yield tag resets its own here.
-            environment.preprocess(source, name, filename)
-        return compiled[key]
-
-    environment.compile = compile_once
-
-
-try:  # installed wherever the template runs (copier.yml loads it first)
-    from copier_template_extensions import ContextHook
-except ImportError:  # pragma: no cover
-    ContextHook = object  # type: ignore[assignment,misc]
-
-
-CHANGELOG = Path(__file__).resolve().parent.parent / "CHANGELOG.md"
-
-
-def template_changelog() -> str:
-    """The template's CHANGELOG.md as text (never rendered: it may quote Jinja)."""
-    return CHANGELOG.read_text(encoding="utf-8")
-
-
 def migrating(service_list: Sequence[Service], components: Sequence[str]) -> list[Service]:
     """The services that own a schema (:func:`schema`), in the list's order: the
     compose partials give each a one-shot migrate step, the Makefile runs them."""
     return [svc for svc in service_list if schema({**svc, "components": tuple(components)})]
-
-
-def share_compiled_templates(environment) -> None:  # noqa: ANN001 - a jinja2.Environment
-    """Keep the compiled templates between renders (Jinja's bytecode cache).
-
-    Compiling the template files and partials is most of what a small project's
-    render costs above Copier's own work (``bench/render.py --profile``), and every
-    ``copier copy``, update (which renders two versions) and add-service compiled
-    them anew: Copier renders from a fresh temporary clone each time, and Jinja's
-    cache key holds the file's path. Here the key is the template's name alone,
-    in Jinja's private per-user folder, with the Copier and Jinja versions in the
-    file name (they decide what the compiled code looks like); Jinja still
-    compares the source's checksum before it uses a cached template, so a changed
-    template is compiled again. Without a usable folder nothing is cached.
-    """
-    if environment.bytecode_cache is not None:
-        return
-    try:
-        from importlib.metadata import version
-
-        from jinja2 import FileSystemBytecodeCache
-    except ImportError:  # pragma: no cover
-        return
-
-    class ByName(FileSystemBytecodeCache):
-        def get_cache_key(self, name: str, filename: str | None = None) -> str:
-            # What else decides the compiled code: how the source is read and which
-            # extensions parse it (read at render time, when every extension is loaded).
-            env = environment
-            options = (env.block_start_string, env.block_end_string, env.variable_start_string,
-                       env.variable_end_string, env.comment_start_string, env.comment_end_string,
-                       env.line_statement_prefix, env.line_comment_prefix, env.trim_blocks,
-                       env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
-                       env.optimized, repr(env.autoescape), type(env).__name__, sorted(env.extensions))
-            return super().get_cache_key(f"{name}|{options!r}")
-
-    try:
-        tag = f"copier{version('copier')}-jinja{version('jinja2')}"
-        environment.bytecode_cache = ByName(pattern=f"__copier_docker_services_{tag}_%s.cache")
-    except (OSError, RuntimeError, ValueError):  # no private folder to be had: compile as before
-        return
-
-
-class FilesHook(ContextHook):  # type: ignore[misc,valid-type]
-    """The `excluded_paths` filter, the template's changelog, and forge_list
-    (computed, never supplied) in every render."""
-
-    def __init__(self, environment):  # noqa: ANN001
-        super().__init__(environment)
-        environment.filters["excluded_paths"] = excluded_paths
-        # The name copier.yml calls with the components (see its _exclude).
-        environment.filters["project_excluded_paths"] = excluded_paths
-        # ... and with the deploy targets.
-        environment.filters["deploy_excluded_paths"] = excluded_paths
-        # ... and as few patterns as mean the same (copier.yml's _exclude today).
-        environment.filters["exclude_patterns"] = exclude_patterns
-        environment.filters["migrating"] = migrating
-        environment.globals["template_changelog"] = template_changelog
-        share_compiled_templates(environment)
-        remember_compiled_strings(environment)
-
-    def hook(self, context: dict) -> None:
-        if "ci_provider" in context:
-            try:
-                context["forge_list"] = forges(context["ci_provider"])
-            except ValueError:  # refused by the question's choices
-                context.pop("forge_list", None)

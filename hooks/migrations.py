@@ -113,12 +113,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Run as a script, this module is __main__: hooks/layout_switch.py imports it by
 # name and must get this module (one MigrationError class), not a second copy.
 sys.modules.setdefault("migrations", sys.modules[__name__])
+from answers import ANSWER_CHECKS  # noqa: E402
 from dependencies import distribution  # noqa: E402
 from gitutil import GitError, git  # noqa: E402
 from gitutil import paths as git_paths  # noqa: E402
 from gitutil import run as run_git  # noqa: E402
 from gitutil import show as head_file  # noqa: E402
-from services import ANSWER_CHECKS, ServicesError, default_port, parse, parse_services, upstream_of  # noqa: E402
+from services import ServicesError, default_port, parse, parse_services, upstream_of  # noqa: E402
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Labels as Copier's own inline conflicts use them.

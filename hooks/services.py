@@ -18,47 +18,34 @@ its name, see :func:`default_port`).
 The same string reaches Copier from a prompt, ``--data services=...`` or a
 ``--data-file``.  ``copier.yml`` validates it with :func:`services_error` and
 turns it into a list of dicts with :func:`parse_services`; both are exposed as
-Jinja filters by :class:`ServicesExtension` (loaded through
-copier-template-extensions).  The module has no Copier import so that the
-unit tests can call it directly.
+Jinja filters by hooks/jinja.py's ``ServicesExtension`` (loaded through
+copier-template-extensions).  The module has no Jinja or Copier import: the
+unit tests and the migrations call it directly.
 
 ``service_list`` (computed, ``when: false``) is never taken from the user:
-:class:`ServiceListHook` recomputes it from ``services`` and ``layout`` for
-every render.  The other answers' checks live here too: :func:`text_error`
-(one line of printable text) and :func:`slugify` (the project slug's default).
-Messages stay short: Copier's prompt shows "Validation error for question
-'NAME': " and the message on one line cut at 80 columns.
+hooks/jinja.py's ``ServiceListHook`` recomputes it (:func:`computed_service_list`)
+from ``services`` and ``layout`` for every render.  The other answers' checks
+live in hooks/answers.py.  Messages stay short: Copier's prompt shows
+"Validation error for question 'NAME': " and the message on one line cut at
+80 columns.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import keyword
 import re
 import sys
-import unicodedata
 import zlib
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
-from types import ModuleType
 
-
-def _own_model() -> ModuleType:
-    """hooks/model.py beside this file, as a module of its own path: Copier renders two
-    versions of the template in one process (an update renders the project's old
-    version too), and a plain ``import model`` would give the second the first's."""
-    path = Path(__file__).resolve().with_name("model.py")
-    name = f"_template_model_{zlib.crc32(str(path).encode()):08x}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[name] = module  # before it runs: its dataclasses look it up
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return sys.modules[name]
-
-
-model = _own_model()  # hooks/model.py: the rules this module checks against
+# hooks/model.py: the rules this module checks against. Imported as a sibling of this
+# file's package when hooks/jinja.py loads it (each template version its own, see there),
+# by its plain name when hooks/ is on sys.path (the migrations, the tests).
+if __package__:
+    from . import model
+else:
+    import model
 
 # The rules about the stack (kinds, runtimes, reserved names, the members' ports)
 # live in hooks/model.py; this module parses and checks the answers against them.
@@ -91,8 +78,6 @@ PORT_OPTION = re.compile(r"^port=(.*)$")
 PORT_NUMBER = re.compile(r"^[1-9][0-9]{3,4}$")
 # The service a node api's sample /upstream calls: the python api of this name.
 UPSTREAM = model.UPSTREAM
-MAX_SLUG = 30
-MAX_PROJECT_NAME = 80
 # Copier shows a refused answer as "Validation error for question 'services': "
 # plus the message, cut at 80 columns: quoted words are shortened to this.
 MAX_QUOTED = 10
@@ -315,150 +300,6 @@ def _check_ports(services: list[Service]) -> None:
         taken[port] = service.name
 
 
-# ------------------------------------------------------------ other answers
-# Line breaks as YAML (U+0085, U+2028, U+2029), JSON, TOML or a terminal read
-# them, other control characters, and invisible format characters (zero-width
-# spaces, bidi overrides): none belongs in a name written into YAML comments,
-# workflows, manifests and docstrings.
-_REFUSED_CATEGORIES = {
-    "Cc": "a control character",
-    "Cf": "an invisible character",
-    "Zl": "a line break",
-    "Zp": "a line break",
-    "Cs": "a lone surrogate",
-}
-_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
-
-
-def text_error(value: object) -> str:
-    """Empty when value is one line of printable text, else a short message (a validator)."""
-    for char in str(value):
-        category = unicodedata.category(char)
-        if char in _LINE_BREAKS or category in _REFUSED_CATEGORIES:
-            what = "a line break" if char in _LINE_BREAKS else _REFUSED_CATEGORIES[category]
-            return f"U+{ord(char):04X} is {what}"
-    return ""
-
-
-def project_name_error(value: object) -> str:
-    """Empty when value is a fine project name, else a short message (a validator).
-
-    The name goes into YAML comments, docstrings, JSON and TOML strings: one
-    line of printable text without the characters those would need escaped.
-    """
-    name = str(value)
-    if not name.strip():
-        return "give the project a name"
-    if any(char in name for char in '"`$\\'):
-        return 'no " ` $ or \\ in the name'
-    if message := text_error(name):
-        return message
-    if len(name) > MAX_PROJECT_NAME:
-        return f"at most {MAX_PROJECT_NAME} characters"
-    return ""
-
-
-def usable_name(value: object) -> str:
-    """value without the characters a project name may not have (a folder's name as default)."""
-    kept = "".join(char for char in str(value) if char not in '"`$\\' and not text_error(char))
-    return kept.strip()[:MAX_PROJECT_NAME].strip()
-
-
-SLUG_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-# Slugs a YAML loader reads as a bool or null, not text (model.YAML_WORDS): the slug
-# is a namespace, a name and a label in deploy/k8s/, unquoted; slugify() appends
-# SLUG_SUFFIX to them.
-YAML_WORDS = model.YAML_WORDS
-SLUG_SUFFIX = "-project"
-
-# The registry answer, by the image reference grammar of Docker and OCI
-# (github.com/distribution/reference): an optional host[:port], then path
-# components. The first part is a host when it has a dot or a port or is
-# localhost; otherwise the images are on Docker Hub (docker.io/<registry>/...).
-# This template is stricter in one point: the host is lowercase too.
-HOST_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
-PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-DOCKER_HUB = "docker.io/"
-# distribution/reference's NameTotalLengthMax: the whole image name, host included.
-MAX_IMAGE_NAME = 255
-REGISTRY_RULE = "like ghcr.io/acme: lowercase, no tag"
-
-
-def slug_error(value: object) -> str:
-    """Empty when value is a project slug (the whole value: no final newline), else the message."""
-    slug = str(value)
-    if not SLUG_RE.fullmatch(slug):
-        return "a letter, then a-z, 0-9, single -"
-    if len(slug) > MAX_SLUG:
-        return f"at most {MAX_SLUG} characters"
-    if slug in YAML_WORDS:
-        return f"a YAML {YAML_WORDS[slug]}; write {slug}{SLUG_SUFFIX}"
-    return ""
-
-
-def image_name(registry: str, name: str) -> str:
-    """The full name of a service's release image, as Docker reads `<registry>/<name>`
-    (partials/compose/prod.jinja, the release workflows, deploy/k8s): Docker Hub's
-    host added when the registry names none."""
-    first = registry.split("/", 1)[0]
-    is_host = "." in first or ":" in first or first == "localhost"
-    return f"{registry}/{name}" if is_host else f"{DOCKER_HUB}{registry}/{name}"
-
-
-def registry_error(value: object) -> str:
-    """Empty when value is an image prefix such as ghcr.io/acme, else the message."""
-    registry = str(value)
-    first, _, rest = registry.partition("/")
-    if "." in first or ":" in first or first == "localhost":
-        host, colon, port = first.partition(":")
-        if colon and port.isascii() and port.isdigit() and not 1 <= int(port) <= 65535:
-            return "the port is a number from 1 to 65535"
-        if re.fullmatch(r"[a-z0-9._-]+", host) and not HOST_RE.fullmatch(host):
-            return "host like ghcr.io: a-z, 0-9, -, dots"
-        if not HOST_RE.fullmatch(host) or colon and not (port.isascii() and port.isdigit()):
-            return REGISTRY_RULE
-        path = rest.split("/") if rest else []
-    else:
-        path = registry.split("/")
-    if not all(PATH_COMPONENT_RE.fullmatch(part) for part in path):
-        return REGISTRY_RULE
-    # The longest image name a service can give (a name has at most MAX_NAME characters).
-    if len(image_name(registry, "a" * MAX_NAME)) > MAX_IMAGE_NAME:
-        limit = len(registry) - len(image_name(registry, "a" * MAX_NAME)) + MAX_IMAGE_NAME
-        return f"at most {limit} characters (image names)"
-    return ""
-
-
-# Every free-text answer with a check here, by question: what `check` re-validates on update.
-ANSWER_CHECKS = {
-    "project_name": project_name_error,
-    "project_slug": slug_error,
-    "description": text_error,
-    "registry": registry_error,
-}
-
-
-def slugify(*candidates: object) -> str:
-    """The first candidate that gives a slug: ASCII lowercase, digits, single dashes.
-
-    Accents are dropped (Café -> cafe); a leading digit gets 'p-', a YAML word
-    (null, yes, ...) SLUG_SUFFIX. A name
-    without ASCII letters or digits gives nothing, so the next candidate (the
-    destination folder's name) is tried, and 'project' at last.
-    """
-    for text in candidates:
-        ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-        slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-        if slug[:1].isdigit():
-            slug = f"p-{slug}"
-        slug = slug[:MAX_SLUG].rstrip("-")
-        if slug in YAML_WORDS:  # a bool or null to YAML: slug_error refuses it
-            slug += SLUG_SUFFIX
-        if slug:
-            return slug
-    return "project"
-
-
 def computed_service_list(context: dict) -> None:
     """Set service_list in a render context from services and layout, whatever was supplied.
 
@@ -490,59 +331,3 @@ def _parsed_services(spec: object, layout: object, components: object = ()) -> l
         _PARSED[key] = parse_services(spec, layout, comps)
     # Fresh dicts: a template that changed one would not change the next render's.
     return [dict(item) for item in _PARSED[key]]
-
-
-def _services_extension() -> type:
-    # Imported on first use, like ServiceListHook below: Jinja costs every
-    # migration process (hooks/migrations.py imports this module) about 60 ms.
-    try:  # Jinja is present whenever Copier is; the unit tests need only the above.
-        from jinja2.ext import Extension
-    except ImportError:  # pragma: no cover
-        Extension = object  # type: ignore[assignment,misc]  # noqa: N806
-
-    class ServicesExtension(Extension):  # type: ignore[misc,valid-type]
-        """The filters copier.yml validates and computes answers with, and the help's reserved names."""
-
-        def __init__(self, environment):  # noqa: ANN001
-            super().__init__(environment)
-            environment.filters["services_error"] = services_error
-            environment.filters["parse_services"] = parse_services
-            environment.filters["text_error"] = text_error
-            environment.filters["project_name_error"] = project_name_error
-            environment.filters["usable_name"] = usable_name
-            environment.filters["slug_error"] = slug_error
-            environment.filters["registry_error"] = registry_error
-            environment.filters["slugify_name"] = slugify
-            environment.globals["reserved_service_names"] = sorted(RESERVED)
-            # The stack's members besides the services (hooks/model.py): name, what, ports.
-            environment.filters["stack_members"] = model.stack_members
-
-    ServicesExtension.__qualname__ = "ServicesExtension"
-    return ServicesExtension
-
-
-def _service_list_hook() -> type:
-    # Imported on first use: copier_template_extensions imports Copier (about
-    # a second), which the migrations that import this module do not need.
-    try:  # installed wherever the template runs (copier.yml loads it first)
-        from copier_template_extensions import ContextHook
-    except ImportError:  # pragma: no cover
-        ContextHook = object  # type: ignore[assignment,misc]  # noqa: N806
-
-    class ServiceListHook(ContextHook):  # type: ignore[misc,valid-type]
-        """Every render sees service_list computed from services and layout (never supplied)."""
-
-        def hook(self, context: dict) -> None:
-            computed_service_list(context)
-
-    ServiceListHook.__qualname__ = "ServiceListHook"
-    return ServiceListHook
-
-
-def __getattr__(name: str) -> type:
-    """ServicesExtension and ServiceListHook, built when Copier (or a test) first asks for them."""
-    builders = {"ServicesExtension": _services_extension, "ServiceListHook": _service_list_hook}
-    if name in builders:
-        globals()[name] = builders[name]()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

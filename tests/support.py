@@ -143,17 +143,8 @@ COMBOS: dict[str, dict[str, object]] = {
 
 
 def hook_services() -> ModuleType:
-    """hooks/services.py, the one parser of the services answer (hooks/ is not a package)."""
-    name = "copier_template_hooks_services"
-    if name not in sys.modules:
-        path = TEMPLATE / "hooks" / "services.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None, f"cannot import {path}"
-        module = importlib.util.module_from_spec(spec)
-        # dataclasses look the module up in sys.modules while the class is built.
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    """hooks/services.py, the one parser of the services answer."""
+    return hook_module("services")
 
 
 # An image name by distribution/reference's grammar (github.com/distribution/reference),
@@ -183,15 +174,18 @@ def image_name_problem(name: str) -> str:
 
 
 def hook_module(stem: str) -> ModuleType:
-    """hooks/<stem>.py, imported once (hooks/ is not a package)."""
-    name = f"copier_template_hooks_{stem}"
+    """hooks/<stem>.py as the template's extensions see it: hooks/jinja.py imported by
+    its path, as Copier imports it, and the others as the siblings it imports
+    (hooks/ is not a package; jinja.sibling makes it one per folder)."""
+    name = "copier_template_hooks_jinja"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{stem}.py")
-        assert spec is not None and spec.loader is not None, f"cannot import hooks/{stem}.py"
+        spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / "jinja.py")
+        assert spec is not None and spec.loader is not None, "cannot import hooks/jinja.py"
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules[name]
+    jinja = sys.modules[name]
+    return jinja if stem == "jinja" else jinja.sibling(stem)
 
 
 def hook_answers() -> ModuleType:

@@ -1,5 +1,5 @@
-"""The answers other than `services`, without Copier: their validators, the
-escape filters of hooks/answers.py, the names no answer may take, and every
+"""The answers other than `services`, without Copier: their validators and the
+escape filters (hooks/answers.py), the names no answer may take, and every
 refusal message on one prompt line.
 
 tests/test_questions.py checks the same rules through Copier;
@@ -43,13 +43,13 @@ REGISTRIES: dict[str, tuple[str, str]] = {
     "underscore-in-host": ("my_host.io/acme", "host like ghcr.io: a-z, 0-9, -, dots"),
     "dash-first-in-host": ("-ghcr.io/acme", "host like ghcr.io: a-z, 0-9, -, dots"),
     "empty-host-part": ("ghcr..io/acme", "host like ghcr.io: a-z, 0-9, -, dots"),
-    "triple-underscore": ("ghcr.io/a___b", services.REGISTRY_RULE),
-    "empty": ("", services.REGISTRY_RULE),
-    "scheme": ("https://ghcr.io/acme", services.REGISTRY_RULE),
-    "port-not-a-number": ("ghcr.io:x/acme", services.REGISTRY_RULE),
-    "tag": ("ghcr.io/acme:latest", services.REGISTRY_RULE),
-    "digest": ("ghcr.io/acme@sha256:ab", services.REGISTRY_RULE),
-    "upper": ("ghcr.io/Acme", services.REGISTRY_RULE),
+    "triple-underscore": ("ghcr.io/a___b", answers.REGISTRY_RULE),
+    "empty": ("", answers.REGISTRY_RULE),
+    "scheme": ("https://ghcr.io/acme", answers.REGISTRY_RULE),
+    "port-not-a-number": ("ghcr.io:x/acme", answers.REGISTRY_RULE),
+    "tag": ("ghcr.io/acme:latest", answers.REGISTRY_RULE),
+    "digest": ("ghcr.io/acme@sha256:ab", answers.REGISTRY_RULE),
+    "upper": ("ghcr.io/Acme", answers.REGISTRY_RULE),
     "host-224": ("r.io/" + "a" * 219, ""),
     "host-225": ("r.io/" + "a" * 220, "at most 224 characters (image names)"),
     # Docker Hub's host counts: docker.io/<registry>/<service>.
@@ -61,7 +61,7 @@ REGISTRIES: dict[str, tuple[str, str]] = {
 
 @pytest.mark.parametrize(("registry", "message"), REGISTRIES.values(), ids=REGISTRIES.keys())
 def test_registry_error(registry: str, message: str) -> None:
-    assert services.registry_error(registry) == message
+    assert answers.registry_error(registry) == message
 
 
 @pytest.mark.parametrize("registry", [r for r, m in REGISTRIES.values() if not m])
@@ -86,27 +86,27 @@ def test_yaml_words_are_every_bool_and_null_the_slug_grammar_allows() -> None:
     spellings = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
                  "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
                  "~", "null", "Null", "NULL"}
-    fitting = {word for word in spellings if services.SLUG_RE.fullmatch(word)}
-    assert fitting == set(services.YAML_WORDS) == set(YAML_WORDS_11)
+    fitting = {word for word in spellings if answers.SLUG_RE.fullmatch(word)}
+    assert fitting == set(answers.YAML_WORDS) == set(YAML_WORDS_11)
 
 
 @pytest.mark.parametrize("word", YAML_WORDS_11)
 def test_yaml_word_slug_is_refused_with_what_to_write(word: str) -> None:
-    message = services.slug_error(word)
-    assert message == f"a YAML {services.YAML_WORDS[word]}; write {word}-project"
-    assert services.slug_error(f"{word}-project") == ""
+    message = answers.slug_error(word)
+    assert message == f"a YAML {answers.YAML_WORDS[word]}; write {word}-project"
+    assert answers.slug_error(f"{word}-project") == ""
 
 
 @pytest.mark.parametrize(("name", "slug"), [("null", "null-project"), ("True", "true-project"),
                                             ("  Yes! ", "yes-project"), ("ON", "on-project"),
                                             ("nullable", "nullable"), ("No Shop", "no-shop")])
 def test_slugify_never_gives_a_yaml_word(name: str, slug: str) -> None:
-    assert services.slugify(name) == slug
-    assert services.slug_error(slug) == ""
+    assert answers.slugify(name) == slug
+    assert answers.slug_error(slug) == ""
 
 
 def test_slugify_of_a_yaml_word_folder() -> None:
-    assert services.slugify("日本語", "off") == "off-project"
+    assert answers.slugify("日本語", "off") == "off-project"
 
 
 # ------------------------------------------------------------------ escapes

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import jinja2
 import pytest
+import yaml
 from pathspec import PathSpec
-from support import COMBOS, TEMPLATE
+from support import COMBOS, TEMPLATE, hook_module, template_environment
 
 TREE = TEMPLATE / "template"
 SERVICE_YIELD = "{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
@@ -19,18 +17,9 @@ MULTI_YIELD = "services/{% yield svc from service_list %}{{ svc.name }}{% endyie
 FORGE_YIELD = "{% yield provider from forge_list %}.{{ provider }}{% endyield %}"
 
 
-def _load(name: str) -> ModuleType:
-    path = TEMPLATE / "hooks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"copier_template_hooks_{name}", path)
-    assert spec is not None and spec.loader is not None, f"cannot import {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-files = _load("files")
-services = _load("services")
+files = hook_module("files")
+services = hook_module("services")
+jinja = hook_module("jinja")
 
 
 def excluded(spec: str, layout: str) -> list[str]:
@@ -324,7 +313,7 @@ def test_forges_refuses_other_answers(provider: object) -> None:
 
 
 def test_forge_list_is_computed_never_supplied() -> None:
-    env = jinja2.Environment(extensions=[files.FilesHook])
+    env = jinja2.Environment(extensions=[jinja.FilesHook])
     template = env.from_string("{{ forge_list | join(',') }}")
     conf = {"_copier_conf": {}}
     assert template.render(ci_provider="both", forge_list=["evil"], **conf) == "github,gitea"
@@ -332,7 +321,7 @@ def test_forge_list_is_computed_never_supplied() -> None:
 
 
 def test_the_filter_is_registered() -> None:
-    env = jinja2.Environment(extensions=[files.FilesHook])
+    env = jinja2.Environment(extensions=[jinja.FilesHook])
     template = env.from_string('{{ service_list | excluded_paths(layout) | join(" ") }}')
     rendered = template.render(service_list=services.parse_services("app", "single"),
                                layout="single", ci_provider="none", _copier_conf={})
@@ -479,12 +468,42 @@ def test_the_swarm_target_is_a_project_condition() -> None:
 
 
 def test_the_deploy_filter_is_registered() -> None:
-    env = jinja2.Environment(extensions=[files.FilesHook])
+    env = jinja2.Environment(extensions=[jinja.FilesHook])
     template = env.from_string(
         '{{ service_list | deploy_excluded_paths(layout, "none", [], ["compose", "kubernetes"]) | join(" ") }}')
     rendered = template.render(service_list=services.parse_services("app", "single"),
                                layout="single", ci_provider="none", _copier_conf={})
     assert "/deploy/k8s" not in rendered.split() and "/deploy/k8s/base/postgres.yaml" in rendered.split()
+
+
+def render_exclude(**context: object) -> list[str]:
+    """copier.yml's `_exclude` rendered with the template's extensions, as Copier renders it."""
+    config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
+    (source,) = config["_exclude"]
+    return template_environment().from_string(source).render(**context).splitlines()
+
+
+def test_exclude_reads_later_answers_from_the_answers_mapping() -> None:
+    """`excluded_for` gets the answers as one mapping (Copier's `_copier_answers`): the
+    deploy targets reach it without a filter name of their own, and a project from
+    before their question gets the question's default."""
+    service_list = services.parse_services("api worker:worker", "multi")
+    answers = {"layout": "multi", "ci_provider": "none", "components": ["postgres", "redis"]}
+    # The context's own variables say otherwise: only the mapping may decide.
+    context = {"service_list": service_list, "layout": "single", "ci_provider": "both",
+               "components": [], "deploy_targets": ["compose"], "_copier_conf": {}}
+    with_k8s = render_exclude(**context, _copier_answers={**answers, "deploy_targets": ["compose", "kubernetes"]})
+    without = render_exclude(**context, _copier_answers={**answers, "deploy_targets": ["compose"]})
+    before_the_question = render_exclude(**context, _copier_answers=answers)
+    assert "/deploy/k8s" not in with_k8s and "/deploy/k8s/base/redis.yaml" not in with_k8s, with_k8s
+    assert "/deploy/k8s" in without and before_the_question == without
+    assert with_k8s == files.exclude_patterns(service_list, "multi", "none", ["postgres", "redis"],
+                                              ["compose", "kubernetes"])
+
+
+def test_exclude_without_the_answers_mapping_is_one_line() -> None:
+    with pytest.raises(ValueError, match=r"^excluded_for needs the answers as a mapping with layout, not \['multi'\]$"):
+        files.excluded_for([], ["multi"])
 
 
 def test_a_ts_service_gets_typescript_modules_and_javascript_migrations() -> None:
@@ -539,7 +558,7 @@ def test_compiled_templates_are_shared_by_name_and_reading_options() -> None:
 
     def env(source: str, keep: bool = True) -> jinja2.Environment:
         environment = jinja2.Environment(loader=jinja2.DictLoader({"t.jinja": source}), keep_trailing_newline=keep)
-        files.share_compiled_templates(environment)
+        jinja.share_compiled_templates(environment)
         return environment
 
     first, second, other = env("a{{ x }}\n"), env("a{{ x }}\n"), env("a{{ x }}\n", keep=False)

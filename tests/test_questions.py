@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import BASE_ANSWERS, TEMPLATE, hook_services, run_copy
+from support import BASE_ANSWERS, TEMPLATE, hook_module, hook_services, run_copy
 
 # The template is copied from the working tree, which is dirty while people edit it.
 pytestmark = pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning")
@@ -511,7 +511,7 @@ def rendered_helps() -> dict[str, str]:
     """Every question's help as Copier renders it (the services help lists reserved names)."""
     import jinja2
 
-    env = jinja2.Environment(extensions=[hook_services().ServicesExtension])
+    env = jinja2.Environment(extensions=[hook_module("jinja").ServicesExtension])
     config = yaml.safe_load((TEMPLATE / "copier.yml").read_text())
     return {
         name: env.from_string(spec["help"]).render()

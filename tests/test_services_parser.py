@@ -11,9 +11,11 @@ from __future__ import annotations
 import keyword
 
 import pytest
-from support import TEMPLATE, hook_services
+from support import TEMPLATE, hook_module, hook_services
 
 services = hook_services()
+answers = hook_module("answers")
+jinja = hook_module("jinja")
 ServicesError = services.ServicesError
 
 
@@ -409,7 +411,7 @@ def test_services_error_is_a_value_error() -> None:
 def test_extension_registers_both_filters() -> None:
     import jinja2
 
-    env = jinja2.Environment(extensions=[services.ServicesExtension])
+    env = jinja2.Environment(extensions=[jinja.ServicesExtension])
     assert env.filters["services_error"] is services.services_error
     assert env.filters["parse_services"] is services.parse_services
     rendered = env.from_string("{{ s | services_error(l) }}|{{ (s | parse_services(l))[0].path }}").render(
@@ -649,12 +651,12 @@ REFUSED_CHARACTERS = {
 
 @pytest.mark.parametrize(("char", "message"), REFUSED_CHARACTERS.values(), ids=REFUSED_CHARACTERS.keys())
 def test_text_error_refuses(char: str, message: str) -> None:
-    assert services.text_error(f"Acme{char}Shop") == message
+    assert answers.text_error(f"Acme{char}Shop") == message
 
 
 @pytest.mark.parametrize("text", ["Acme Shop", "Café Crème", "日本語", "Bob's Shop (beta)", "Ünïcödé ✓", "a\u00a0b"])
 def test_text_error_accepts_printable_text(text: str) -> None:
-    assert services.text_error(text) == ""
+    assert answers.text_error(text) == ""
 
 
 SLUGS = {
@@ -670,8 +672,8 @@ SLUGS = {
 
 @pytest.mark.parametrize(("candidates", "slug"), SLUGS.values(), ids=SLUGS.keys())
 def test_slugify(candidates: tuple[str, ...], slug: str) -> None:
-    assert services.slugify(*candidates) == slug
-    assert services.NAME_RE.fullmatch(slug) and len(slug) <= services.MAX_SLUG
+    assert answers.slugify(*candidates) == slug
+    assert services.NAME_RE.fullmatch(slug) and len(slug) <= answers.MAX_SLUG
 
 
 # ------------------------------------------------------------- service_list
@@ -702,7 +704,7 @@ def test_computed_service_list_waits_for_both_answers() -> None:
 def test_service_list_hook_recomputes_in_every_render() -> None:
     import jinja2
 
-    env = jinja2.Environment(extensions=[services.ServiceListHook])
+    env = jinja2.Environment(extensions=[jinja.ServiceListHook])
     text = env.from_string("{% for s in service_list %}{{ s.name }} {% endfor %}").render(
         _copier_conf={}, services="api jobs:worker", layout="multi", service_list=[{"name": "a b$(id)"}]
     )
@@ -712,7 +714,7 @@ def test_service_list_hook_recomputes_in_every_render() -> None:
 def test_help_global_lists_every_reserved_name() -> None:
     import jinja2
 
-    env = jinja2.Environment(extensions=[services.ServicesExtension])
+    env = jinja2.Environment(extensions=[jinja.ServicesExtension])
     assert env.globals["reserved_service_names"] == sorted(services.RESERVED)
 
 
@@ -731,7 +733,7 @@ PROJECT_NAMES = {
 
 @pytest.mark.parametrize(("name", "message"), PROJECT_NAMES.values(), ids=PROJECT_NAMES.keys())
 def test_project_name_error(name: str, message: str) -> None:
-    assert services.project_name_error(name) == message
+    assert answers.project_name_error(name) == message
 
 
 SLUG_CHECKS = {
@@ -747,7 +749,7 @@ SLUG_CHECKS = {
 
 @pytest.mark.parametrize(("slug", "message"), SLUG_CHECKS.values(), ids=SLUG_CHECKS.keys())
 def test_slug_error(slug: str, message: str) -> None:
-    assert services.slug_error(slug) == message
+    assert answers.slug_error(slug) == message
 
 
 REGISTRY_CHECKS = {
@@ -765,7 +767,7 @@ REGISTRY_CHECKS = {
 
 @pytest.mark.parametrize(("registry", "fine"), REGISTRY_CHECKS.values(), ids=REGISTRY_CHECKS.keys())
 def test_registry_error(registry: str, fine: bool) -> None:
-    assert services.registry_error(registry) == ("" if fine else "like ghcr.io/acme: lowercase, no tag")
+    assert answers.registry_error(registry) == ("" if fine else "like ghcr.io/acme: lowercase, no tag")
 
 
 def test_answer_checks_cover_every_free_text_question() -> None:
@@ -775,8 +777,8 @@ def test_answer_checks_cover_every_free_text_question() -> None:
     free_text = {name for name, spec in config.items()
                  if isinstance(spec, dict) and spec.get("type") == "str" and "choices" not in spec
                  and name != "services" and "when" not in spec}
-    assert free_text == set(services.ANSWER_CHECKS), "a free-text question without its check on update"
-    for name, check in services.ANSWER_CHECKS.items():
+    assert free_text == set(answers.ANSWER_CHECKS), "a free-text question without its check on update"
+    for name, check in answers.ANSWER_CHECKS.items():
         assert f"| {check.__name__}" in config[name]["validator"], (name, config[name]["validator"])
 
 
@@ -791,8 +793,8 @@ USABLE_NAMES = {
 
 @pytest.mark.parametrize(("folder", "name"), USABLE_NAMES.values(), ids=USABLE_NAMES.keys())
 def test_usable_name(folder: str, name: str) -> None:
-    assert services.usable_name(folder) == name
-    assert not name or services.project_name_error(name) == ""
+    assert answers.usable_name(folder) == name
+    assert not name or answers.project_name_error(name) == ""
 
 
 def test_parse_services_keeps_each_word_as_written() -> None:
