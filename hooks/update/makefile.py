@@ -109,7 +109,7 @@ def split_makefile(user: str, pristine: str) -> MakefileSplit:
     return result
 
 
-def _describe(edit: MakefileEdit) -> list[str]:
+def describe(edit: MakefileEdit) -> list[str]:
     where = "Makefile" + (f", target `{edit.target}`" if edit.target else "") + f" (line {edit.line} before the update)"
     lines = [f"{where}: your edit of the template's lines stays in the Makefile; "
              "to keep future updates free of conflicts, move it into local.mk by hand"

@@ -174,7 +174,6 @@ def adopt_testkit(root: Path) -> list[str]:
     return report
 
 
-
 def apply(ctx: Context) -> list[str]:
     report = adopt_testkit(ctx.root)
     for line in report:

@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitutil import GitError, git
+from gitutil import paths as git_paths
 from gitutil import run as run_git
 from gitutil import show as head_file
 
 from update.core import Context, MigrationError, say
-from update.makefile import LOCAL_MK, RULE, _describe, includes_local_mk, split_makefile
+from update.makefile import LOCAL_MK, RULE, describe, includes_local_mk, split_makefile
 
 COMMIT = "4603017"
 STAGE = "before"
@@ -27,14 +28,12 @@ MOVED_HEADER = (
 )
 
 
-
 def unstage_makefile(root: Path) -> None:
     """Unstage the Makefile extension_points staged for Copier's diff: git diff shows its whole update."""
     makefile = head_file(root, "Makefile")
     if makefile is None or includes_local_mk(makefile) or git(root, "ls-files", "--unmerged", "--", "Makefile"):
         return
     git(root, "reset", "--quiet", "--", "Makefile")
-
 
 
 def extension_points(ctx: Context) -> list[str]:
@@ -91,14 +90,12 @@ def extension_points(ctx: Context) -> list[str]:
             report.append(f"dropped your include of {LOCAL_MK} from the Makefile: the template's Makefile "
                           "includes it now")
     for edit in split.kept:
-        report += _describe(edit)
+        report += describe(edit)
     return report + readme
 
 
-
 def apply(ctx: Context) -> list[str]:
-    before = head_file(ctx.root, "Makefile")
     for line in extension_points(ctx):
         say(line)
-    changed = ["Makefile"] if (ctx.root / "Makefile").read_bytes() != before else []
-    return changed + ([LOCAL_MK] if (ctx.root / LOCAL_MK).is_file() and changed else [])
+    # What it moved is staged (Copier diffs the index).
+    return git_paths(ctx.root, "diff", "--cached", "--name-only", "--", "Makefile", LOCAL_MK)

@@ -101,6 +101,5 @@ def keep_ports(root: Path) -> list[str]:
     return pinned
 
 
-
 def apply(ctx: Context) -> list[str]:
     return [ANSWERS_FILE] if keep_ports(ctx.root) else []

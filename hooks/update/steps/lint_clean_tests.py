@@ -59,7 +59,6 @@ def lint_clean_tests(root: Path) -> list[str]:
     return report
 
 
-
 def apply(ctx: Context) -> list[str]:
     report = lint_clean_tests(ctx.root)
     for line in report:

@@ -57,7 +57,6 @@ def merge_llm_samples(ctx: Context) -> set[str]:
                   by_hand="add the sample runs by hand (docs/development.md)")
 
 
-
 def apply(ctx: Context) -> list[str]:
     changed = sorted(merge_llm_samples(ctx))
     return changed + stack_llm_revision(ctx.root, new_llm_files(ctx.root, ctx.old, ctx.new))

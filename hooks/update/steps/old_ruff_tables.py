@@ -81,7 +81,6 @@ def drop_old_ruff_tables(root: Path) -> list[str]:
     return report
 
 
-
 def apply(ctx: Context) -> list[str]:
     report = drop_old_ruff_tables(ctx.root)
     for line in report:

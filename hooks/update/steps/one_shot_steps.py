@@ -37,7 +37,6 @@ def skip_one_shot_steps(root: Path) -> list[str]:
     return [f"{STACK_TEST}: one-shot <name>-migrate steps are no longer expected to be running"]
 
 
-
 def apply(ctx: Context) -> list[str]:
     report = skip_one_shot_steps(ctx.root)
     for line in report:

@@ -19,8 +19,8 @@ from update.samples import settings_file
 
 COMMIT = "cbb0ed9"
 STAGE = "after"
-# Since cbb0ed9 they read the names in SECRETS only. Each with the line end and
-# blank lines before it, as the template wrote them.
+# with_secrets / withSecrets as dbd23d3..12d2f24 wrote them, each with the line
+# end and blank lines before it.
 EVERY_FILE_PY = '''
 
 

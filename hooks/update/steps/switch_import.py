@@ -80,7 +80,6 @@ def switch_import_text(text: str, old: str, new: str) -> str:
                    for line in text.splitlines(keepends=True))
 
 
-
 def switch_import(ctx: Context, old: str, new: str) -> list[str]:
     """Rewrite `import old` in user-owned Python files whose project now installs new instead.
 
@@ -118,7 +117,6 @@ def switch_import(ctx: Context, old: str, new: str) -> list[str]:
             write_keeping_mode(root / path, rewritten.encode())
             changed.append(path)
     return changed
-
 
 
 def apply(ctx: Context) -> list[str]:
