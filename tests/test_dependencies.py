@@ -1,4 +1,5 @@
-"""hooks/dependencies.py: the one table of the template's dependencies, and what an update applies."""
+"""hooks/dependencies.py: the one table of the template's dependencies; and what an update
+applies (hooks/update/dependencies.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from support import TEMPLATE, registry
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 import dependencies as deps  # noqa: E402
+from update import dependencies as sync  # noqa: E402
 
 OLD = {"dependencies": {"fastapi": "fastapi>=0.115", "redis": "redis>=5"},
        "dev": {"pytest": "pytest>=8", "pytest-cov": "pytest-cov>=5"}}
@@ -18,29 +20,29 @@ OLD = {"dependencies": {"fastapi": "fastapi>=0.115", "redis": "redis>=5"},
 def test_a_template_bump_reaches_an_untouched_requirement() -> None:
     new = {**OLD, "dependencies": {**OLD["dependencies"], "fastapi": "fastapi>=0.120"}}
     have = {"dependencies": {**OLD["dependencies"], "six": "six>=1.16"}, "dev": OLD["dev"]}
-    assert deps.changes("python", OLD, new, have) == ([("dependencies", "fastapi", "fastapi>=0.120")], [])
+    assert sync.changes("python", OLD, new, have) == ([("dependencies", "fastapi", "fastapi>=0.120")], [])
 
 
 def test_the_teams_own_spec_is_kept_and_reported() -> None:
     new = {**OLD, "dev": {**OLD["dev"], "pytest-cov": "pytest-cov>=6"}}
     have = {"dependencies": OLD["dependencies"], "dev": {**OLD["dev"], "pytest-cov": "pytest-cov==5.0.0"}}
-    edits, kept = deps.changes("python", OLD, new, have)
+    edits, kept = sync.changes("python", OLD, new, have)
     assert edits == []
     assert kept == ["pytest-cov: kept yours (pytest-cov==5.0.0); the template now pytest-cov>=6"]
 
 
 def test_added_and_dropped_template_dependencies() -> None:
     new = {"dependencies": {"fastapi": "fastapi>=0.115", "httpx": "httpx>=0.27"}, "dev": OLD["dev"]}
-    assert deps.changes("python", OLD, new, OLD) == (
+    assert sync.changes("python", OLD, new, OLD) == (
         [("dependencies", "httpx", "httpx>=0.27"), ("dependencies", "redis", None)], [])
     # a dependency the team already removed stays removed
     have = {"dependencies": {"fastapi": "fastapi>=0.115"}, "dev": OLD["dev"]}
-    assert deps.changes("python", OLD, new, have)[0] == [("dependencies", "httpx", "httpx>=0.27")]
+    assert sync.changes("python", OLD, new, have)[0] == [("dependencies", "httpx", "httpx>=0.27")]
 
 
 def test_a_project_from_before_the_record_gets_what_it_lacks() -> None:
     have = {"dependencies": {"fastapi": "fastapi>=0.100"}, "dev": {}}
-    edits, kept = deps.changes("node", None, {"dependencies": {"fastapi": "x", "redis": "^5"},
+    edits, kept = sync.changes("node", None, {"dependencies": {"fastapi": "x", "redis": "^5"},
                                               "dev": {"vitest": "~3.2.4"}}, have)
     assert edits == [("dependencies", "redis", "^5"), ("dev", "vitest", "~3.2.4")] and kept == []
 
@@ -52,12 +54,12 @@ def test_a_project_from_before_the_record_gets_what_it_lacks() -> None:
     ("node", None, ["npm", "pkg", "delete", "dependencies.uvicorn"]),
 ])
 def test_changes_go_through_the_tools(language: str, spec: str | None, command: list[str]) -> None:
-    assert deps._command(language, "dependencies", "uvicorn", spec) == command
+    assert sync._command(language, "dependencies", "uvicorn", spec) == command
 
 
 def test_dev_dependencies_go_to_the_dev_group() -> None:
-    assert deps._command("python", "dev", "ruff", "ruff>=1") == ["uv", "add", "--frozen", "--dev", "ruff>=1"]
-    assert deps._command("node", "dev", "vitest", None) == ["npm", "pkg", "delete", "devDependencies.vitest"]
+    assert sync._command("python", "dev", "ruff", "ruff>=1") == ["uv", "add", "--frozen", "--dev", "ruff>=1"]
+    assert sync._command("node", "dev", "vitest", None) == ["npm", "pkg", "delete", "devDependencies.vitest"]
 
 
 @pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-gitea-node-api"])

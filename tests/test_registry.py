@@ -72,9 +72,9 @@ def test_registry_keeps_each_word_as_the_answer_has_it(tmp_path: Path) -> None:
 
 def test_registry_is_template_owned() -> None:
     sys.path.insert(0, str(TEMPLATE / "hooks"))
-    import migrations
+    from update.core import user_owned
 
-    owned = migrations.user_owned(TEMPLATE)
+    owned = user_owned(TEMPLATE)
     assert not owned("scripts/services.json") and not owned("scripts/lib/services.py")
 
 

@@ -32,9 +32,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> th.History:
 def owned() -> Callable[[str], bool]:
     """Is this project path user-owned (copier.yml _skip_if_exists)?"""
     sys.path.insert(0, str(TEMPLATE / "hooks"))
-    import migrations
+    from update.core import user_owned
 
-    return migrations.user_owned(TEMPLATE)
+    return user_owned(TEMPLATE)
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ each the working tree with the later changes undone.
             Dockerfiles check health every 30s, and there is no
             `image_flavor` question (every image was slim)
     v0.2.0  the script is renamed to scripts/run-integration-tests.sh
-            (copier.yml's `_migrations` entry for version 0.2.0 carries
-            the user's edits over)
+            (the rename step since v0.2.0, hooks/update/steps/renames.py,
+            carries the user's edits over)
     v0.3.0  the working tree: Dockerfile healthcheck changed, new question
             `image_flavor` whose default (slim) reproduces the old images
 
 The real repository must therefore tag its first release v0.2.0 or later:
-the rename migration is declared for 0.2.0.
+the rename step is declared since v0.2.0.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""hooks/layout_switch.py: the single -> multi switch's refusals, and the
+"""hooks/update/layout.py: the single -> multi switch's refusals, and the
 service files it moves, read off the template and tied here to renders."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import pytest
 from support import TEMPLATE, project_files
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import layout_switch  # noqa: E402
-import migrations  # noqa: E402
+from update import (
+    core,  # noqa: E402
+    layout,  # noqa: E402
+)
 
 # A single-layout combination and where the same kind of service sits in a multi one.
 SAME_SERVICE = {
@@ -35,15 +37,15 @@ SAME_SERVICE = {
 )
 def test_check_layouts(old: dict, new: dict, error: str | None) -> None:
     if error is None:
-        layout_switch.check_layouts(old, new)
+        layout.check_layouts(old, new)
     else:
-        with pytest.raises(migrations.MigrationError, match=error):
-            layout_switch.check_layouts(old, new)
+        with pytest.raises(core.MigrationError, match=error):
+            layout.check_layouts(old, new)
 
 
 
 def test_service_files_are_read_off_the_template() -> None:
-    files = layout_switch.service_files(TEMPLATE)
+    files = layout.service_files(TEMPLATE)
     # migrations/versions/: the user's revisions, inside the template's migrations/ (issue 11)
     assert files.dirs == ("migrations/versions/", "src/", "tests/")
     assert files.nested == ("deploy/test/docker-compose.yml", "migrations/env.py", "migrations/script.py.mako",
@@ -60,20 +62,20 @@ def test_a_file_added_to_the_service_folder_is_a_service_file(tmp_path: Path) ->
     template = tmp_path / "template-copy"
     (template / "template").mkdir(parents=True)
     (template / "copier.yml").write_text((TEMPLATE / "copier.yml").read_text())
-    folder = template / "template" / layout_switch.service_folder(TEMPLATE).name
+    folder = template / "template" / layout.service_folder(TEMPLATE).name
     (folder / "src").mkdir(parents=True)
     (folder / "src" / "main.py").write_text("")
     (folder / ".nvmrc.tpl.jinja").write_text("")
     (folder / "package.json.jinja").write_text("")  # every kind of service has it in some language
-    multi = template / "template" / "services" / layout_switch.multi_service_folder(TEMPLATE).name
+    multi = template / "template" / "services" / layout.multi_service_folder(TEMPLATE).name
     multi.mkdir(parents=True)
     (multi / "Makefile.jinja").write_text("# the service's\n")
     (template / "template" / "Makefile.jinja").write_text("# the project's\n")
     (multi / "pyproject.toml.jinja").write_text("{% include 'partials/service/pyproject.toml.jinja' %}")
     (template / "template" / "pyproject.toml.jinja").write_text(
         "{% if layout == 'single' %}{% include 'partials/service/pyproject.toml.jinja' %}{% endif %}")
-    files = layout_switch.service_files(template)
-    assert files == layout_switch.ServiceFiles(
+    files = layout.service_files(template)
+    assert files == layout.ServiceFiles(
         build=(".nvmrc.tpl",), dirs=("src/",), nested=(), owned=("package.json", "pyproject.toml"))
 
 
@@ -83,8 +85,8 @@ def test_service_files_match_renders_of_both_layouts(render: Callable[[str], Pat
     is a service file the switch moves or merges, except the project's own Makefile
     (the multi layout's service Makefile is a new file)."""
     multi, name = SAME_SERVICE[single]
-    files = layout_switch.service_files(TEMPLATE)
-    owned = migrations.user_owned(TEMPLATE)
+    files = layout.service_files(TEMPLATE)
+    owned = core.user_owned(TEMPLATE)
     in_service = {p.removeprefix(f"services/{name}/") for p in project_files(render(multi))
                   if p.startswith(f"services/{name}/")}
     at_root = project_files(render(single))

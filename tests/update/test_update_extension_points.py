@@ -32,7 +32,9 @@ import update_project as up
 from support import TEMPLATE, project_env
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update import core, ownership  # noqa: E402
+from update.makefile import split_makefile  # noqa: E402
+from update.steps import extension_points  # noqa: E402
 
 TAGS = ("v0.1.0", "v0.2.0", "v0.3.0")
 LAYOUTS = ["multi", "single-node"]
@@ -270,7 +272,7 @@ def with_lines(text: str, after: str, new: str) -> str:
     ],
 )
 def test_split_makefile(user: str, moved: list[str], kept_targets: list[str]) -> None:
-    split = migrations.split_makefile(user, PRISTINE)
+    split = split_makefile(user, PRISTINE)
     assert split.moved == moved
     assert [edit.target for edit in split.kept] == kept_targets
     if not kept_targets:
@@ -281,7 +283,7 @@ def test_split_makefile(user: str, moved: list[str], kept_targets: list[str]) ->
 
 def test_split_keeps_several_blocks_apart() -> None:
     user = with_lines(PRISTINE, ".DEFAULT_GOAL := help\n", "TEAM ?= payments\n") + TEAM_TARGET
-    split = migrations.split_makefile(user, PRISTINE)
+    split = split_makefile(user, PRISTINE)
     assert split.moved == ["TEAM ?= payments", "", *TEAM_TARGET.strip().splitlines()]
     assert split.makefile == PRISTINE
 
@@ -293,8 +295,13 @@ def test_extension_points_leave_a_current_project_alone(tmp_path: Path) -> None:
     (root / "Makefile").write_text("all:\n\t@true\n\n-include local.mk\n" + TEAM_TARGET)
     (root / ".copier-answers.yml").write_text("_commit: v0.2.0\n_src_path: /nonexistent\n")
     up.commit_all(root, "current")
-    assert migrations.extension_points(root, tmp_path / "no-template", "v0.2.0") == []
+    assert extension_points.extension_points(context(root, tmp_path / "no-template", "v0.2.0")) == []
     assert not (root / "local.mk").exists()
+
+
+def context(root: Path, template: Path, version_from: str) -> core.Context:
+    answers = core.load_answers((root / ".copier-answers.yml").read_text())
+    return core.Context(root, template, answers, {}, version_from)
 
 
 def owned_by_user(path: str) -> bool:
@@ -309,11 +316,11 @@ def test_new_user_files_are_those_the_old_version_did_not_render(tmp_path: Path)
     (root / "Makefile").write_text("all:\n\t@true\n")
     (root / "deploy/dev/docker-compose.yml").write_text("services: {}\n")
     up.commit_all(root, "old")
-    assert migrations.new_user_files(root, owned_by_user, "multi", {}, lambda: pytest.fail("rendered")) == set()
+    assert ownership.new_user_files(root, owned_by_user, "multi", {}, lambda: pytest.fail("rendered")) == set()
     for rel in ("local.mk", "deploy/dev/docker-compose.override.yml", "deploy/dev/notes.txt"):
         (root / rel).write_text("created by the update\n")
     old_files = {"Makefile", "deploy/dev/docker-compose.yml", "deploy/dev/notes.txt"}
-    assert migrations.new_user_files(root, owned_by_user, "multi", {}, lambda: set(old_files)) == {
+    assert ownership.new_user_files(root, owned_by_user, "multi", {}, lambda: set(old_files)) == {
         "local.mk", "deploy/dev/docker-compose.override.yml"}
 
 
@@ -334,13 +341,13 @@ def test_new_user_files_of_a_layout_switch_and_of_an_old_version_that_does_not_r
     single = {"layout": "single", "services": "app"}
     old_files = {"deploy/dev/docker-compose.override.yml", "notes.txt"}
     moved = {"notes.txt"}.__contains__  # the switch moves the service's own files, not the project's
-    assert migrations.new_user_files(root, owned_by_user, "multi", single, lambda: set(old_files), moved) == {
+    assert ownership.new_user_files(root, owned_by_user, "multi", single, lambda: set(old_files), moved) == {
         "services/app/deploy/test/docker-compose.override.yml"}
 
     def no_render() -> set[str]:
-        raise migrations.MigrationError("cannot render the template: no such version")
+        raise core.MigrationError("cannot render the template: no such version")
 
-    kept = migrations.new_user_files(root, owned_by_user, "multi", single, no_render, moved)
+    kept = ownership.new_user_files(root, owned_by_user, "multi", single, no_render, moved)
     assert kept == {"deploy/dev/docker-compose.override.yml", "services/app/notes.txt",
                     "services/app/deploy/test/docker-compose.override.yml"}
     assert "no such version" in capsys.readouterr().err
@@ -348,11 +355,11 @@ def test_new_user_files_of_a_layout_switch_and_of_an_old_version_that_does_not_r
 
 # ------------------------------------------------- the migration, no renders
 def old_version(makefile: str | None):  # noqa: ANN201
-    """A stand-in for migrations.render: the old version's Makefile, or a version that does not render."""
+    """A stand-in for core.render: the old version's Makefile, or a version that does not render."""
 
     def _render(template, ref, answers, dst, fallback=""):  # noqa: ANN001, ANN202
         if makefile is None:
-            raise migrations.MigrationError("cannot render the template: no such version")
+            raise core.MigrationError("cannot render the template: no such version")
         dst.mkdir(parents=True)
         (dst / "Makefile").write_text(makefile)
         return dst
@@ -371,8 +378,8 @@ def old_project(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def test_extension_points_move_and_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = old_project(tmp_path, {"Makefile": PRISTINE + TEAM_TARGET})
-    monkeypatch.setattr(migrations, "render", old_version(PRISTINE))
-    report = migrations.extension_points(root, TEMPLATE, "v0.1.0")
+    monkeypatch.setattr(core, "render", old_version(PRISTINE))
+    report = extension_points.extension_points(context(root, TEMPLATE, "v0.1.0"))
     assert (root / "Makefile").read_text() == PRISTINE
     local_mk = (root / "local.mk").read_text()
     assert local_mk.startswith((TEMPLATE / "template/local.mk").read_text()) and TEAM_TARGET.strip() in local_mk
@@ -391,8 +398,8 @@ def test_extension_points_change_nothing_when_they_cannot_move(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], makefile: str | None, said: str
 ) -> None:
     root = old_project(tmp_path, {"Makefile": PRISTINE + TEAM_TARGET, **files})
-    monkeypatch.setattr(migrations, "render", old_version(makefile))
-    report = migrations.extension_points(root, TEMPLATE, "v0.1.0")
+    monkeypatch.setattr(core, "render", old_version(makefile))
+    report = extension_points.extension_points(context(root, TEMPLATE, "v0.1.0"))
     assert said in report[0], report
     assert not up.git(root, "status", "--porcelain", "--ignored"), "the project changed"
     if makefile is not None:

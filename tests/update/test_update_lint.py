@@ -19,7 +19,7 @@ import update_project as up
 from support import TEMPLATE
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update.steps import lint_clean_tests  # noqa: E402
 
 # The last commit before the generated projects linted themselves (issue 10).
 BEFORE_LINT = "0536200"
@@ -61,21 +61,21 @@ function requiredEnv(name) {
 
 
 def test_rewrite_drops_only_an_unused_import() -> None:
-    new = migrations.lint_clean_node_test(OLD_API_TEST)
+    new = lint_clean_tests.lint_clean_node_test(OLD_API_TEST)
     assert new == OLD_API_TEST.replace("import { execFileSync } from 'node:child_process';\n", "")
-    assert migrations.lint_clean_node_test(new) is None, "a second run changes nothing"
+    assert lint_clean_tests.lint_clean_node_test(new) is None, "a second run changes nothing"
     used = OLD_API_TEST + "\nexecFileSync('true');\n"
-    assert migrations.lint_clean_node_test(used) is None, "an import the team uses stays"
+    assert lint_clean_tests.lint_clean_node_test(used) is None, "an import the team uses stays"
 
 
 def test_worker_rewrite_needs_the_template_text_and_requiredEnv() -> None:
     body = ("  it('reports healthy', async () => {\n    const health = () => {\n      return 'x';\n    };\n"
             "    await waitFor(() => health() === 'healthy', { timeout: 60_000, what: 'tasks healthy' });\n"
             "  }, 70_000);\n")
-    new = migrations.lint_clean_node_test("function requiredEnv(name) {\n}\n" + body)
+    new = lint_clean_tests.lint_clean_node_test("function requiredEnv(name) {\n}\n" + body)
     assert new is not None and "    requiredEnv('COMPOSE_PROJECT_NAME');\n" in new, new
     assert "what: 'tasks healthy' });\n    expect(health()).toBe('healthy');\n  }, 70_000);" in new, new
-    assert migrations.lint_clean_node_test(new) is None, "a second run changes nothing"
-    assert migrations.lint_clean_node_test(body) is None, "no requiredEnv to call: left alone"
+    assert lint_clean_tests.lint_clean_node_test(new) is None, "a second run changes nothing"
+    assert lint_clean_tests.lint_clean_node_test(body) is None, "no requiredEnv to call: left alone"
     changed = body.replace("timeout: 60_000", "timeout: 90_000").replace("}, 70_000", "}, 100_000")
-    assert migrations.lint_clean_node_test("function requiredEnv(name) {\n}\n" + changed) is None
+    assert lint_clean_tests.lint_clean_node_test("function requiredEnv(name) {\n}\n" + changed) is None

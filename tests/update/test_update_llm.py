@@ -3,7 +3,7 @@
 Rendered at the last commit before the component (BEFORE_LLM, a real commit of
 this repository) with the team's own route in main.py, committed, then
 updated to the working tree with llm among the components: the stand-in and
-the user-owned sample files arrive (hooks/migrations.py `new_llm_files` must
+the user-owned sample files arrive (hooks/update/steps/llm.py `new_llm_files` must
 not take them for files the team deleted), the runs table comes in its own
 revision after 0001, and the sample's lines are merged into the team's
 settings, main, worker, scheduler and models (`merge_llm_samples`), their
@@ -122,12 +122,12 @@ def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
 def test_nothing_of_llm_without_the_component(tmp_path: Path) -> None:
     """An update that does not add llm finds no llm files to keep."""
     sys.path.insert(0, str(TEMPLATE / "hooks"))
-    import migrations
+    from update.steps.llm import adds_llm
 
     same = {"components": ["postgres", "redis", "llm"]}
-    assert not migrations.adds_llm(same, same)
-    assert not migrations.adds_llm({"components": ["postgres"]}, {"components": ["postgres"]})
-    assert migrations.adds_llm({"components": ["postgres", "redis"]}, same)
+    assert not adds_llm(same, same)
+    assert not adds_llm({"components": ["postgres"]}, {"components": ["postgres"]})
+    assert adds_llm({"components": ["postgres", "redis"]}, same)
 
 
 @pytest.mark.slow
@@ -157,7 +157,7 @@ def test_the_llm_revision_goes_on_top_of_the_teams_revisions(real_clone, tmp_pat
 def test_the_llm_revision_is_left_alone_on_several_heads(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     """The team's revisions branch already: no guess which head llm_0001 follows, alembic merge is theirs."""
     sys.path.insert(0, str(TEMPLATE / "hooks"))
-    import migrations
+    from update.alembic import stack_llm_revision
 
     versions = tmp_path / "services/api/migrations/versions"
     versions.mkdir(parents=True)
@@ -168,7 +168,7 @@ def test_the_llm_revision_is_left_alone_on_several_heads(tmp_path: Path, capsys)
            / "migrations/versions/llm_0001_runs.py").read_text()
     (versions / "llm_0001_runs.py").write_text(llm)
 
-    migrations.stack_llm_revision(tmp_path, [LLM_REVISION])
+    stack_llm_revision(tmp_path, [LLM_REVISION])
     assert (versions / "llm_0001_runs.py").read_text() == llm
     err = capsys.readouterr().err
     assert f"{LLM_REVISION}: revises 0001" in err and "(0003_ab, 0003_c)" in err, err
@@ -178,7 +178,7 @@ def test_the_llm_revision_is_left_alone_on_several_heads(tmp_path: Path, capsys)
 def test_the_llm_revision_follows_a_single_head(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     """One head (a merge revision, annotated as Alembic's newer template writes it): llm_0001 follows it."""
     sys.path.insert(0, str(TEMPLATE / "hooks"))
-    import migrations
+    from update.alembic import stack_llm_revision
 
     versions = tmp_path / "services/api/migrations/versions"
     versions.mkdir(parents=True)
@@ -189,7 +189,7 @@ def test_the_llm_revision_follows_a_single_head(tmp_path: Path, capsys) -> None:
            / "migrations/versions/llm_0001_runs.py").read_text()
     (versions / "llm_0001_runs.py").write_text(llm)
 
-    migrations.stack_llm_revision(tmp_path, [LLM_REVISION])
+    stack_llm_revision(tmp_path, [LLM_REVISION])
     text = (versions / "llm_0001_runs.py").read_text()
     assert text == llm.replace('down_revision = "0001"', 'down_revision = "0003_ab"').replace(
         "Revises: 0001", "Revises: 0003_ab"), text

@@ -1,7 +1,8 @@
-"""Unit tests of hooks/migrations.py: small git repos, no template renders.
+"""Unit tests of hooks/update (core, ownership, the renames step, the cli): small git
+repos, no template renders.
 
-The end-to-end proof (Copier running these migrations during real updates)
-is in test_update_history.py and test_update_services.py.
+The end-to-end proof (Copier running the update during real updates) is in
+test_update_history.py and test_update_services.py.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import update_project as up
 from support import TEMPLATE
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update import core, ownership  # noqa: E402
+from update.steps import renames  # noqa: E402
 
-SCRIPT = TEMPLATE / "hooks" / "migrations.py"
+SCRIPT = TEMPLATE / "hooks" / "update"
 
 
 def repo(tmp_path: Path, files: dict[str, str], answers: str = "layout: multi\nservices: api web:node\n") -> Path:
@@ -77,7 +79,7 @@ def test_ownership_follows_skip_if_exists(owned, path: str, user_owned: bool) ->
     ],
 )
 def test_unit_of(path: str, layout: str, unit: str) -> None:
-    assert migrations.unit_of(path, layout) == unit
+    assert ownership.unit_of(path, layout) == unit
 
 
 # ------------------------------------------------------------------- merge
@@ -85,11 +87,11 @@ def test_merge_applies_the_user_edit_to_the_new_version() -> None:
     base = b"a\nb\nc\nd\ne\nf\ng\n"
     user = b"a\nb\nUSER\nc\nd\ne\nf\ng\n"
     new = b"a\nb\nc\nd\ne\nf\nNEW\n"
-    assert migrations.merge(user, base, new) == (b"a\nb\nUSER\nc\nd\ne\nf\nNEW\n", False)
+    assert core.merge(user, base, new) == (b"a\nb\nUSER\nc\nd\ne\nf\nNEW\n", False)
 
 
 def test_merge_marks_a_conflict_like_copier() -> None:
-    merged, conflicted = migrations.merge(b"user\n", b"base\n", b"new\n")
+    merged, conflicted = core.merge(b"user\n", b"base\n", b"new\n")
     assert conflicted
     assert merged.splitlines()[0] == b"<<<<<<< before updating"
     assert merged.splitlines()[-1] == b">>>>>>> after updating"
@@ -115,7 +117,7 @@ def test_keep_user_files_restores_deleted_and_drops_recreated(tmp_path: Path, ow
     (root / "services/api/src/api/local").mkdir()
     (root / "services/api/src/api/local/secret.py").write_text("ignored\n")
 
-    kept = migrations.keep_user_files(root, owned, "multi")
+    kept = ownership.keep_user_files(root, owned, "multi")
 
     assert kept.restored == ["services/api/src/api/gone.py"]
     assert (root / "services/api/src/api/gone.py").read_text() == "deleted by the update\n"
@@ -132,18 +134,23 @@ def test_keep_user_files_creates_fresh_paths_and_new_root_folders(tmp_path: Path
     (root / "tests/integration/test_stack.py").write_text("new root folder\n")
     (root / "services/app/tests").mkdir(parents=True)
     (root / "services/app/tests/fresh.py").write_text("fresh\n")
-    kept = migrations.keep_user_files(root, owned, "multi", fresh={"services/app/tests/fresh.py"})
+    kept = ownership.keep_user_files(root, owned, "multi", fresh={"services/app/tests/fresh.py"})
     assert kept.dropped == []
     # In the single layout the project root is the service: nothing is re-created.
-    kept = migrations.keep_user_files(root, owned, "single")
+    kept = ownership.keep_user_files(root, owned, "single")
     assert sorted(kept.dropped) == ["services/app/tests/fresh.py", "tests/integration/test_stack.py"]
 
 
 # ----------------------------------------------------------------- rename
+def context(root: Path, template: Path, version_from: str = "v1") -> core.Context:
+    answers = core.load_answers((root / ".copier-answers.yml").read_text())
+    return core.Context(root, template, answers, answers, version_from)
+
+
 def fake_render(old_content: str | None):  # noqa: ANN201
     def _render(template, ref, answers, dst, fallback=""):  # noqa: ANN001, ANN202
         if old_content is None:
-            raise migrations.MigrationError("no such version")
+            raise core.MigrationError("no such version")
         (dst / "scripts").mkdir(parents=True)
         (dst / "scripts/old.sh").write_text(old_content)
         return dst
@@ -166,12 +173,12 @@ NEW = "#!/bin/sh\nset -eu\none\ntwo\nthree\nfour\nfive\nSIX\n"
 )
 def test_rename_carries_the_edits_over(tmp_path: Path, monkeypatch, user, pristine, new_text, old_kept) -> None:  # noqa: ANN001
     root = repo(tmp_path, {"scripts/old.sh": user})
-    monkeypatch.setattr(migrations, "render", fake_render(pristine))
+    monkeypatch.setattr(core, "render", fake_render(pristine))
     # What copier did: rendered the new name, deleted the old one.
     (root / "scripts/old.sh").unlink()
     (root / "scripts/new.sh").write_text(NEW)
     (root / "scripts/new.sh").chmod(0o755)
-    migrations.rename(root, tmp_path, "scripts/old.sh", "scripts/new.sh", "v1")
+    renames.rename(context(root, tmp_path), "scripts/old.sh", "scripts/new.sh")
     assert (root / "scripts/new.sh").read_text() == new_text
     assert up.is_executable(root / "scripts/new.sh")
     assert (root / "scripts/old.sh").exists() is old_kept
@@ -181,8 +188,8 @@ def test_rename_carries_the_edits_over(tmp_path: Path, monkeypatch, user, pristi
 
 def test_rename_without_the_old_file_does_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     root = repo(tmp_path, {"README.md": "x\n"})
-    monkeypatch.setattr(migrations, "render", fake_render(OLD))
-    assert "nothing to carry over" in migrations.rename(root, tmp_path, "scripts/old.sh", "scripts/new.sh", "v1")
+    monkeypatch.setattr(core, "render", fake_render(OLD))
+    assert "nothing to carry over" in renames.rename(context(root, tmp_path), "scripts/old.sh", "scripts/new.sh")
 
 
 # ---------------------------------------------------------------- layouts
@@ -201,7 +208,7 @@ def test_check_command_refuses_multi_to_single_before_anything_moves(tmp_path: P
 # ----------------------------------------------------------------- answer
 def test_answer_fills_only_a_missing_answer(tmp_path: Path) -> None:
     root = repo(tmp_path, {}, answers="# Changes here will be overwritten by Copier\nlayout: multi\n")
-    assert "before the question existed" in migrations.set_answer(root, "image_flavor", "slim")
-    assert "already answered" in migrations.set_answer(root, "image_flavor", "alpine")
+    assert "before the question existed" in core.set_answer(root, "image_flavor", "slim")
+    assert "already answered" in core.set_answer(root, "image_flavor", "alpine")
     text = (root / ".copier-answers.yml").read_text()
     assert text == "# Changes here will be overwritten by Copier\nlayout: multi\nimage_flavor: slim\n"

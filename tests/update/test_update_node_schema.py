@@ -4,7 +4,7 @@ Rendered at the last commit before schema migrations (BEFORE_SCHEMA, a real
 commit of this repository) as a node-only project with postgres and redis,
 committed, then updated to the working tree: the template-owned migrate.js
 arrives with the user-owned first migration and seed data, which
-hooks/migrations.py (`new_schema_files`) must not take for files the user
+hooks/update (`new_user_files`) must not take for files the user
 deleted; the new runtime dependencies (pg, node-pg-migrate, bullmq, ioredis)
 reach the user-owned package.json through the dependency table and the
 sync-dependencies migration; the user's own code stays as it was.

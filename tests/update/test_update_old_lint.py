@@ -32,7 +32,7 @@ import update_project as up
 from support import TEMPLATE, project_env
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update.steps import old_ruff_tables  # noqa: E402
 
 OLDEST = "00d8236"
 # Later commits whose python folders had [tool.ruff] tables in pyproject.toml (the
@@ -125,16 +125,16 @@ def test_the_step_removes_exactly_the_tables_those_versions_wrote(real_clone: rh
         if RUFF_TABLES not in text:
             continue
         # The tables ended the file; what came before them stays byte for byte.
-        assert migrations.without_old_ruff_tables(text) == text[:text.index(RUFF_TABLES)].rstrip("\n") + "\n"
-        with pytest.raises(migrations.OwnRuffSettings):  # the team's own ruff settings stay
-            migrations.without_old_ruff_tables(text.replace("line-length = 100", "line-length = 120"))
+        assert old_ruff_tables.without_old_ruff_tables(text) == text[:text.index(RUFF_TABLES)].rstrip("\n") + "\n"
+        with pytest.raises(old_ruff_tables.OwnRuffSettings):  # the team's own ruff settings stay
+            old_ruff_tables.without_old_ruff_tables(text.replace("line-length = 100", "line-length = 120"))
 
 
 def test_ruff_tables_between_others_go_with_their_blank_lines_only() -> None:
     text = ('[project]\nname = "x"\n\n[tool.ruff]\nline-length = 100\ntarget-version = "py311"\n\n'
             '[tool.pytest.ini_options]\naddopts = "-q"\n')
     kept = '[project]\nname = "x"\n\n[tool.pytest.ini_options]\naddopts = "-q"\n'
-    assert migrations.without_old_ruff_tables(text) == kept
-    assert migrations.without_old_ruff_tables('[project]\nname = "x"\n') is None
-    with pytest.raises(migrations.OwnRuffSettings):
-        migrations.without_old_ruff_tables(text + '\n[tool.ruff.lint.per-file-ignores]\n"tests/*" = ["E501"]\n')
+    assert old_ruff_tables.without_old_ruff_tables(text) == kept
+    assert old_ruff_tables.without_old_ruff_tables('[project]\nname = "x"\n') is None
+    with pytest.raises(old_ruff_tables.OwnRuffSettings):
+        old_ruff_tables.without_old_ruff_tables(text + '\n[tool.ruff.lint.per-file-ignores]\n"tests/*" = ["E501"]\n')

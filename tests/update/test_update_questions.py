@@ -10,7 +10,7 @@ For every question (a top-level key without a leading '_'):
 - added: it needs a `default` (reproducing the old behaviour; the update
   tests prove it for image_flavor, whose default `slim` is what every image
   was before) or a `_migrations` entry newer than the previous release
-  that names it, e.g. `migrations.py answer NAME VALUE`;
+  that names it, e.g. `hooks/update answer NAME VALUE`;
 - removed or renamed: it needs such a migration;
 - choices: an answer old projects may have (a choice of the previous
   release) that is no longer a choice needs such a migration.
@@ -126,7 +126,7 @@ OLD = {
 
 def answer_migration(version: str, name: str) -> dict:
     return {"version": version, "when": "{{ _stage == 'before' }}",
-            "command": ["python", "hooks/migrations.py", "answer", name, "x"]}
+            "command": ["python", "hooks/update", "answer", name, "x"]}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The httpx -> httpx2 migration (hooks/migrations.py switch-import) on small projects.
+"""The httpx -> httpx2 repair (hooks/update/steps/switch_import.py) on small projects.
 
 Real projects from before the switch: test_update_real_history.py. Here the
 corner cases: what is rewritten, what is left alone, twice is once.
@@ -6,16 +6,20 @@ corner cases: what is rewritten, what is left alone, twice is once.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import update_project as up
 from support import TEMPLATE
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update import cli, core  # noqa: E402
+from update.steps import switch_import  # noqa: E402
 
 REWRITTEN = {
     "import httpx": "import httpx2 as httpx",
@@ -49,12 +53,12 @@ OLD_TEST = ("import httpx\n\n\ndef test_health(api_url: str) -> None:\n"
 
 @pytest.mark.parametrize(("line", "want"), REWRITTEN.items(), ids=list(REWRITTEN))
 def test_imports_of_httpx_import_httpx2(line: str, want: str) -> None:
-    assert migrations.switch_import_line(line, "httpx", "httpx2") == want
+    assert switch_import.switch_import_line(line, "httpx", "httpx2") == want
 
 
 @pytest.mark.parametrize("line", UNCHANGED)
 def test_other_lines_are_left_alone(line: str) -> None:
-    assert migrations.switch_import_line(line, "httpx", "httpx2") == line
+    assert switch_import.switch_import_line(line, "httpx", "httpx2") == line
 
 
 def project(tmp_path: Path, client: str) -> Path:
@@ -73,9 +77,12 @@ def project(tmp_path: Path, client: str) -> Path:
 
 
 def switch(root: Path, old: str = "httpx", new: str = "httpx2") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(TEMPLATE / "hooks" / "migrations.py"), f"--template={TEMPLATE}", f"--project={root}",
-         "switch-import", old, new], capture_output=True, text=True, timeout=60)
+    """The step, for old -> new, as the after stage runs it: its exit code and stderr."""
+    stderr = io.StringIO()
+    ctx = core.Context.load(root, TEMPLATE)
+    with mock.patch.object(switch_import, "SWITCHES", ((old, new),)), contextlib.redirect_stderr(stderr):
+        code = cli.guarded(lambda: cli.run(ctx, [switch_import]))
+    return subprocess.CompletedProcess([], code, "", stderr.getvalue())
 
 
 def test_user_tests_of_a_project_that_installs_httpx2_import_it(tmp_path: Path) -> None:
@@ -121,6 +128,6 @@ def test_the_same_name_twice_is_refused_in_one_line(tmp_path: Path) -> None:
 
 def test_without_tomllib_the_requirements_are_read_loosely() -> None:
     text = PYPROJECT.format(client="httpx2>=2.16") + '[project.optional-dependencies]\nweb = ["Flask[async] >= 3"]\n'
-    found = migrations.declared_loosely(text)
+    found = switch_import.declared_loosely(text)
     assert {"fastapi", "pytest", "httpx2", "flask"} <= found
     assert "httpx" not in found

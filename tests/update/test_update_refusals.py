@@ -19,7 +19,7 @@ import update_project as up
 from support import TEMPLATE, project_env
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update import cli, core  # noqa: E402
 
 # A multi project with one service: `layout: single` renders without error there,
 # so only the answers-vs-files check stands between a hand edit and a flattened project.
@@ -167,7 +167,7 @@ CHECKED = {
 def test_check_answers_match_files(tmp_path: Path, paths: list[str], answers: dict, error: str | None) -> None:
     root = files(tmp_path, paths)
     if error is None:
-        migrations.check_answers_match_files(root, answers)
+        cli.check_answers_match_files(root, answers)
     else:
-        with pytest.raises(migrations.MigrationError, match=re.escape(error)):
-            migrations.check_answers_match_files(root, answers)
+        with pytest.raises(core.MigrationError, match=re.escape(error)):
+            cli.check_answers_match_files(root, answers)

@@ -34,7 +34,7 @@ def release_v040(root: Path) -> None:
     config["_migrations"].insert(0, {
         "version": "0.4.0",
         "when": "{{ _stage == 'before' }}",
-        "command": ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrations.py",
+        "command": ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/update",
                     "answer", QUESTION, "180"],
     })
     config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000))

@@ -3,7 +3,7 @@
 Rendered at the last commit before the migrations (BEFORE_SCHEMA, a real
 commit of this repository), committed, then updated to the working tree:
 the template-owned alembic.ini and migrations/env.py arrive, and so do the
-user-owned first revision, models and seed data, which hooks/migrations.py
+user-owned first revision, models and seed data, which hooks/update
 (`new_schema_files`) must not take for files the user deleted. The user's
 own main.py keeps its CREATE TABLE IF NOT EXISTS; the first revision adopts
 an existing items table (tests/test_docker.py runs it on postgres).
@@ -19,7 +19,7 @@ import update_project as up
 from support import TEMPLATE
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update.steps import one_shot_steps  # noqa: E402
 
 # The last commit of the template without schema migrations.
 BEFORE_SCHEMA = "0536200"
@@ -77,13 +77,13 @@ def test_a_deleted_revision_is_not_recreated_by_the_next_update(
 
 def test_stack_test_skips_one_shot_steps_once(tmp_path: Path) -> None:
     """The old line is rewritten; a rewritten or changed file is left alone."""
-    test = tmp_path / migrations.STACK_TEST
+    test = tmp_path / one_shot_steps.STACK_TEST
     test.parent.mkdir(parents=True)
-    test.write_text("def test_every_container_is_healthy() -> None:\n" + migrations.OLD_EXPECTED)
-    assert migrations.skip_one_shot_steps(tmp_path)
+    test.write_text("def test_every_container_is_healthy() -> None:\n" + one_shot_steps.OLD_EXPECTED)
+    assert one_shot_steps.skip_one_shot_steps(tmp_path)
     rewritten = test.read_text()
-    assert migrations.NEW_EXPECTED in rewritten
-    assert migrations.skip_one_shot_steps(tmp_path) == []
+    assert one_shot_steps.NEW_EXPECTED in rewritten
+    assert one_shot_steps.skip_one_shot_steps(tmp_path) == []
     assert test.read_text() == rewritten
     test.write_text("    expected = {'api'}\n")
-    assert migrations.skip_one_shot_steps(tmp_path) == []
+    assert one_shot_steps.skip_one_shot_steps(tmp_path) == []

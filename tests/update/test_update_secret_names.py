@@ -7,7 +7,7 @@ the settings and the worker's unit tests. The template reads the names in
 SECRETS since; the settings are user-owned, so an update to it changed
 nothing. A project rendered at EVERY_FILE_COMMIT (a real commit, the last of
 that range), its worker's with_secrets changed by the team, is updated to the
-working tree: `secrets_by_name` (hooks/migrations.py) makes the untouched
+working tree: `secrets_by_name` (hooks/update/steps/secret_names.py) makes the untouched
 settings today's and names the changed one.
 """
 

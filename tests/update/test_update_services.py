@@ -347,7 +347,8 @@ def test_keep_ports_pins_positions_and_reports_a_changed_upstream(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], folded: bool,
 ) -> None:
     sys.path.insert(0, str(TEMPLATE / "hooks"))
-    import migrations
+    from update.core import load_answers
+    from update.steps.keep_ports import keep_ports
 
     (tmp_path / "deploy/dev").mkdir(parents=True)
     (tmp_path / "deploy/dev/docker-compose.yml").write_text(OLD_STACK)
@@ -357,15 +358,15 @@ def test_keep_ports_pins_positions_and_reports_a_changed_upstream(
     answers.write_text(f"# Changes here will be overwritten by Copier\n_commit: v0.1.0\nlayout: multi\n"
                        f"{value}zeta: 1\n")
     up.commit_all(tmp_path, "an old project")
-    assert migrations.keep_ports(tmp_path) == ["core:port=8000", "web:node:port=8002"]
-    data = migrations.load_answers(answers.read_text())
+    assert keep_ports(tmp_path) == ["core:port=8000", "web:node:port=8002"]
+    data = load_answers(answers.read_text())
     assert data == {"_commit": "v0.1.0", "layout": "multi", "zeta": 1,
                     "services": "core:port=8000 jobs:worker web:node:port=8002"}
     err = capsys.readouterr().err
     assert "'web' called 'core' (UPSTREAM_URL)" in err and "(none here)" in err, err
     assert "core:port=8000 web:node:port=8002" in err, err
     # Kept once: nothing left to pin.
-    assert migrations.keep_ports(tmp_path) == []
+    assert keep_ports(tmp_path) == []
 
 
 # ----------------------------------------------------------------- layout

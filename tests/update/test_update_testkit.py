@@ -22,7 +22,7 @@ import update_project as up
 from support import TEMPLATE
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-import migrations  # noqa: E402
+from update.steps import adopt_testkit  # noqa: E402
 
 TAGS = ("v0.1.0", "v0.2.0")
 SERVICE = "template/{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
@@ -36,7 +36,7 @@ NODE_LIVE = "partials/node/live-test.jinja"
 PYTEST_INIS = ("partials/service/pytest.ini.jinja", "template/pytest.ini.jinja")
 NEW_IMPORTS = "import os\nfrom collections.abc import Callable\n\nimport pytest\n\nfrom testkit import wait_for\n"
 OLD_IMPORTS = ("import os\nimport time\nfrom collections.abc import Callable\nfrom typing import TypeVar\n\n"
-               "import pytest\n\nT = TypeVar(\"T\")\n\n\n" + migrations.LEGACY_WAIT_FOR)
+               "import pytest\n\nT = TypeVar(\"T\")\n\n\n" + adopt_testkit.LEGACY_WAIT_FOR)
 NEW_NODE = ("{%- if svc.heartbeat %}\n\nimport { waitFor } from '../../testkit/wait-for.js';\n"
             "{%- endif %}\n")
 PYTHONPATH = "# testkit/ (template-owned test helpers) is importable from every test.\npythonpath = .\n"
@@ -63,7 +63,7 @@ def without_testkit(root: Path) -> None:
         folder.rmdir()
     for conftest in CONFTESTS:
         replace(root / conftest, NEW_IMPORTS, OLD_IMPORTS)
-    replace(root / NODE_LIVE, NEW_NODE, "\n" + migrations.LEGACY_WAIT_FOR_JS)
+    replace(root / NODE_LIVE, NEW_NODE, "\n" + adopt_testkit.LEGACY_WAIT_FOR_JS)
     for pytest_ini in PYTEST_INIS:
         replace(root / pytest_ini, PYTHONPATH, "")
 
@@ -130,22 +130,23 @@ OLD_CONFTEST = ('"""Fixtures."""\n\nfrom __future__ import annotations\n\n' + OL
 
 def test_python_rewrite_keeps_what_other_code_uses() -> None:
     text = OLD_CONFTEST.replace("    return wait_for\n", "    time.sleep(0)\n    return wait_for\n")
-    new = migrations.adopt_testkit_python(text)
+    new = adopt_testkit.adopt_testkit_python(text)
     assert new is not None and "import time\n" in new, "time is still used"
     assert "TypeVar" not in new and "def wait_for" not in new
     assert "import pytest\n\nfrom testkit import wait_for\n\n\n@pytest.fixture" in new, new
-    assert migrations.adopt_testkit_python(new) is None, "a second run changes nothing"
+    assert adopt_testkit.adopt_testkit_python(new) is None, "a second run changes nothing"
 
 
 def test_python_rewrite_refuses_a_changed_copy() -> None:
-    with pytest.raises(migrations.ChangedHelper):
-        migrations.adopt_testkit_python(OLD_CONFTEST.replace("interval: float = 0.2", "interval: float = 1.0"))
-    assert migrations.adopt_testkit_python("import pytest\n") is None
+    with pytest.raises(adopt_testkit.ChangedHelper):
+        adopt_testkit.adopt_testkit_python(OLD_CONFTEST.replace("interval: float = 0.2", "interval: float = 1.0"))
+    assert adopt_testkit.adopt_testkit_python("import pytest\n") is None
 
 
 def test_node_rewrite_imports_only_where_used() -> None:
     head = "import { it } from 'vitest';\n\n"
-    unused = migrations.adopt_testkit_node(head + migrations.LEGACY_WAIT_FOR_JS + "\nit('x', () => {});\n", "./t.js")
+    legacy = adopt_testkit.LEGACY_WAIT_FOR_JS
+    unused = adopt_testkit.adopt_testkit_node(head + legacy + "\nit('x', () => {});\n", "./t.js")
     assert unused == "import { it } from 'vitest';\n\nit('x', () => {});\n"
-    used = migrations.adopt_testkit_node(head + migrations.LEGACY_WAIT_FOR_JS + "\nawait waitFor(f);\n", "./t.js")
+    used = adopt_testkit.adopt_testkit_node(head + legacy + "\nawait waitFor(f);\n", "./t.js")
     assert used == "import { it } from 'vitest';\n\nimport { waitFor } from './t.js';\n\nawait waitFor(f);\n"

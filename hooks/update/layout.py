@@ -1,5 +1,6 @@
-"""The single -> multi layout switch of `copier update` (run by
-hooks/migrations.py after-update; its check refuses the other direction).
+"""The single -> multi layout switch of `copier update` (the after stage runs it
+every update, before the repairs that find the service in services/<name>/;
+check_layouts refuses the other direction in both stages).
 
 The files a service folder owns are read off the template's two service
 folders (hooks/files.py says what each holds), so a file the template adds
@@ -21,29 +22,32 @@ of both layouts.
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import jinja2
 import model
-from files import excluded_paths
 from gitutil import git
 from gitutil import paths as git_paths
 from gitutil import show as head_file
-from migrations import (
+
+from update.core import (
+    Context,
     MigrationError,
     merge,
+    project_files,
     remove_empty_dirs,
-    render,
+    say,
     service_names,
     settle,
     tracked,
     user_owned,
     write_keeping_mode,
 )
+from update.ownership import new_user_files
+
+STAGE = "after"
+COMMIT = None  # not a repair: part of every update
 
 SUFFIX = ".jinja"
 # The components a project may have (hooks/model.py, copier.yml's choices): files that
@@ -103,6 +107,11 @@ def _excluded(path: str, patterns: list[str]) -> bool:
 def _names(template_path: str, layout: str) -> set[str]:
     """The single-layout root paths a service-folder path renders to for some
     kind of service that has it (hooks/files.py's tables)."""
+    # Only where a switch happens: every update starts this package, and hooks/files.py
+    # imports Copier's extensions (Jinja).
+    import jinja2
+    from files import excluded_paths
+
     env = jinja2.Environment(keep_trailing_newline=True)
     names = set()
     for svc in SAMPLE_SERVICES:
@@ -197,8 +206,7 @@ def check_layouts(old: dict, new: dict) -> None:
             )
 
 
-def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from: str,
-                  owned: Callable[[str], bool]) -> Switch:
+def switch_layout(ctx: Context) -> Switch:
     """single -> multi: move the one service's files into services/<name>/.
 
     User-owned files (src/, tests/, the manifests) and the service's own
@@ -207,57 +215,56 @@ def switch_layout(root: Path, template: Path, old: dict, new: dict, version_from
     services/<name>/ copies; root files whose meaning changes (the test
     stack) get the user's edits merged into the multi version.
     """
+    root, template, old, new = ctx.root, ctx.template, ctx.old, ctx.new
     check_layouts(old, new)
     files = service_files(template)
     name = service_names(old)[0]
     dest = f"services/{name}"
     switch = Switch(name)
     head = git_paths(root, "ls-tree", "-r", "--name-only", "HEAD")
-    with tempfile.TemporaryDirectory(prefix="copier-switch-") as tmp:
-        p0 = render(template, version_from or old.get("_commit", ""), old, Path(tmp) / "old",
-                    fallback=str(old.get("_src_path", "")))
-        # Copier's checkout of the template is at the new version: its HEAD.
-        p1 = render(template, "HEAD", new, Path(tmp) / "new")
-        for path in head:
-            if moves(path, files):
-                # The manifests keep what sync-dependencies (hooks/dependencies.py) just applied.
-                _git_move(root, path, f"{dest}/{path}", keep=path in files.owned)
-                switch.moved.append(path)
-        for path in files.build:
-            user = head_file(root, path)
-            target = f"{dest}/{path}"
-            if user is None or not (p1 / target).is_file():
-                continue
-            base = (p0 / path).read_bytes() if (p0 / path).is_file() else b""
-            new_content = (p1 / target).read_bytes()
-            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
-            write_keeping_mode(root / target, content)
-            switch.merged += [f"{path} -> {target}"] if user != base else []
-            switch.conflicts += [target] if conflicted else []
-            root_version = p1 / path
-            if root_version.is_file():  # pyproject.toml: the root project of the multi layout
-                write_keeping_mode(root / path, root_version.read_bytes())
-            else:
-                (root / path).unlink(missing_ok=True)
-            settle(root, path)
-        for path in files.nested:
-            user, base_path, new_path = head_file(root, path), p0 / path, p1 / path
-            if user is None or not new_path.is_file():
-                continue
-            base = base_path.read_bytes() if base_path.is_file() else b""
-            new_content = new_path.read_bytes()
-            content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
-            write_keeping_mode(root / path, content)
-            switch.merged += [path] if user != base else []
-            switch.conflicts += [path] if conflicted else []
-            settle(root, path)
-        # The multi layout's own user-owned root files (cross-service tests):
-        # the user's single-layout files just left these paths.
-        for file in sorted(p for p in p1.rglob("*") if p.is_file()):
-            path = file.relative_to(p1).as_posix()
-            if not path.startswith("services/") and owned(path) and not (root / path).exists():
-                write_keeping_mode(root / path, file.read_bytes())
-                switch.fresh.add(path)
+    p0 = ctx.old_render()
+    # Copier's checkout of the template is at the new version: its HEAD.
+    p1 = ctx.head_render()
+    for path in head:
+        if moves(path, files):
+            # The manifests keep what sync-dependencies (hooks/dependencies.py) just applied.
+            _git_move(root, path, f"{dest}/{path}", keep=path in files.owned)
+            switch.moved.append(path)
+    for path in files.build:
+        user = head_file(root, path)
+        target = f"{dest}/{path}"
+        if user is None or not (p1 / target).is_file():
+            continue
+        base = (p0 / path).read_bytes() if (p0 / path).is_file() else b""
+        new_content = (p1 / target).read_bytes()
+        content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
+        write_keeping_mode(root / target, content)
+        switch.merged += [f"{path} -> {target}"] if user != base else []
+        switch.conflicts += [target] if conflicted else []
+        root_version = p1 / path
+        if root_version.is_file():  # pyproject.toml: the root project of the multi layout
+            write_keeping_mode(root / path, root_version.read_bytes())
+        else:
+            (root / path).unlink(missing_ok=True)
+        settle(root, path)
+    for path in files.nested:
+        user, base_path, new_path = head_file(root, path), p0 / path, p1 / path
+        if user is None or not new_path.is_file():
+            continue
+        base = base_path.read_bytes() if base_path.is_file() else b""
+        new_content = new_path.read_bytes()
+        content, conflicted = merge(user, base, new_content) if user != base else (new_content, False)
+        write_keeping_mode(root / path, content)
+        switch.merged += [path] if user != base else []
+        switch.conflicts += [path] if conflicted else []
+        settle(root, path)
+    # The multi layout's own user-owned root files (cross-service tests):
+    # the user's single-layout files just left these paths.
+    for file in sorted(p for p in p1.rglob("*") if p.is_file()):
+        path = file.relative_to(p1).as_posix()
+        if not path.startswith("services/") and ctx.owned(path) and not (root / path).exists():
+            write_keeping_mode(root / path, file.read_bytes())
+            switch.fresh.add(path)
     return switch
 
 
@@ -274,3 +281,34 @@ def _git_move(root: Path, src: str, dst: str, keep: bool = False) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     git(root, "mv", "--", src, dst)
     remove_empty_dirs(root, root / src)
+
+
+def apply(ctx: Context) -> list[str]:
+    """single -> multi when the answers ask for it; then which user-owned files are new.
+
+    Runs after the repairs of the files where they were (sync-dependencies edits
+    the manifests at their old paths) and before those that read the service
+    where it is now. Records in ctx.fresh the user-owned files this update
+    creates on purpose (ownership.new_user_files): the end of the stage keeps them.
+    """
+    root, changed, moved = ctx.root, [], None
+    layout = ctx.new.get("layout", "multi")
+    if ctx.old.get("layout") == "single" and layout == "multi":
+        files = service_files(ctx.template)
+        moved = lambda path: moves(path, files)  # noqa: E731
+        switch = switch_layout(ctx)
+        ctx.fresh |= switch.fresh
+        changed = [f"services/{switch.name}/{path}" for path in switch.moved]
+        say(f"single -> multi: moved {len(switch.moved)} files of '{switch.name}' into "
+            f"services/{switch.name}/ with git mv (staged, so git shows the renames)")
+        for line in switch.merged:
+            say(f"  your edits merged: {line}")
+        for path in switch.conflicts:
+            say(f"  CONFLICT in {path}: resolve the markers")
+        leftovers = [p for p in ("src", "tests", ".venv", "node_modules") if (root / p).exists()
+                     and not git_paths(root, "ls-files", "--cached", "--others", "--exclude-standard", "--", p)]
+        if leftovers:
+            say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
+    ctx.fresh |= new_user_files(root, ctx.owned, layout, ctx.old, lambda: project_files(ctx.old_render()),
+                                moved=moved)
+    return changed
