@@ -33,8 +33,8 @@ from answers import ANSWER_CHECKS
 from gitutil import GitError
 from services import ServicesError, parse
 
-from update import steps
-from update.core import ANSWERS_FILE, Context, MigrationError, say, set_answer
+from update import report, steps
+from update.core import ANSWERS_FILE, Context, MigrationError, forget_renders, say, set_answer
 from update.dependencies import refresh_locks
 from update.layout import check_layouts
 from update.ownership import keep_user_files, removed_services
@@ -90,6 +90,7 @@ def run(ctx: Context, entries: Sequence) -> None:
 
 
 def before(ctx: Context) -> None:
+    forget_renders(ctx.root)  # a failed update's
     check(ctx)
     run(ctx, steps.BEFORE)
 
@@ -99,8 +100,23 @@ def after(ctx: Context) -> None:
         check_layouts(ctx.old, ctx.new)
     except MigrationError as error:
         raise MigrationError(f"{error}. Undo this update with: git reset --hard && git clean -fd") from error
-    run(ctx, steps.AFTER)
-    finish(ctx)
+    try:
+        run(ctx, steps.AFTER)
+        finish(ctx)
+        summarise(ctx)
+    finally:
+        forget_renders(ctx.root)
+
+
+def summarise(ctx: Context) -> None:
+    """What the update did, for make update's summary (hooks/update/report.py); a failure
+    costs the summary only."""
+    try:
+        renders = (None, None) if ctx.unchanged() else (ctx.old_render(), ctx.new_render())
+        report.write(ctx.root, report.build(ctx.root, ctx.owned, *renders, ctx.version_from,
+                                            str(ctx.new.get("_commit", ""))))
+    except (MigrationError, GitError, OSError) as error:
+        say(f"no update summary ({error})")
 
 
 def finish(ctx: Context) -> None:

@@ -7,9 +7,11 @@ pathspec and Copier only where a step needs them (user_owned, render): every
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -162,6 +164,36 @@ def render(template: Path, ref: str, answers: dict, dst: Path, fallback: str = "
     raise MigrationError("cannot render the template: " + "; ".join(errors))
 
 
+
+RENDERS = "copier-update-renders"
+
+
+def renders_folder(root: Path) -> Path:
+    """Where one update keeps its renders: in the project's git directory, never in its tree."""
+    git_dir = Path(git(root, "rev-parse", "--git-dir").decode().strip())
+    return (git_dir if git_dir.is_absolute() else root / git_dir) / RENDERS
+
+
+def render_into(template: Path, ref: str, answers: dict, dst: Path, fallback: str = "") -> Path:
+    """render() into dst by way of a temporary sibling: dst exists only whole."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f"{dst.name}-", dir=dst.parent))
+    try:
+        render(template, ref, answers, partial, fallback=fallback)
+        partial.rename(dst)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return dst
+
+
+def forget_renders(root: Path) -> None:
+    """Drop the renders of an update (at its start, for a failed one's, and at its end)."""
+    try:
+        shutil.rmtree(renders_folder(root), ignore_errors=True)
+    except GitError:
+        pass
+
+
 def merge(user: bytes, base: bytes, new: bytes) -> tuple[bytes, bool]:
     """Three-way merge: the user's edits (base -> user) applied to new. (text, conflicted)."""
     with tempfile.TemporaryDirectory(prefix="copier-merge-") as tmp:
@@ -218,7 +250,6 @@ class Context:
     # of the template): kept, where a re-created file the user had deleted is dropped.
     fresh: set[str] = field(default_factory=set)
     _renders: dict[tuple[str, str], Path | MigrationError] = field(default_factory=dict, repr=False)
-    _folder: list[tempfile.TemporaryDirectory] = field(default_factory=list, repr=False)
     _owned: list[Callable[[str], bool]] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -232,20 +263,42 @@ class Context:
         return cls(root, template, old, new, version_from)
 
     def render(self, ref: str, answers: dict, fallback: str = "") -> Path:
-        """The template at ref rendered with answers, once per process."""
+        """The template at ref rendered with answers: once per update, shared by both stages
+        (kept in the project's git directory from `before` until `after` ends: forget_renders)."""
         key = (ref, json.dumps(answers, sort_keys=True, default=str))
         if key not in self._renders:
-            if not self._folder:
-                self._folder.append(tempfile.TemporaryDirectory(prefix="copier-render-"))
-            dst = Path(self._folder[0].name, str(len(self._renders)))
+            dst = renders_folder(self.root) / hashlib.sha256(repr(key).encode()).hexdigest()[:16]
             try:
-                self._renders[key] = render(self.template, ref, answers, dst, fallback=fallback)
+                self._renders[key] = dst if dst.is_dir() else render_into(self.template, ref, answers, dst, fallback)
             except MigrationError as error:
                 self._renders[key] = error
         found = self._renders[key]
         if isinstance(found, MigrationError):
             raise found
         return found
+
+    def unchanged(self) -> bool:
+        """An update to the version the project has, with the answers it has: Copier renders
+        the files the project was made from again (the old render is the new one)."""
+        if {k: v for k, v in self.old.items() if not k.startswith("_")} != \
+                {k: v for k, v in self.new.items() if not k.startswith("_")}:
+            return False
+        before, after = recorded_commit(self.version_from), recorded_commit(str(self.new.get("_commit", "")))
+        if not before or not after:
+            return False
+        if before == after:
+            return True
+        try:
+            both = [git(self.template, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+                    for ref in (before, after)]
+        except GitError:
+            return False
+        return both[0] == both[1]
+
+    def old_files(self) -> set[str]:
+        """The files the old render has; in an update that changes nothing, every file
+        Copier created (all of them it had rendered before too): no render needed."""
+        return set(created(self.root)) if self.unchanged() else project_files(self.old_render())
 
     def old_render(self) -> Path:
         """The project as the template version it was made with rendered it (its answers then)."""

@@ -35,7 +35,6 @@ from update.core import (
     Context,
     MigrationError,
     merge,
-    project_files,
     remove_empty_dirs,
     say,
     service_names,
@@ -309,6 +308,6 @@ def apply(ctx: Context) -> list[str]:
                      and not git_paths(root, "ls-files", "--cached", "--others", "--exclude-standard", "--", p)]
         if leftovers:
             say(f"  left at the root, ignored by git (delete them): {', '.join(leftovers)}")
-    ctx.fresh |= new_user_files(root, ctx.owned, layout, ctx.old, lambda: project_files(ctx.old_render()),
+    ctx.fresh |= new_user_files(root, ctx.owned, layout, ctx.old, ctx.old_files,
                                 moved=moved)
     return changed

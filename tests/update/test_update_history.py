@@ -12,6 +12,7 @@ resolve. The slow tests run the updated project's unit stage.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -102,3 +103,17 @@ def test_a_real_conflict_is_caught(history, tmp_path: Path, mode: str) -> None:
     )
     assert result.returncode == 1, result
     assert ("Dockerfile.rej" if mode == "rej" else "Dockerfile:") in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("layout", "old"), CASES)
+def test_the_update_leaves_its_report_and_no_render(updated, layout: str, old: str) -> None:  # noqa: ANN001
+    """The after stage writes what make update's summary prints (hooks/update/report.py) and
+    drops the renders it shared between its stages."""
+    case = updated(layout, old)
+    git_dir = case.project / ".git"
+    report = json.loads((git_dir / "copier-update-report.json").read_text())
+    assert (report["from"], report["to"]) == (old, "v0.3.0"), report
+    assert any(path.endswith("Dockerfile") for path in report["merged"]), report["merged"]
+    if (case.project / th.OLD_SCRIPT).exists() or old == "v0.1.0":
+        assert th.NEW_SCRIPT in report["created"], report["created"]
+    assert not (git_dir / "copier-update-renders").exists()

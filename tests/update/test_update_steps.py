@@ -123,23 +123,46 @@ def test_every_commit_a_step_names_is_in_this_repository() -> None:
     assert not missing, "commits unknown to this repository: " + ", ".join(missing)
 
 
-def test_the_old_version_is_rendered_once_per_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_old_version_is_rendered_once_per_update(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls = []
 
     def render(template, ref, answers, dst, fallback=""):  # noqa: ANN001, ANN202
         calls.append(ref)
         if ref == "gone":
             raise core.MigrationError("cannot render the template: no such version")
-        dst.mkdir(parents=True)
+        dst.mkdir(parents=True, exist_ok=True)
         return dst
 
     monkeypatch.setattr(core, "render", render)
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
     ctx = core.Context(tmp_path, tmp_path, {"layout": "multi"}, {"layout": "multi", "_commit": "v2"}, "v1")
     assert ctx.old_render() == ctx.old_render()
     assert ctx.new_render() != ctx.old_render()
     assert calls == ["v1", "v2"]
+    assert tmp_path / ".git" in ctx.old_render().parents, "kept in the git directory, not the tree"
+    # The other stage of the same update (a new process, a new Context) finds it there.
+    after = core.Context(tmp_path, tmp_path, {"layout": "multi"}, {"layout": "multi", "_commit": "v2"}, "v1")
+    assert after.old_render() == ctx.old_render()
+    assert calls == ["v1", "v2"]
+    core.forget_renders(tmp_path)
+    assert not ctx.old_render().exists()
     gone = core.Context(tmp_path, tmp_path, {}, {}, "gone")
     for _ in range(2):
         with pytest.raises(core.MigrationError, match="no such version"):
             gone.old_render()
     assert calls == ["v1", "v2", "gone"], "a failed render is not tried again by the next step"
+
+
+def test_an_update_that_changes_nothing_renders_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Same version, same answers: what Copier just rendered is the old render."""
+    monkeypatch.setattr(core, "render", lambda *args, **kwargs: pytest.fail("rendered"))
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    (tmp_path / "README.md").write_text("re-created by the update\n")
+    answers = {"layout": "multi", "services": "api"}
+    same = core.Context(tmp_path, tmp_path, {**answers, "_commit": "v1"}, {**answers, "_commit": "v1"}, "v1")
+    assert same.unchanged()
+    assert same.old_files() == {"README.md"}
+    newer = core.Context(tmp_path, tmp_path, {**answers, "_commit": "v1"}, {**answers, "_commit": "v2"}, "v1")
+    other = core.Context(tmp_path, tmp_path, answers, {**answers, "services": "api web", "_commit": "v1"}, "v1")
+    assert not newer.unchanged()
+    assert not other.unchanged()
