@@ -34,6 +34,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         # `make test` runs `--dist loadgroup`: a module's tests stay on one worker (they share its
         # session renders), but each docker test is its own unit, so both workers run isolated stacks.
+        # A test that names its group keeps it (the real-history tests: one group per project,
+        # across modules, so the project's render is shared and the projects spread).
+        if item.get_closest_marker("xdist_group") and not item.get_closest_marker("docker"):
+            continue
         group = item.name if item.get_closest_marker("docker") else str(item.path)
         item.add_marker(pytest.mark.xdist_group(group))
     if not any(item.get_closest_marker("docker") for item in items):

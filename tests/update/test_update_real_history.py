@@ -24,14 +24,13 @@ import real_history as rh
 import update_project as up
 from support import TEMPLATE, project_files
 
-IDS = [f"{layout}@{commit}" for layout, commit in rh.PROJECTS]
 HTTPX_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*|from[ \t]+)(httpx2?)\b", re.MULTILINE)
 # Checked by the extension-point tests at the end, against that contract.
 EXTENSION_FILES = ("Makefile", "README.md", rh.LOCAL_MAKEFILE)
 TARGET_RULE = re.compile(rf"^{re.escape(rh.CUSTOM_TARGET)}:", re.MULTILINE)
 
 
-@pytest.fixture(params=rh.PROJECTS, ids=IDS)
+@pytest.fixture(params=rh.project_params(rh.PROJECTS, packed=True))
 def real(request: pytest.FixtureRequest, real_updated) -> rh.RealUpdate:  # noqa: ANN001
     return real_updated(*request.param)
 
