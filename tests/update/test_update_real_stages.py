@@ -87,18 +87,18 @@ def assert_lint_and_unit_pass(project: Path, ran: tuple[str, ...]) -> None:
     assert not missing, f"unit tests that did not run: {', '.join(missing)}\n{result.stdout}{result.stderr}"
 
 
-def team_tests(project: Path, layout: str) -> tuple[str, ...]:
-    """The team's unit tests: the route and the added dependency; the Alembic head where it has revisions."""
-    service = rh.edited_service(layout)
-    revisions = (project / service.base / "migrations" / "versions").is_dir()
+def team_tests(real: rh.RealUpdate) -> tuple[str, ...]:
+    """The team's unit tests: the route and the added dependency; the Alembic head where it wrote a revision."""
+    revision = any(rel.endswith("/test_team_migrations.py") or rel == "tests/unit/test_team_migrations.py"
+                   for rel in real.edits.added)
     return ("test_ping_answers_pong", "test_sizes_read_as_people_say_them",
-            *(("test_the_team_revision_is_the_head",) if revisions else ()))
+            *(("test_the_team_revision_is_the_head",) if revision else ()))
 
 
 @pytest.mark.parametrize(("layout", "commit"), rh.project_params(rh.PROJECTS))
-def test_after_the_update_lint_and_unit_pass(staged, layout: str, commit: str) -> None:  # noqa: ANN001
+def test_after_the_update_lint_and_unit_pass(staged, real_updated, layout: str, commit: str) -> None:  # noqa: ANN001
     project = staged(layout, commit, "updated")
-    assert_lint_and_unit_pass(project, team_tests(project, layout))
+    assert_lint_and_unit_pass(project, team_tests(real_updated(layout, commit)))
 
 
 @pytest.mark.parametrize(("layout", "commit"), rh.project_params(rh.PROJECTS))
@@ -120,15 +120,15 @@ def test_integration_tests_collect(staged, layout: str, commit: str) -> None:  #
 
 
 @pytest.mark.parametrize(("layout", "commit"), rh.project_params(MULTI))
-def test_after_remove_service_lint_and_unit_pass(staged, layout: str, commit: str) -> None:  # noqa: ANN001
+def test_after_remove_service_lint_and_unit_pass(staged, real_updated, layout: str, commit: str) -> None:  # noqa: ANN001
     project = staged(layout, commit, "removed")
-    assert_lint_and_unit_pass(project, team_tests(project, layout))
+    assert_lint_and_unit_pass(project, team_tests(real_updated(layout, commit)))
 
 
 @pytest.mark.parametrize(("layout", "commit"), rh.project_params(MULTI))
-def test_after_add_service_lint_and_unit_pass(staged, layout: str, commit: str) -> None:  # noqa: ANN001
+def test_after_add_service_lint_and_unit_pass(staged, real_updated, layout: str, commit: str) -> None:  # noqa: ANN001
     project = staged(layout, commit, "added")
-    assert_lint_and_unit_pass(project, team_tests(project, layout))
+    assert_lint_and_unit_pass(project, team_tests(real_updated(layout, commit)))
     reports = sorted(p.parent.name for p in project.glob(".artifacts/*/unit/*/junit.xml"))
     assert ADDED in reports, f"the unit stage ran no tests of {ADDED}: reports of {reports}"
 
