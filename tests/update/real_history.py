@@ -5,10 +5,11 @@ changes made for the purpose; this module proves it on what the template
 really was. :func:`clone` copies this repository's history into a temp
 repo and commits the working tree's template (uncommitted changes included)
 on top, so the head of the clone is what is being developed. Projects are
-rendered at each commit of :data:`REAL_COMMITS`, committed, edited by
-:func:`team_edits`, committed, and updated to that head with the Copier CLI,
-as scripts/update.py runs it (``copier update --trust --defaults
---conflict=inline``).
+rendered at each commit of :data:`REAL_COMMITS`, committed, given their
+node_modules (:func:`install_node_modules`), edited by :func:`team_edits`,
+committed, and updated to that head with the Copier CLI, as
+scripts/update.py runs it (``copier update --trust --defaults
+--conflict=inline``), locking as a team's update does (SKIP_LOCK=0).
 
 Add a commit to :data:`REAL_COMMITS` whenever a template change touches
 what user-owned files rely on; its migration must then keep these tests

@@ -4,7 +4,8 @@ The projects come from the `real_updated` fixture (real_history.py): the
 default multi project at every commit of real_history.REAL_COMMITS and one
 single-layout project, each edited like a team would and updated to the
 working tree with `copier update --trust --defaults --conflict=inline`.
-Their unit stage and integration collection: test_update_real_stages.py.
+Their lint, unit stage and integration collection, then remove-service and
+add-service: test_update_real_stages.py.
 
 The named tests of issue 8 (the extension points): old projects had to
 append their own targets to the template-owned Makefile and their notes to
