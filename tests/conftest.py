@@ -34,6 +34,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         # `make test` runs `--dist loadgroup`: a module's tests stay on one worker (they share its
         # session renders), but each docker test is its own unit, so both workers run isolated stacks.
+        # A test that names its group keeps it (the real-history tests: one group per project,
+        # across modules, so the project's render is shared and the projects spread).
+        if item.get_closest_marker("xdist_group") and not item.get_closest_marker("docker"):
+            continue
         group = item.name if item.get_closest_marker("docker") else str(item.path)
         item.add_marker(pytest.mark.xdist_group(group))
     if not any(item.get_closest_marker("docker") for item in items):
@@ -52,6 +56,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("docker"):
             item.add_marker(skip)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the ids to the scheduler
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep --dist loadgroup grouping on pytest 9.2, where xdist 3.8's group suffix is lost.
+
+    xdist's worker names an item's group by rewriting its id (`id@group`) in
+    item._nodeid; pytest 9.2 keeps ids structured in item._id and no longer
+    reads _nodeid, so every test became its own unit and the workers rendered
+    the same projects twice (pytest-dev/pytest-xdist#1386). Carry the
+    rewritten id over; a no-op where pytest reads _nodeid itself.
+    """
+    for item in session.items:
+        rewritten = item.__dict__.get("_nodeid")
+        if isinstance(rewritten, str) and rewritten != item.nodeid and hasattr(item, "_id"):
+            from _pytest.nodeid import coerce_node_id  # pytest >= 9.2, like the _id field
+
+            item._id = coerce_node_id(rewritten)
 
 
 @pytest.fixture

@@ -72,10 +72,11 @@ def updated(history: th.History, tmp_path_factory: pytest.TempPathFactory) -> Ca
 
 @pytest.fixture
 def copy_of(tmp_path: Path) -> Callable[[Path], Path]:
-    """copy_of(project): a copy in tmp_path, for tests that run or change it."""
+    """copy_of(project): a copy in tmp_path, for tests that change it (without node_modules and .venv)."""
 
     def _copy(project: Path) -> Path:
-        return Path(shutil.copytree(project, tmp_path / project.name, symlinks=True))
+        return Path(shutil.copytree(project, tmp_path / project.name, symlinks=True,
+                                    ignore=shutil.ignore_patterns("node_modules", ".venv")))
 
     return _copy
 

@@ -1,7 +1,10 @@
 """`make lint` in projects from the first template versions, after an update.
 
-A project rendered at OLDEST (a real commit: the skeleton) with a python api,
-a python worker and a node api, committed, updated to the working tree:
+The project rendered at OLDEST (a real commit: the skeleton) with a python
+api, a python worker and a node api, edited and updated to the working tree
+by the real_updated fixture (real_history.py; the same project whose `make
+lint` and `make test-unit` test_update_real_stages.py runs after the update,
+after `make remove-service NAME=worker` and after `make add-service`):
 
 - its node_modules are reinstalled once the update re-locked: the update
   runs `npm install --package-lock-only`, which rewrites package-lock.json
@@ -10,9 +13,8 @@ a python worker and a node api, committed, updated to the working tree:
   unit of its decision, on the updated project's own lint.py: no npm run);
 - its python folders lose the [tool.ruff] tables the template wrote into
   pyproject.toml before ruff.toml (ruff reads the nearest configuration, so
-  they shadowed ruff.toml in each service), and `ruff check` of the services
-  passes after `make remove-service NAME=worker` (which took the worker's
-  testkit/, first-party for its kept tests only through ruff.toml's `src`).
+  they shadowed ruff.toml in each service, and `make lint` failed after
+  `make remove-service NAME=worker`: the stage phases run that).
 
 The later versions that wrote the same tables (RUFF_IN_PYPROJECT) are
 checked on their renders: the update step removes exactly those tables.
@@ -21,7 +23,6 @@ checked on their renders: the update step removes exactly those tables.
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -29,12 +30,12 @@ from types import ModuleType
 import pytest
 import real_history as rh
 import update_project as up
-from support import TEMPLATE, project_env
+from support import TEMPLATE
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 from update.steps import old_ruff_tables  # noqa: E402
 
-OLDEST = "00d8236"
+OLDEST = rh.REAL_COMMITS[0]
 # Later commits whose python folders had [tool.ruff] tables in pyproject.toml (the
 # last one before ruff.toml held them: 431d665).
 RUFF_IN_PYPROJECT = ("44b2a5c", "431d665")
@@ -42,16 +43,15 @@ ANSWERS = up.LAYOUTS["multi"]  # api, worker:worker, web:node
 RUFF_TABLES = "\n[tool.ruff]\n"
 
 
+# The tests of the OLDEST project run on the worker that updated it for the other real-history tests.
+SHARED = pytest.mark.xdist_group(f"real-multi-{OLDEST}")
+
+
 @pytest.fixture(scope="module")
-def updated(real_clone: rh.Clone, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The OLDEST project updated to the working tree, committed, and what the update printed."""
-    project = up.render(real_clone.path, OLDEST, ANSWERS, tmp_path_factory.mktemp("old-lint") / "project")
-    for rel in ("services/api/pyproject.toml", "services/worker/pyproject.toml"):
-        assert RUFF_TABLES in (project / rel).read_text(), f"{OLDEST}'s {rel} has no [tool.ruff]: update this test"
-    up.commit_all(project, f"Generated from the template at {OLDEST}")
-    output = rh.copier_update(project, real_clone.head)
-    up.commit_all(project, "Updated")
-    return project, output
+def updated(real_updated) -> tuple[Path, str]:  # noqa: ANN001
+    """The OLDEST project updated to the working tree, and what the update printed."""
+    real = real_updated("multi", OLDEST)
+    return real.project, real.output
 
 
 def lint_module(project: Path) -> ModuleType:
@@ -66,6 +66,7 @@ def lint_module(project: Path) -> ModuleType:
 
 
 @pytest.mark.slow
+@SHARED
 def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], copy_of,  # noqa: ANN001
                                                     monkeypatch) -> None:  # noqa: ANN001
     project = copy_of(updated[0])
@@ -96,21 +97,12 @@ def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], 
 
 
 @pytest.mark.slow
-def test_the_old_ruff_tables_go_and_ruff_passes_after_remove_service(updated: tuple[Path, str]) -> None:
+@SHARED
+def test_the_old_ruff_tables_go(updated: tuple[Path, str]) -> None:
     project, output = updated
     for rel in ("services/api/pyproject.toml", "services/worker/pyproject.toml", "pyproject.toml"):
         assert f"migration: {rel}: the template's old [tool.ruff] settings removed" in output, output
         assert "[tool.ruff" not in (project / rel).read_text(), rel
-    result = up.make(project, "remove-service", "NAME=worker", ok=False)
-    assert result.returncode == 0, f"make remove-service:\n{result.stdout}\n{result.stderr}"
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "--", "services/*.py"],
-                            cwd=project, capture_output=True, text=True, check=True).stdout.split()
-    files = [f for f in listed if (project / f).is_file()]
-    assert "services/worker/tests/integration/conftest.py" in files, files  # imports testkit, kept
-    ruff = Path(sys.executable).parent / "ruff"
-    check = subprocess.run([str(ruff), "check", "--force-exclude", *files], cwd=project, capture_output=True,
-                           text=True, env=project_env())
-    assert check.returncode == 0, f"ruff check of the services after remove-service:\n{check.stdout}{check.stderr}"
 
 
 @pytest.mark.slow

@@ -4,7 +4,8 @@ The projects come from the `real_updated` fixture (real_history.py): the
 default multi project at every commit of real_history.REAL_COMMITS and one
 single-layout project, each edited like a team would and updated to the
 working tree with `copier update --trust --defaults --conflict=inline`.
-Their unit stage and integration collection: test_update_real_stages.py.
+Their lint, unit stage and integration collection, then remove-service and
+add-service: test_update_real_stages.py.
 
 The named tests of issue 8 (the extension points): old projects had to
 append their own targets to the template-owned Makefile and their notes to
@@ -24,14 +25,13 @@ import real_history as rh
 import update_project as up
 from support import TEMPLATE, project_files
 
-IDS = [f"{layout}@{commit}" for layout, commit in rh.PROJECTS]
 HTTPX_IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+(?:[\w.]+[ \t]*,[ \t]*)*|from[ \t]+)(httpx2?)\b", re.MULTILINE)
 # Checked by the extension-point tests at the end, against that contract.
 EXTENSION_FILES = ("Makefile", "README.md", rh.LOCAL_MAKEFILE)
 TARGET_RULE = re.compile(rf"^{re.escape(rh.CUSTOM_TARGET)}:", re.MULTILINE)
 
 
-@pytest.fixture(params=rh.PROJECTS, ids=IDS)
+@pytest.fixture(params=rh.project_params(rh.PROJECTS, packed=True))
 def real(request: pytest.FixtureRequest, real_updated) -> rh.RealUpdate:  # noqa: ANN001
     return real_updated(*request.param)
 

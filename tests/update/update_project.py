@@ -247,6 +247,16 @@ def without_user_lines(text: str, lines: list[str]) -> str:
     return "".join(out)
 
 
+# What the project's tools write (installs, locks), never the template: uv add, npm ci, make lock.
+TOOL_FOLDERS = {"node_modules", ".venv"}
+TOOL_FILES = {"uv.lock", "package-lock.json"}
+
+
+def tool_output(rel: str) -> bool:
+    parts = rel.split("/")
+    return bool(TOOL_FOLDERS & set(parts)) or parts[-1] in TOOL_FILES
+
+
 def template_drift(project: Path, expected: Path, edits: Edits, owned) -> list[str]:  # noqa: ANN001
     """Differences between the updated project and a fresh render of the same version.
 
@@ -256,7 +266,7 @@ def template_drift(project: Path, expected: Path, edits: Edits, owned) -> list[s
     """
     problems = []
     fresh = project_files(expected)
-    have = {p for p in project_files(project) if not p.startswith(".artifacts/")}
+    have = {p for p in project_files(project) if not p.startswith(".artifacts/") and not tool_output(p)}
     for rel in sorted(fresh):
         if owned(rel):
             if rel not in have and rel not in edits.deleted:
