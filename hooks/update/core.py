@@ -178,6 +178,7 @@ def render_into(template: Path, ref: str, answers: dict, dst: Path, fallback: st
     """render() into dst by way of a temporary sibling: dst exists only whole."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f"{dst.name}-", dir=dst.parent))
+    partial.rmdir()  # a free name: render() makes the folder, as for any destination
     try:
         render(template, ref, answers, partial, fallback=fallback)
         partial.rename(dst)

@@ -130,7 +130,7 @@ def test_the_old_version_is_rendered_once_per_update(monkeypatch: pytest.MonkeyP
         calls.append(ref)
         if ref == "gone":
             raise core.MigrationError("cannot render the template: no such version")
-        dst.mkdir(parents=True, exist_ok=True)
+        dst.mkdir(parents=True)
         return dst
 
     monkeypatch.setattr(core, "render", render)
