@@ -41,6 +41,14 @@ def say(message: str) -> None:
     print(f"migration: {message}", file=sys.stderr, flush=True)
 
 
+def tell(report: list[str], changed: Callable[[str], bool] = lambda line: True) -> list[str]:
+    """Say a step's report, a line each; the paths (before the first colon) of the lines
+    that say the step changed a file."""
+    for line in report:
+        say(line)
+    return [line.split(":", 1)[0] for line in report if changed(line)]
+
+
 # ----------------------------------------------------------------------- git
 # hooks/gitutil.py: git(), git_paths() and head_file() (the file as committed
 # before the update: Copier needs a clean tree) raise GitError on failure.

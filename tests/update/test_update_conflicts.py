@@ -9,7 +9,6 @@ working tree: v2.0.0 changes the Makefile line the user changed too.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import template_history as th
+import update_project as up
 import yaml
 from support import BASE_ANSWERS, COMBOS, TEMPLATE, project_env
 
@@ -98,14 +98,6 @@ def test_markers_in_the_makefile_are_listed_by_the_printed_command(conflicted) -
         assert f"Makefile:{number}:" in check.stderr, check.stderr
 
 
-def load_update_module(project: Path):  # noqa: ANN201 - the project's scripts/update.py
-    spec = importlib.util.spec_from_file_location("project_update", project / "scripts/update.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_conflicts_are_listed_when_the_check_script_itself_is_conflicted(conflicted, tmp_path: Path) -> None:  # noqa: ANN001
     project = Path(shutil.copytree(conflicted[0], tmp_path / "project", symlinks=True))
@@ -117,7 +109,7 @@ def test_conflicts_are_listed_when_the_check_script_itself_is_conflicted(conflic
     broken = subprocess.run([str(script), "--list"], cwd=project, capture_output=True, text=True)
     assert broken.returncode not in (0, 1), broken.stdout + broken.stderr
     (project / "deploy.rej").write_text("@@ -1 +1 @@\n")
-    found = load_update_module(project).conflicts()
+    found = up.load_update_module(project).conflicts()
     assert [line.split(":")[0] for line in found] == ["Makefile", "Makefile", "scripts/check-conflicts.sh",
                                                       "scripts/check-conflicts.sh", "deploy.rej"], found
 

@@ -16,6 +16,7 @@ is the team's: both edits survive with no conflict, and the target works.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -40,6 +41,19 @@ def real(request: pytest.FixtureRequest, real_updated) -> rh.RealUpdate:  # noqa
 def test_the_team_code_and_tests_survive(real: rh.RealUpdate) -> None:
     problems = up.missing_lines(real.project, real.edits)
     assert not problems, f"update from {real.commit} lost edits:\n" + "\n".join(problems) + "\n" + real.output
+
+
+@pytest.mark.slow
+def test_the_summary_names_the_files_of_the_team_the_template_changed(real: rh.RealUpdate, owned) -> None:  # noqa: ANN001
+    """make update's summary (the report the after stage writes): the team's main.py, which the
+    update leaves as it is, is listed with the template's change of it."""
+    report = json.loads((real.project / ".git" / "copier-update-report.json").read_text())
+    listed = {entry["path"]: entry["diff"] for entry in report["user_owned_changed"]}
+    assert all(owned(path) for path in listed), sorted(listed)
+    main = f"{real.service.base}src/{real.service.package}/main.py"
+    assert main in listed, f"{main} not in {sorted(listed)}"
+    assert listed[main] and listed[main].startswith(f"--- a/{main}\n"), listed[main]
+    assert report["merged"], report
 
 
 @pytest.mark.slow

@@ -136,14 +136,6 @@ ACTION = ("- **Action:** run `make prod-secrets` before your next deploy: it wri
           "  missing secret files.\n")
 
 
-def load_update_module(project: Path):  # noqa: ANN201 - the project's scripts/update.py
-    spec = importlib.util.spec_from_file_location("project_update", project / "scripts/update.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def load_report_module():  # noqa: ANN201 - the template's hooks/update/report.py
     sys.path.insert(0, str(TEMPLATE / "hooks"))
     spec = importlib.util.spec_from_file_location("update_report", TEMPLATE / "hooks/update/report.py")
@@ -266,7 +258,7 @@ def test_an_update_without_conflicts_exits_0(project: Path, copy_of) -> None:  #
 
 
 def test_only_action_bullets_are_actions(project: Path) -> None:
-    update = load_update_module(project)
+    update = up.load_update_module(project)
     lines = [
         "### A release",
         "",
@@ -296,7 +288,7 @@ def test_only_action_bullets_are_actions(project: Path) -> None:
 
 
 def test_with_markers_in_the_makefile_the_summary_names_the_script(project: Path) -> None:
-    update = load_update_module(project)
+    update = up.load_update_module(project)
     report = {"from": "v1", "to": "v1", "user_owned_changed": [{"path": "src/app/main.py", "diff": ""}]}
     assert "make template-diff [FILES=path]" in "\n".join(update.Summary(report, {"README.md": ["3"]}, []).text())
     text = "\n".join(update.Summary(report, {"Makefile": ["3", "9"]}, []).text())
@@ -307,7 +299,7 @@ def test_with_markers_in_the_makefile_the_summary_names_the_script(project: Path
 
 def test_the_pull_request_body_stays_within_the_forges_limit(project: Path) -> None:
     """GitHub refuses a body over 65,536 characters: a huge update is cut, and says so."""
-    update = load_update_module(project)
+    update = up.load_update_module(project)
     diff = "--- a/x\n+++ b/x\n@@ -1,1000 +1,1000 @@\n" + "".join(f"-old {n} {'y' * 60}\n+new {n}\n"
                                                                  for n in range(1000))
     owned = [{"path": f"src/app/m{n:02}.py", "diff": diff} for n in range(40)]

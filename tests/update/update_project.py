@@ -15,6 +15,7 @@ the update, line by line.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import stat
@@ -308,3 +309,12 @@ def make(project: Path, *args: str, ok: bool = True, **env: str) -> subprocess.C
             pytrace=False,
         )
     return result
+
+
+def load_update_module(project: Path):  # noqa: ANN201
+    """The project's scripts/update.py, imported."""
+    spec = importlib.util.spec_from_file_location("project_update", project / "scripts/update.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

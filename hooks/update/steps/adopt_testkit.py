@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gitutil import paths as git_paths
 
-from update.core import Context, say
+from update.core import Context, tell
 
 COMMIT = "30cbdc2"
 STAGE = "after"
@@ -175,7 +175,4 @@ def adopt_testkit(root: Path) -> list[str]:
 
 
 def apply(ctx: Context) -> list[str]:
-    report = adopt_testkit(ctx.root)
-    for line in report:
-        say(line)
-    return [line.split(":", 1)[0] for line in report if "imports the template's helper" in line]
+    return tell(adopt_testkit(ctx.root), lambda line: "imports the template's helper" in line)

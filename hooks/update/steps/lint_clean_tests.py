@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitutil import paths as git_paths
 
-from update.core import Context, say
+from update.core import Context, tell
 
 COMMIT = "7ed5d92"
 STAGE = "after"
@@ -60,7 +60,4 @@ def lint_clean_tests(root: Path) -> list[str]:
 
 
 def apply(ctx: Context) -> list[str]:
-    report = lint_clean_tests(ctx.root)
-    for line in report:
-        say(line)
-    return [line.split(":", 1)[0] for line in report]
+    return tell(lint_clean_tests(ctx.root))

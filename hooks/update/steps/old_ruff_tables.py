@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gitutil import paths as git_paths
 
-from update.core import Context, say
+from update.core import Context, tell
 
 COMMIT = "2e30927"
 STAGE = "after"
@@ -82,7 +82,4 @@ def drop_old_ruff_tables(root: Path) -> list[str]:
 
 
 def apply(ctx: Context) -> list[str]:
-    report = drop_old_ruff_tables(ctx.root)
-    for line in report:
-        say(line)
-    return [line.split(":", 1)[0] for line in report if "removed" in line]
+    return tell(drop_old_ruff_tables(ctx.root), lambda line: "removed" in line)
