@@ -2,7 +2,9 @@
 
 A step is a module of this package: its docstring says what it repairs and
 for which projects; COMMIT is the commit (short sha) or tag of the template
-repository whose change it repairs; STAGE is "before" or "after"; and
+repository from which projects no longer need it: the commit that made the
+step, when it came after the change it repairs (a project updated to a
+version between the two has the change without the repair); STAGE is "before" or "after"; and
 ``apply(ctx) -> list[str]`` returns the paths it changed, and does nothing
 where there is nothing to do (content checks). It prints one line per file
 it touched (core.say), nothing otherwise.

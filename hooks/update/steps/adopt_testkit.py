@@ -18,7 +18,8 @@ from gitutil import paths as git_paths
 
 from update.core import Context, tell
 
-COMMIT = "30cbdc2"
+# The change: 30cbdc2; this repair since 45a1376 (projects updated in between lack it).
+COMMIT = "45a1376"
 STAGE = "after"
 # wait_for/waitFor as every template version before testkit/ rendered them into
 # the user-owned conftest.py files and Node live tests.

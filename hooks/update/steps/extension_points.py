@@ -20,7 +20,8 @@ from gitutil import show as head_file
 from update.core import Context, MigrationError, say
 from update.makefile import LOCAL_MK, RULE, describe, includes_local_mk, split_makefile
 
-COMMIT = "4603017"
+# The change: 4603017; this repair since 6a18266 (projects updated in between lack it).
+COMMIT = "6a18266"
 STAGE = "before"
 MOVED_HEADER = (
     "\n# Moved here from the Makefile by `make update` (the template now includes\n"

@@ -19,7 +19,8 @@ from services import ServicesError, default_port, parse, parse_services, upstrea
 
 from update.core import ANSWERS_FILE, Context, load_answers, say
 
-COMMIT = "cb3505e"
+# The change: cb3505e; this repair since c3d1de1 (projects updated in between lack it).
+COMMIT = "c3d1de1"
 STAGE = "before"
 # `${API_PORT:-8359}`: a service's host port in the dev and prod stacks.
 PORT_DEFAULT = re.compile(r"\$\{([A-Z][A-Z0-9_]*)_PORT:-([0-9]+)\}")

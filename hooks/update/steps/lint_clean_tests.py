@@ -15,7 +15,8 @@ from gitutil import paths as git_paths
 
 from update.core import Context, tell
 
-COMMIT = "7ed5d92"
+# The change: 7ed5d92; this repair since 5588bd6 (projects updated in between lack it).
+COMMIT = "5588bd6"
 STAGE = "after"
 # The Node live tests as every template before `make lint` rendered them fail
 # eslint's no-unused-vars: an api's test imports execFileSync and never calls

@@ -16,7 +16,8 @@ from gitutil import paths as git_paths
 
 from update.core import Context, tell
 
-COMMIT = "2e30927"
+# The change: 2e30927; this repair since 8c4daf6 (projects updated in between lack it).
+COMMIT = "8c4daf6"
 STAGE = "after"
 # Template versions before ruff.toml (up to 431d665) wrote these tables into the
 # python folders' pyproject.toml. Ruff reads the configuration file nearest to a

@@ -17,7 +17,8 @@ from services import ServicesError, parse_services
 from update.core import Context, MigrationError, say
 from update.samples import settings_file
 
-COMMIT = "cbb0ed9"
+# The change: cbb0ed9; this repair since 9901608 (projects updated in between lack it).
+COMMIT = "9901608"
 STAGE = "after"
 # with_secrets / withSecrets as dbd23d3..12d2f24 wrote them, each with the line
 # end and blank lines before it.

@@ -16,7 +16,8 @@ from services import ServicesError, parse_services
 from update.core import Context, say
 from update.samples import merge_samples, settings_file
 
-COMMIT = "dbd23d3"
+# The change: dbd23d3; this repair since f545253 (projects updated in between lack it).
+COMMIT = "f545253"
 STAGE = "after"
 SECRETS_MARKERS = {"python": "def with_secrets(", "node": "export function withSecrets("}
 

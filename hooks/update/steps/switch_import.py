@@ -19,7 +19,8 @@ from gitutil import paths as git_paths
 
 from update.core import Context, MigrationError, say, write_keeping_mode
 
-COMMIT = "7eb7132"
+# The change: 7eb7132; this repair since b92b802 (projects updated in between lack it).
+COMMIT = "b92b802"
 STAGE = "after"
 # (the distribution and module the template dropped, the one that replaced it)
 SWITCHES = (("httpx", "httpx2"),)
