@@ -117,3 +117,16 @@ def test_the_update_leaves_its_report_and_no_render(updated, layout: str, old: s
     if (case.project / th.OLD_SCRIPT).exists() or old == "v0.1.0":
         assert th.NEW_SCRIPT in report["created"], report["created"]
     assert not (git_dir / "copier-update-renders").exists()
+
+
+def test_an_update_to_the_same_release_changes_nothing(history, tmp_path: Path) -> None:  # noqa: ANN001
+    """copier update to the version the project has (no make update in between: the CLI): the
+    team's deleted file stays deleted and nothing else moves, without a render of the engine's own."""
+    project = up.render(history.path, history.head, up.LAYOUTS["multi"], tmp_path / "project")
+    up.commit_all(project, "generated")
+    edits = up.user_edits(project, "multi")
+    up.commit_all(project, "The team's edits")
+    assert edits.deleted, "the team's edits delete a file of theirs: update this test"
+    up.update(project, history.head)
+    status = up.git(project, "status", "--porcelain", "--untracked-files=all")
+    assert not status, f"a no-op update changed the project:\n{status}"
