@@ -291,9 +291,12 @@ def lock(project: Path) -> Path:
 
 
 def project_env(**extra: str) -> dict[str, str]:
-    """The environment a user would have in a generated project: no venv or compose leftovers."""
+    """The environment a user would have in a generated project: no venv or compose leftovers,
+    and no outer make's (under `make test` a project's make would be a sub-make: `make[1]: ...`
+    lines, "Entering directory" in its output)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VIRTUAL_ENV", "PYTEST_", "COMPOSE_", "TEST_"))}
+           if not k.startswith(("VIRTUAL_ENV", "PYTEST_", "COMPOSE_", "TEST_"))
+           and k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
     env["NO_COLOR"] = "1"
     return {**env, **extra}
 

@@ -130,8 +130,10 @@ def test_two_worktrees_run_make_test_at_the_same_time(make_project, tmp_path: Pa
             if event.get("Type") in ("container", "network", "volume"):
                 actor = event.get("Actor", {})
                 names.add(actor.get("Attributes", {}).get("name") or actor.get("ID", ""))
-        # Only test stacks: other tests of this session may run a dev stack meanwhile.
-        names = {n for n in names if n.startswith(f"{main.slug}-test-")}
+        # Only test stacks without an instance of their own (these two use their branch's): other
+        # tests of this session run dev stacks and test stacks of instance pytest-<hex> meanwhile.
+        names = {n for n in names if n.startswith(f"{main.slug}-test-")
+                 and not n.startswith(f"{main.slug}-test-pytest-")}
         assert names, "no docker events recorded"
         by_instance = {i: {n for n in names if i in n} for i in ids}
         assert all(by_instance.values()), by_instance
