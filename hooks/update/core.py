@@ -172,14 +172,17 @@ def render(template: Path, ref: str, answers: dict, dst: Path, fallback: str = "
     raise MigrationError("cannot render the template: " + "; ".join(errors))
 
 
-
 RENDERS = "copier-update-renders"
+
+
+def git_dir(root: Path) -> Path:
+    """The project's git directory: where an update keeps what is not the project's (renders, its report)."""
+    return Path(git(root, "rev-parse", "--absolute-git-dir").decode().strip())
 
 
 def renders_folder(root: Path) -> Path:
     """Where one update keeps its renders: in the project's git directory, never in its tree."""
-    git_dir = Path(git(root, "rev-parse", "--git-dir").decode().strip())
-    return (git_dir if git_dir.is_absolute() else root / git_dir) / RENDERS
+    return git_dir(root) / RENDERS
 
 
 def render_into(template: Path, ref: str, answers: dict, dst: Path, fallback: str = "") -> Path:
@@ -245,8 +248,8 @@ def project_files(root: Path) -> set[str]:
 class Context:
     """One stage of one update: the project, the template, the answers before and after.
 
-    Renders are made once per process, on first use, and shared by every step
-    (a failed render fails the same way for every step that asks again).
+    Renders are made once per update, on first use, and shared by every step of both
+    stages (a failed render fails the same way for every step that asks again).
     """
 
     root: Path
@@ -314,11 +317,8 @@ class Context:
         return self.render(self.version_from, self.old, fallback=str(self.old.get("_src_path", "")))
 
     def new_render(self) -> Path:
-        """The new template version rendered with the new answers (as recorded by Copier)."""
-        return self.render(str(self.new.get("_commit", "")), self.new, fallback=str(self.new.get("_src_path", "")))
-
-    def head_render(self) -> Path:
-        """The template checkout's HEAD (Copier's checkout is at the new version), new answers."""
+        """The new template version rendered with the new answers: the template checkout's HEAD
+        (Copier's checkout is at the new version, uncommitted changes of a local template included)."""
         return self.render("HEAD", self.new)
 
     def owned(self, path: str) -> bool:

@@ -223,7 +223,7 @@ def switch_layout(ctx: Context) -> Switch:
     head = git_paths(root, "ls-tree", "-r", "--name-only", "HEAD")
     p0 = ctx.old_render()
     # Copier's checkout of the template is at the new version: its HEAD.
-    p1 = ctx.head_render()
+    p1 = ctx.new_render()
     for path in head:
         if moves(path, files):
             # The manifests keep what sync-dependencies (hooks/dependencies.py) just applied.

@@ -15,14 +15,15 @@ files (binary, unreadable, huge ones are listed without a diff).
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gitutil import git, text
+from gitutil import git
+
+from update.core import git_dir, unified_diff
 
 REPORT = "copier-update-report.json"
 # A user-owned file's template diff is skipped past this size (difflib is slow on huge files).
@@ -58,10 +59,10 @@ def build(root: Path, owned: Callable[[str], bool], old_render: Path | None, new
 
 def write(root: Path, report: dict) -> Path:
     """report as JSON in root's git directory (replacing the last update's); its path."""
-    git_dir = Path(text(root, "rev-parse", "--absolute-git-dir").strip())
-    target = git_dir / REPORT
+    folder = git_dir(root)
+    target = folder / REPORT
     # Written whole or not at all: a reader never sees half a report.
-    handle, temporary = tempfile.mkstemp(prefix=f".{REPORT}.", dir=git_dir)
+    handle, temporary = tempfile.mkstemp(prefix=f".{REPORT}.", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(report, out, indent=1)
@@ -152,16 +153,12 @@ def unified(path: str, before: bytes | None, after: bytes | None) -> str | None:
     texts = []
     for content in (before, after):
         if content is None:
-            texts.append([])
+            texts.append("")
             continue
         if len(content) > MAX_DIFF_INPUT or b"\0" in content:
             return None
         try:
-            texts.append(content.decode("utf-8").splitlines(keepends=True))
+            texts.append(content.decode("utf-8"))
         except UnicodeDecodeError:
             return None
-    lines = []
-    for line in difflib.unified_diff(texts[0], texts[1], f"a/{path}", f"b/{path}"):
-        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(lines)
-
+    return unified_diff(path, *texts)

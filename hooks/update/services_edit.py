@@ -55,7 +55,7 @@ def keep_service_edits(ctx: Context) -> Identity:
     root, result = ctx.root, Identity()
     gone = [n for n in service_names(ctx.old) if n not in service_names(ctx.new)]
     diffs: dict[str, list[tuple[str, str]]] = {name: [] for name in gone}
-    p0, p1 = ctx.old_render(), ctx.head_render()
+    p0, p1 = ctx.old_render(), ctx.new_render()
     for path in STACK_FILES:
         committed, base_file, new_file = head_file(root, path), p0 / path, p1 / path
         if committed is None or not base_file.is_file() or not new_file.is_file():
