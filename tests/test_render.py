@@ -476,6 +476,26 @@ def test_every_project_carries_the_template_changelog(render) -> None:  # noqa: 
         assert text == (TEMPLATE / "CHANGELOG.md").read_bytes(), name
 
 
+# How a file speaks of the template's past: only docs/template-changes.md (the changelog) and
+# the update engine may (issue 24: a new project inherits no history it never had).
+TEMPLATE_HISTORY = re.compile(
+    r"projects? (?:made|created|rendered|generated) (?:before|with an? (?:older|earlier))"
+    r"|(?:older|earlier|previous) (?:template|versions? of the template)"
+    r"|before (?:the template|this template|migrations existed)"
+    r"|the template (?:used to|once|formerly)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", COMBOS)
+def test_no_file_speaks_of_template_history(render, name: str) -> None:  # noqa: ANN001
+    """Generated files describe the project as it is; the template's history is in template-changes.md."""
+    project = render(name)
+    offenders = [f"{rel}:{lineno}: {line.strip()}"
+                 for rel in sorted(project_files(project)) if rel != "docs/template-changes.md"
+                 for lineno, line in enumerate((project / rel).read_text().splitlines(), 1)
+                 if TEMPLATE_HISTORY.search(line)]
+    assert not offenders, "files that speak of the template's history:\n" + "\n".join(offenders)
+
+
 @pytest.mark.parametrize(("services", "note"), [
     ("api worker:worker beat:node:scheduler",
      "Note: scheduler beat feeds node workers (BullMQ) and there is none: its jobs wait in redis."),
