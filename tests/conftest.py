@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -83,14 +86,41 @@ def _docker_required() -> None:
         pytest.fail(f"REQUIRE_DOCKER=1 but {reason}", pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def locked_render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict, Path], Path]:
+    """locked_render(answers, dst) -> dst, a copy of the answers' project rendered and locked once per run.
+
+    The images install the lock files (make lock), which the test renders skip; rendering and
+    locking a project takes ~20 s, and the docker tests ask for the same few combinations many
+    times. One copy per combination for the whole run, shared by the xdist workers (a lock file
+    each; the first to ask renders it), copied for each test, which owns its copy.
+    """
+    shared = tmp_path_factory.getbasetemp().parent / "locked-renders"
+    shared.mkdir(exist_ok=True)
+
+    def _render(answers: dict, dst: Path) -> Path:
+        key = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:16]
+        source = shared / key
+        with (shared / f"{key}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if not source.is_dir():
+                building = shared / f"{key}.partial"
+                shutil.rmtree(building, ignore_errors=True)
+                lock(run_copy(answers, building))
+                building.rename(source)
+        shutil.copytree(source, dst, symlinks=True)
+        return dst
+
+    return _render
+
+
 @pytest.fixture
-def make_project(tmp_path: Path) -> Iterator[Callable[..., Project]]:
+def make_project(tmp_path: Path, locked_render: Callable[[dict, Path], Path]) -> Iterator[Callable[..., Project]]:
     """make_project(answers) -> a locked, git-initialised Project; its test stacks are removed afterwards."""
     made: list[Project] = []
 
     def _make(answers: dict, name: str = "p", instance: str | None = "auto") -> Project:
-        # The images install the lock files (make lock), which the test renders skip.
-        root = lock(run_copy(answers, tmp_path / name))
+        root = locked_render(answers, tmp_path / name)
         git_init(root)
         if instance == "auto":
             instance = f"pytest-{uuid.uuid4().hex[:8]}"
