@@ -44,15 +44,13 @@ SINGLE = COMBOS["single-github-python-api"]
 # --- 1. make test passes all stages ------------------------------------------------------
 
 
-def test_multi_project_make_test_passes_every_stage(make_project) -> None:
-    project = make_project(FULL)
-    result = project.make("test")
+def assert_every_stage_passed(project: Project, result: subprocess.CompletedProcess[str]) -> None:
+    """FULL's `make test`: all three stages ran, images built from the Dockerfiles, every container healthy."""
     assert_passed(result)
     out = result.stdout
     for stage in ("unit", "service", "integration"):
         assert stage in out, f"stage {stage} missing from runner output:\n{out}"
     artifacts = project.root / ".artifacts" / project.instance_id()
-    # Images were built from the Dockerfiles, and every container went healthy.
     for name in ("api", "worker", "web"):
         assert (artifacts / f"service-{name}/junit.xml").is_file()
         assert healthy_services(artifacts / f"service-{name}/ps.txt"), f"stage 2 {name}: nothing healthy"
@@ -101,7 +99,7 @@ def test_frontend_project_make_test_passes_with_a_real_browser(make_project) -> 
     assert not nothing_left(project.prefix)
 
 
-# --- 2. two instances side by side ------------------------------------------------------
+# --- 2. two instances side by side, each the multi project's whole make test --------------------
 
 
 def test_two_worktrees_run_make_test_at_the_same_time(make_project, tmp_path: Path) -> None:
@@ -120,8 +118,9 @@ def test_two_worktrees_run_make_test_at_the_same_time(make_project, tmp_path: Pa
             thread.start()
         for thread in threads:
             thread.join(timeout=1500)
-        for result in results.values():
-            assert_passed(result)
+        # Each is the default multi project's whole `make test` (it was a test of its own too).
+        for project in (main, feature):
+            assert_every_stage_passed(project, results[project.instance_id()])
         until = str(int(time.time()) + 1)
         events = docker("events", "--since", since, "--until", until, "--format", "{{json .}}")
         names = set()
@@ -183,26 +182,8 @@ def test_sigint_during_stage_3_tears_down(make_project) -> None:
     assert not nothing_left(prefix), out
 
 
-def test_clean_all_removes_only_its_own_instance(make_project) -> None:
-    mine = make_project(SINGLE, name="mine")
-    other = make_project(SINGLE, name="other")
-    for project in (mine, other):
-        assert_passed(project.make("test-infra-up"))
-    theirs = resources(other.prefix)["containers"]
-    assert resources(mine.prefix)["containers"] and theirs
-    assert_passed(mine.make("test-clean-all"))
-    assert not nothing_left(mine.prefix)
-    assert not images(mine.prefix), "clean-all removes the instance's images"
-    assert resources(other.prefix)["containers"] == theirs, "the other instance is untouched"
-    assert images(other.prefix)
-
-
-# --- 4. ports ----------------------------------------------------------------------------------
-
-
-def test_published_ports_are_loopback_and_discovered(make_project) -> None:
-    project = make_project(SINGLE)
-    assert_passed(project.make("test-infra-up"))
+def assert_ports_loopback_and_discovered(project: Project) -> None:
+    """The running test stack publishes dynamic loopback ports only, found with `docker compose port`."""
     env = {**project.env(), "COMPOSE_PROJECT_NAME": project.prefix,
            "COMPOSE_FILE": str(project.root / "deploy/test/docker-compose.yml")}
     ports = {}
@@ -218,8 +199,25 @@ def test_published_ports_are_loopback_and_discovered(make_project) -> None:
                                   or "{}").values() or []:
             for entry in binding:
                 assert entry["HostIp"] == "127.0.0.1" and entry["HostPort"] in ("", "0"), (container, entry)
-    assert_passed(project.make("test-infra-down"))
-    assert not nothing_left(project.prefix)
+
+
+def test_infra_up_ports_down_and_clean_all_touch_only_their_own_instance(make_project) -> None:
+    """test-infra-up leaves loopback ports to discover; test-clean-all removes its own instance (images
+    too) and nothing of another; test-infra-down removes the other's stack."""
+    mine = make_project(SINGLE, name="mine")
+    other = make_project(SINGLE, name="other")
+    for project in (mine, other):
+        assert_passed(project.make("test-infra-up"))
+    assert_ports_loopback_and_discovered(mine)
+    theirs = resources(other.prefix)["containers"]
+    assert resources(mine.prefix)["containers"] and theirs
+    assert_passed(mine.make("test-clean-all"))
+    assert not nothing_left(mine.prefix)
+    assert not images(mine.prefix), "clean-all removes the instance's images"
+    assert resources(other.prefix)["containers"] == theirs, "the other instance is untouched"
+    assert images(other.prefix)
+    assert_passed(other.make("test-infra-down"))
+    assert not nothing_left(other.prefix)
 
 
 # --- the other stacks ------------------------------------------------------------------------
