@@ -16,8 +16,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -25,9 +23,7 @@ from dockertools import (
     Project,
     assert_passed,
     docker,
-    free_ports,
     healthy_services,
-    https_get,
     images,
     nothing_left,
     resources,
@@ -221,69 +217,6 @@ def test_infra_up_ports_down_and_clean_all_touch_only_their_own_instance(make_pr
 
 
 # --- the other stacks ------------------------------------------------------------------------
-
-
-def assert_health_ok(port: str) -> None:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
-        assert json.loads(response.read())["status"] == "ok"
-
-
-def test_dev_stack_comes_up_with_hot_reload_mounts(make_project, tmp_path: Path) -> None:
-    """make dev-up serves every API on its configured port; dev-down stops it."""
-    project = make_project({**FULL}, name="devproj")
-    # Free ports, so a developer's own stack is never in the way.
-    ports = free_ports("API_PORT", "WEB_PORT", "POSTGRES_PORT", "REDIS_PORT")
-    (project.root / "deploy/dev/.env").write_text("".join(f"{k}={v}\n" for k, v in ports.items()))
-    dev = f"{project.slug}-dev"
-    try:
-        assert_passed(project.make("dev-up"))
-        for port_var in ("API_PORT", "WEB_PORT"):
-            assert_health_ok(ports[port_var])
-        mounts = docker("inspect", "--format", "{{range .Mounts}}{{.Destination}} {{end}}", f"{dev}-api-1")
-        assert "/app/src" in mounts
-    finally:
-        subprocess.run(["docker", "compose", "-p", dev, "-f", "deploy/dev/docker-compose.yml", "down", "-v",
-                        "--remove-orphans", "--rmi", "local"], cwd=project.root, capture_output=True, timeout=300)
-    assert not nothing_left(dev)
-
-
-def test_prod_stack_runs_the_release_images(make_project, tmp_path: Path) -> None:
-    """Images built as the release workflow tags them run under deploy/prod: healthy, restart policy, log
-    rotation; the apis answer through the TLS edge only (issue 15: tests/test_docker_edge.py has more)."""
-    project = make_project(FULL, name="prodproj")
-    version = f"pytest-{uuid.uuid4().hex[:8]}"
-    registry = "registry.example.com/acme"
-    tags = {name: f"{registry}/{name}:{version}" for name in ("api", "worker", "web")}
-    ports = free_ports("EDGE_HTTP_PORT", "EDGE_HTTPS_PORT")
-    (project.root / "deploy/prod/.env").write_text(
-        f"REGISTRY={registry}\nVERSION={version}\nPOSTGRES_PASSWORD=s3cret-{version}\n"
-        f"REDIS_PASSWORD=r3dis-{version}\n" + "".join(f"{k}={v}\n" for k, v in ports.items())
-    )
-    # The secret files, from the passwords this .env still sets (as an older project's does).
-    assert_passed(project.make("prod-secrets", timeout=60))
-    prod = f"{project.slug}-prod-{version}"
-    compose = ["docker", "compose", "-p", prod, "-f", "deploy/prod/docker-compose.yml",
-               "-f", "deploy/prod/start-order.yml"]
-    try:
-        for name, tag in tags.items():
-            run(["docker", "build", "-q", "-t", tag, f"services/{name}"], cwd=project.root)
-        run([*compose, "up", "--detach", "--wait", "--wait-timeout", "180"], cwd=project.root)
-        root_crt = tmp_path / "root.crt"
-        run([*compose, "cp", "edge:/data/caddy/pki/authorities/local/root.crt", str(root_crt)], cwd=project.root)
-        for name in ("api", "web"):
-            status, body = https_get(ports["EDGE_HTTPS_PORT"], f"/{name}/health", root_crt)
-            assert status == 200 and json.loads(body)["status"] == "ok", (name, status, body)
-        for name in ("api", "worker", "web", "postgres", "redis", "edge"):
-            config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{prod}-{name}-1"))
-            assert config["RestartPolicy"]["Name"] == "unless-stopped", name
-            assert config["LogConfig"]["Config"] == {"max-file": "3", "max-size": "10m"}, name
-            assert config["Memory"] > 0, f"{name}: no memory limit"
-            assert bool(config["PortBindings"]) == (name == "edge"), f"{name}: {config['PortBindings']}"
-    finally:
-        subprocess.run([*compose, "down", "-v", "--remove-orphans"], cwd=project.root, capture_output=True,
-                       timeout=300)
-        subprocess.run(["docker", "rmi", "-f", *tags.values()], capture_output=True, timeout=120)
-    assert not nothing_left(prod)
 
 
 # --- 5. the data and job lifecycle (issue 11) ---------------------------------------------

@@ -1,4 +1,4 @@
-"""Layer 6, the dev loop (issue 13): `make dev-status`, `dev-refresh`, `dev-logs`, hot reload.
+"""Layer 6, the dev loop (issue 13): `make dev-up`, `dev-status`, `dev-refresh`, `dev-logs`, hot reload.
 
 One dev stack of its own (a unique project slug, so its compose project `<slug>-dev`
 never meets another test's, and free host ports), removed in a finally.
@@ -6,6 +6,7 @@ never meets another test's, and free host ports), removed in a finally.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import urllib.error
@@ -19,8 +20,8 @@ from support import COMBOS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-# A python api and a python (Celery) worker on postgres and redis.
-DEV = {"layout": "multi", "services": "api worker:worker", "components": ["postgres", "redis"],
+# A python api, a python (Celery) worker and a node api on postgres and redis.
+DEV = {"layout": "multi", "services": "api worker:worker web:node", "components": ["postgres", "redis"],
        "ci_provider": "none"}
 
 
@@ -74,7 +75,7 @@ def test_dev_loop_status_refresh_logs_and_hot_reload(make_project) -> None:
     slug = f"devloop-{uuid.uuid4().hex[:8]}"
     project = make_project({**DEV, "project_name": slug}, name="devloop")
     assert project.slug == slug
-    ports = free_ports("API_PORT", "POSTGRES_PORT", "REDIS_PORT")
+    ports = free_ports("API_PORT", "WEB_PORT", "POSTGRES_PORT", "REDIS_PORT")
     (project.root / "deploy/dev/.env").write_text("".join(f"{k}={v}\n" for k, v in ports.items()))
     stack = DevStack(project.root, project.env())
     watcher: subprocess.Popen | None = None
@@ -95,6 +96,13 @@ def test_dev_loop_status_refresh_logs_and_hot_reload(make_project) -> None:
         for step in ("api-migrate", "worker-migrate"):
             assert "exited (0)" in rows.get(step, ""), f"{step}:\n{status.stdout}"
         assert f"127.0.0.1:{ports['API_PORT']}->8000" in rows["api"], status.stdout
+        # Every API answers on its configured port; the source is mounted for hot reload.
+        for port_var in ("API_PORT", "WEB_PORT"):
+            health = get(f"http://127.0.0.1:{ports[port_var]}/health")
+            assert health and json.loads(health)["status"] == "ok", (port_var, health)
+        mounts = subprocess.run(["docker", "inspect", "--format", "{{range .Mounts}}{{.Destination}} {{end}}",
+                                 stack.container("api")], capture_output=True, text=True, timeout=60).stdout
+        assert "/app/src" in mounts, mounts
 
         # dev-refresh: a new api container, the database (its volume) as it was.
         stack.sql("CREATE TABLE devloop (note text); INSERT INTO devloop VALUES ('kept')")

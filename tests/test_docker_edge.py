@@ -96,7 +96,8 @@ def assert_edge_routes(https_port: str, root_crt: Path) -> None:
 def test_prod_stack_serves_https_through_the_edge_with_hardened_containers(make_project, tmp_path: Path) -> None:
     """make prod-up (prod-check, then compose with the start order): HTTPS through the edge with
     a certificate of Caddy's internal CA, HTTP redirected, only the edge publishing ports, and
-    every container without capabilities beyond CAPABILITIES', no-new-privileges, read-only."""
+    every container without capabilities beyond CAPABILITIES', no-new-privileges, read-only, with
+    log rotation and a memory limit, the long-running ones restarted unless stopped."""
     project = make_project(DEFAULT, name="edgeproj")
     version = f"pytest-{uuid.uuid4().hex[:8]}"
     registry = "registry.example.com/edge"
@@ -154,6 +155,12 @@ def test_prod_stack_serves_https_through_the_edge_with_hardened_containers(make_
                 problems.append(f"{service}: writable root filesystem")
             if bool(config["PortBindings"]) != (service == "edge"):
                 problems.append(f"{service}: PortBindings {config['PortBindings']}")
+            if config["LogConfig"]["Config"] != {"max-file": "3", "max-size": "10m"}:
+                problems.append(f"{service}: log rotation {config['LogConfig']}")
+            if not config["Memory"] > 0:
+                problems.append(f"{service}: no memory limit")
+            if not service.endswith("-migrate") and config["RestartPolicy"]["Name"] != "unless-stopped":
+                problems.append(f"{service}: restart policy {config['RestartPolicy']}")
         assert not problems, "\n".join(problems)
         # Secrets are files in /run/secrets: no container has one in its environment.
         assert not secrets_in_env(containers, secrets)
