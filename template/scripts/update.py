@@ -56,6 +56,7 @@ MAX_SERVICE_NAME = 30
 # The last line of a Python traceback: "ValueError: Validation error for ...".
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): (?P<text>.+)$")
 CHECK_CONFLICTS = "scripts/check-conflicts.sh"
+MARKER_LINE = re.compile(r"(?P<file>.+?):[0-9]+:")  # a conflict marker's "file:line:text"
 # A report older than the update that just ran is the last update's (file systems keep
 # modification times to a second or two).
 REPORT, CLOCK_SLACK = "copier-update-report.json", 2.0
@@ -150,7 +151,7 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
     if not found:
         info("done: review with `git status` and `git diff`, run `make test-unit`, then commit")
         return 0
-    files = {m[1] if (m := re.match(r"(.+?):[0-9]+:", line)) else line for line in found}
+    files = {m["file"] if (m := MARKER_LINE.match(line)) else line for line in found}
     # Not `make check-conflicts`: with markers in the Makefile make stops at parsing it.
     info(f"CONFLICTS in {len(files)} file{'s' if len(files) > 1 else ''}: keep the lines you "
          "want, delete the markers (and the .rej files), then commit; check again with: "
@@ -160,10 +161,15 @@ def copier(*args: str, allow_conflicts: bool = False) -> int:
 
 def cmd_update(args: argparse.Namespace) -> int:
     require_clean_tree()
-    # Already at the latest release: an update would render the same files again
-    # (seconds of work that changes nothing); REF= or ASK=1 still run it.
-    if not args.vcs_ref and not args.ask and (release := latest_release()):
-        info(f"already at the template's latest release {release}: nothing to update "
+    # Already at the latest release: an update would render the same files again (seconds of
+    # work that changes nothing); REF= or ASK=1 still run it. When Copier cannot tell (e.g. a
+    # template without release tags), the update runs.
+    try:
+        current, latest, available = ("", "", True) if args.vcs_ref or args.ask else check_update()
+    except Failure:
+        current, latest, available = "", "", True
+    if current and current == latest and not available:
+        info(f"already at the template's latest release {current}: nothing to update "
              "(REF=<tag or branch> updates to another version, ASK=1 reviews the answers)")
         return 0
     # --ask: Copier asks every question, with this project's answers filled in.
@@ -240,6 +246,25 @@ def cmd_template_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_conflicts(args: argparse.Namespace) -> int:
+    """scripts/check-conflicts.sh: 1 when an update or a merge left markers or .rej files."""
+    found = gitutil.conflicts(ROOT)
+    if args.list or not found:
+        sys.stdout.write("".join(f"{line}\n" for line in found))
+        if not args.list:
+            print("check-conflicts.sh: no conflict markers, no .rej files", file=sys.stderr)
+        return 1 if found else 0
+    markers = [line for line in found if MARKER_LINE.match(line)]
+    for title, lines in (
+        ("conflict markers (keep the lines you want, delete the markers)", markers),
+        ("rejected hunks (apply them by hand, then delete the .rej files)", found[len(markers):]),
+    ):
+        if lines:
+            print(f"check-conflicts.sh: {title}:", *(f"  {line}" for line in lines), sep="\n",
+                  file=sys.stderr)
+    return 1
+
+
 def check_update() -> tuple[str, str, bool]:
     """Copier's check-update for this project: current version, latest release, newer?"""
     command = [*shlex.split(os.environ.get("COPIER", COPIER)), "check-update",
@@ -253,16 +278,6 @@ def check_update() -> tuple[str, str, bool]:
                 bool(status.get("update_available")))
     except (ValueError, IndexError, AttributeError):
         raise Failure(f"copier check-update printed no status:\n{result.stdout.strip()}") from None
-
-
-def latest_release() -> str:
-    """The release this project is at when it is the template's latest, else "" (also when
-    Copier cannot tell, e.g. a template without release tags: then the update runs)."""
-    try:
-        current, latest, available = check_update()
-    except Failure:
-        return ""
-    return current if current and current == latest and not available else ""
 
 
 def cmd_check_update(args: argparse.Namespace) -> int:
@@ -345,6 +360,8 @@ def parser() -> argparse.ArgumentParser:
                    "request (CI: TOKEN, API_URL, REPOSITORY, BASE)")
     pull.add_argument("--branch", default="template-update")
     pull.add_argument("--title", default="Update from the project template")
+    command("check-conflicts", help=f"fail on conflict markers or .rej files ({CHECK_CONFLICTS})"
+            ).add_argument("--list", **flag, help="print only the problems, one a line")
     return main
 
 
@@ -352,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     run = {"update": cmd_update, "add-service": cmd_add_service, "template-diff": cmd_template_diff,
            "remove-service": cmd_remove_service, "switch-layout": cmd_switch_layout,
-           "check-update": cmd_check_update, "pull-request": cmd_pull_request}[args.command]
+           "check-update": cmd_check_update, "pull-request": cmd_pull_request,
+           "check-conflicts": cmd_check_conflicts}[args.command]
     try:
         return run(args)
     except (Failure, gitutil.GitError) as failure:
