@@ -3,14 +3,17 @@
 # requires-python = ">=3.9"
 # dependencies = []
 # ///
-"""Keep this project in sync with its Copier template: `uv run scripts/update.py -h`.
+"""Keep this project in sync with its Copier template.
 
-Every command is a `copier update`: template-owned files (Dockerfiles, compose files,
-scripts, Makefiles, workflows) are merged with your edits, user-owned ones (src/, tests/,
-.env) are never overwritten, and the template's migrations run; the service commands stay
-at the project's template version (--vcs-ref=:current:). Each ends with the summary the
-template's update engine wrote into .git/copier-update-report.json, kept until the next
-update: `pull-request` posts it, `template-diff` reads its diffs of files of yours.
+Usage: uv run scripts/update.py COMMAND [OPTION...]   (COMMAND -h: its options)
+
+update, add-service, remove-service and switch-layout are each a `copier update`:
+template-owned files (Dockerfiles, compose files, scripts, Makefiles, workflows) are merged
+with your edits, user-owned ones (src/, tests/, .env) are never overwritten, and the
+template's migrations run; the service commands stay at the project's template version
+(--vcs-ref=:current:). Each ends with the summary the template's update engine wrote into
+.git/copier-update-report.json, kept until the next update: `pull-request` posts it,
+`template-diff` reads its diffs of files of yours.
 Copier runs as `uvx --from 'copier>=9.19' --with copier-template-extensions copier`;
 COPIER sets another command (COPIER=copier: the one on PATH). When Copier fails, its
 message is one line; TRACEBACK=1 shows its traceback too. Standard library only.
@@ -333,7 +336,9 @@ def cmd_pull_request(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="scripts/update.py", description=__doc__.split("\n\n")[0])
+    main = argparse.ArgumentParser(prog="scripts/update.py", description=__doc__.split("\n\n")[0],
+                                   epilog=__doc__.split("\n\n", 2)[2],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     command = main.add_subparsers(dest="command", required=True, metavar="COMMAND").add_parser
     flag = {"action": "store_true"}
     update = command("update", help="merge the template's latest release (make update)")
@@ -367,12 +372,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    run = {"update": cmd_update, "add-service": cmd_add_service, "template-diff": cmd_template_diff,
-           "remove-service": cmd_remove_service, "switch-layout": cmd_switch_layout,
-           "check-update": cmd_check_update, "pull-request": cmd_pull_request,
-           "check-conflicts": cmd_check_conflicts}[args.command]
-    try:
-        return run(args)
+    try:  # COMMAND runs cmd_COMMAND
+        return globals()["cmd_" + args.command.replace("-", "_")](args)
     except (Failure, gitutil.GitError) as failure:
         info(str(failure))
         return 1
