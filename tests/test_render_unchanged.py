@@ -44,6 +44,7 @@ SECRETS = ("prod secrets are files (deploy/prod/secrets, make prod-secrets); the
            "settings read NAME_FILE (issue 15)")
 JOBS = "a python api answers 404 for a job id it never sent"
 SUMMARY = "make update ends with a summary; make template-diff"
+CONFLICT_SCAN = "one conflict scan (gitutil.conflicts) for the update engine and check-conflicts (issue 24)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -57,7 +58,8 @@ INTENDED: dict[str, str] = {
     + "; " + SUITES,
     "scripts/dev.py": DEVLOOP,
     "scripts/update.py": REGISTRY + "; one git helper; " + SUMMARY,
-    "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
+    "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9); " + CONFLICT_SCAN,
+    "scripts/check-conflicts.sh": CONFLICT_SCAN,
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
     + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
@@ -257,6 +259,8 @@ TS_TOOLING = {"Makefile", "scripts/lint.py", "scripts/lock.py", "scripts/update.
 # the update's summary and make template-diff (issue 23: docs/development.md).
 SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/kubernetes.md", ".gitignore",
             "docs/development.md",
+            # one conflict scan for the update engine and the project (issue 24)
+            "scripts/check-conflicts.sh", "scripts/lib/gitutil.py",
             "deploy/k8s/base/*", "*src/config.js", "*tests/unit/*.test.js", "*src/*/settings.py",
             "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py")
 

@@ -16,6 +16,8 @@ Imports go one way, each module only from those above it:
     dependencies  the template's dependency changes (every update)
     layout        the single -> multi switch (every update)
     steps/        one module per repair; steps/__init__.py the ordered registry
+    summary       the update's summary composed from a report (pure)
+    report        what the update did, with its summary, for scripts/update.py
     cli           the stages, `answer`, `check`
 
 and from the model-level modules of hooks/ (gitutil, services, files, model,

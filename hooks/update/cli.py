@@ -109,8 +109,8 @@ def after(ctx: Context) -> None:
 
 
 def summarise(ctx: Context) -> None:
-    """What the update did, for make update's summary (hooks/update/report.py); a failure
-    costs the summary only."""
+    """What the update did and its summary, which the project's scripts/update.py prints and
+    posts (hooks/update/report.py, summary.py); a failure costs the summary only."""
     try:
         renders = (None, None) if ctx.unchanged() else (ctx.old_render(), ctx.new_render())
         report.write(ctx.root, report.build(ctx.root, ctx.owned, *renders, ctx.version_from,

@@ -1,13 +1,14 @@
-"""What an update did to a project, for the summary at the end of `make update`.
+"""What an update did to a project, and its summary, for the end of `make update`.
 
 build() reads the project after Copier's update and the engine's steps (a
 git repository whose HEAD is the project before the update) and the two
 renders of the template with the project's answers (the old version and the
-new one); write() keeps the result as JSON in the git directory, where the
-project's scripts/update.py finds it: its summary, its `template-diff`
-command and the template-sync pull request read it. The file stays there
-until the next update, so the diffs can be read after the update is
-committed.
+new one), and composes the summary from that (hooks/update/summary.py: the
+terminal's lines and the template-sync pull request's body); write() keeps
+the result as JSON in the git directory, where the project's
+scripts/update.py finds it: it prints the summary, posts the pull request
+and its `template-diff` command reads the diffs. The file stays there until
+the next update, so the diffs can be read after the update is committed.
 
 Pure apart from reading those folders and running git; never raises on odd
 files (binary, unreadable, huge ones are listed without a diff).
@@ -21,8 +22,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gitutil import git
+from gitutil import conflicts, git, show
 
+from update import summary
 from update.core import git_dir, unified_diff
 
 REPORT = "copier-update-report.json"
@@ -39,6 +41,9 @@ def build(root: Path, owned: Callable[[str], bool], old_render: Path | None, new
     the user-owned files present in the project whose template version changed
     between old_render and new_render, each with the template's unified diff
     (None for a binary or huge file); [] when a render is missing (a no-op update).
+    conflicts: the conflict markers' line numbers by file ([] for a .rej file);
+    changes: the lines the update adds to the template's changelog, actions: their
+    `- **Action:**` bullets; summary: {"text": [...], "markdown": [...]} from all that.
     """
     modified, created, deleted = changes(root)
     merged = [p for p in modified if not is_owned(owned, p)]
@@ -46,7 +51,8 @@ def build(root: Path, owned: Callable[[str], bool], old_render: Path | None, new
     user_owned: list[dict] = []
     if old_render is not None and new_render is not None:
         user_owned = template_changes(root, owned, old_render, new_render)
-    return {
+    added = changelog_additions(root)
+    report = {
         "from": version_from,
         "to": version_to,
         "merged": merged,
@@ -54,7 +60,11 @@ def build(root: Path, owned: Callable[[str], bool], old_render: Path | None, new
         "created": created,
         "deleted": deleted,
         "user_owned_changed": user_owned,
+        "conflicts": summary.by_file(conflicts(root)),
+        "changes": added,
+        "actions": summary.actions(added),
     }
+    return {**report, "summary": {"text": summary.text(report), "markdown": summary.markdown(report)}}
 
 
 def write(root: Path, report: dict) -> Path:
@@ -95,6 +105,17 @@ def changes(root: Path) -> tuple[list[str], list[str], list[str]]:
     untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
     created.update(p for p in untracked.decode(errors="surrogateescape").split("\0") if p)
     return sorted(modified), sorted(created), sorted(deleted)
+
+
+def changelog_additions(root: Path) -> list[str]:
+    """The lines the uncommitted update adds to the template's changelog, as written there."""
+    if not (root / summary.CHANGES).is_file():
+        return []
+    if show(root, summary.CHANGES) is None:  # new with this update: every line is
+        return (root / summary.CHANGES).read_text(encoding="utf-8", errors="replace").splitlines()
+    diff = git(root, "diff", "HEAD", "--no-color", "--no-ext-diff", "--unified=0", "--", summary.CHANGES,
+               check=False).decode(errors="replace")
+    return [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
 
 
 def is_owned(owned: Callable[[str], bool], path: str) -> bool:

@@ -109,7 +109,7 @@ def test_conflicts_are_listed_when_the_check_script_itself_is_conflicted(conflic
     broken = subprocess.run([str(script), "--list"], cwd=project, capture_output=True, text=True)
     assert broken.returncode not in (0, 1), broken.stdout + broken.stderr
     (project / "deploy.rej").write_text("@@ -1 +1 @@\n")
-    found = up.load_update_module(project).conflicts()
+    found = up.load_update_module(project).gitutil.conflicts(project)
     assert [line.split(":")[0] for line in found] == ["Makefile", "Makefile", "scripts/check-conflicts.sh",
                                                       "scripts/check-conflicts.sh", "deploy.rej"], found
 
