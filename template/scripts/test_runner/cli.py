@@ -55,7 +55,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.suite, args.members = list(dict.fromkeys(split_list(args.suite))), split_list(args.members)
     for stage in args.stage:
         if stage not in STAGES:
-            parser.error(f"argument --stage: invalid choice {stage!r} (choose from {', '.join(STAGES)})")
+            choices = ", ".join(STAGES)
+            parser.error(f"argument --stage: invalid choice {stage!r} (choose from {choices})")
     return args
 
 

@@ -15,42 +15,54 @@ VITEST_ARGS = "--reporter=verbose --no-color"
 TOOL_ARGS = {"pytest": PYTEST_ARGS, "vitest": VITEST_ARGS}
 MAX_PARTIAL, TAIL_LINES, FAILURE_LINES = 65_536, 40, 15
 
-# Colours, terminal titles, and "api-1  | " in front of lines from `docker compose up`.
-NOISE_RE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]"
-)
+# Colours and terminal titles; "api-1  | " in front of lines from `docker compose up`.
+ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 COMPOSE_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*-\d+\s+\| ")
-PYTEST_OUTCOMES = {"PASSED": "passed", "FAILED": "failed", "ERROR": "error", "SKIPPED": "skipped",
-                   "XFAIL": "xfailed", "XPASS": "xpassed", "RERUN": "rerun"}
-_OUT = "|".join(PYTEST_OUTCOMES)
+OUTCOMES = {"PASSED": "passed", "FAILED": "failed", "ERROR": "error", "SKIPPED": "skipped",
+            "XFAIL": "xfailed", "XPASS": "xpassed", "RERUN": "rerun"}
+_OUT = "|".join(OUTCOMES)
 SECTION_RE = re.compile(r"^=+ (?P<title>.*?) =+$")
+# Sections where pytest prints a line per test, and those a failure report shows.
+RESULT_SECTIONS = ("", "test session starts")
+FAILURE_SECTIONS = ("ERRORS", "FAILURES", "short test summary info")
 # tests/test_x.py::test_y[a b] PASSED   [ 45%]   or, with xdist:   [gw0] [ 45%] PASSED tests/...
 RESULT_RE = re.compile(
     rf"^(?P<id>[^\s=\[!_]\S*?(?:::.*?)?) (?P<out>{_OUT})\b.*?(?:\[\s*(?P<pct>\d+)%\])?\s*$"
 )
 XDIST_RE = re.compile(rf"^\[gw\d+\] \[\s*(?P<pct>\d+)%\] (?P<out>{_OUT}) (?P<id>\S.*?)\s*$")
 RUNNING_RE = re.compile(r"^(?P<id>[^\s=\[!_]\S*?::.+?)\s*$")
-TOTAL_RE = re.compile(r"\bcollected (\d+) items?\b(?:.*/ (\d+) selected\b)?|^\d+ workers? \[(\d+) item")
+# "collected 10 items / 2 deselected / 8 selected", or with xdist "2 workers [8 items]"
+TOTAL_RE = re.compile(r"\bcollected (\d+) items?\b(?:.*/ (\d+) selected\b)?|^\d+ workers? \[(\d+) ")
 SUMMARY_RE = re.compile(r"^=+ (?P<body>no tests ran|\d+ \w+(?:, \d+ \w+)*) in [\d.]+s\b.*? =+$")
-DURATION_RE = re.compile(r"^(?P<s>[\d.]+)s (?P<phase>setup|call|teardown)\s+(?P<name>\S.*?)\s*$")
-COUNT_NAMES = {"errors": "error", "warning": "warnings"}
+NUM = r"\d+(?:\.\d+)?"
+DURATION_RE = re.compile(rf"^(?P<s>{NUM})s (?P<phase>setup|call|teardown)\s+(?P<name>\S.*?)\s*$")
 # ✓ src/a.test.ts > suite > name 12ms   (not a file's line: "✓ src/a.test.ts (5 tests) 3ms")
-VITEST_RE = re.compile(r"^\s*(?P<mark>[✓×✗↓])\s+(?P<name>\S.*?)(?:\s+(?P<dur>[\d.]+)(?P<ms>ms|s))?\s*$")
+VITEST_RE = re.compile(
+    rf"^\s*(?P<mark>[✓×✗↓])\s+(?P<name>\S.*?)(?:\s+(?P<n>{NUM})(?P<ms>m?)s)?\s*$"
+)
 VITEST_MARKS = {"✓": "passed", "×": "failed", "✗": "failed", "↓": "skipped"}
 VITEST_FILE_RE = re.compile(r"\(\d+ tests?(?: \| [^)]*)?\)$")
 VITEST_TESTS_RE = re.compile(r"^\s*Tests\s+(?:no tests|(?P<body>.+?)\s+\((?P<total>\d+)\))\s*$")
-VITEST_FAILURES_RE = re.compile(r"^⎯+ (?:Failed Tests|Failed Suites|Unhandled (?:Errors?|Rejection))")
+VITEST_FAILURES_RE = re.compile(r"^⎯+ (?:Failed (?:Tests|Suites)|Unhandled (?:Error|Rejection))")
 
 
 def clean(line: str) -> str:
     """A captured line as a terminal shows it: no colours, no overwritten parts."""
-    return COMPOSE_PREFIX_RE.sub("", NOISE_RE.sub("", line).rstrip("\r").rsplit("\r", 1)[-1])
+    return COMPOSE_PREFIX_RE.sub("", ANSI_RE.sub("", line).rstrip("\r").rsplit("\r", 1)[-1])
 
 
 def counted(parts: Sequence[str]) -> dict[str, int]:
     """['2 failed', '15 passed', '1 errors'] -> {'failed': 2, 'passed': 15, 'error': 1}"""
     pairs = (part.strip().partition(" ")[::2] for part in parts)
-    return {COUNT_NAMES.get(w.strip(), w.strip()): int(n) for n, w in pairs if n.isdigit()}
+    names = {"errors": "error", "warning": "warnings"}
+    return {names.get(w.strip(), w.strip()): int(n) for n, w in pairs if n.isdigit()}
+
+
+def trim(lines: Sequence[str]) -> list[str]:
+    """Without the blank lines at either end."""
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    end = next((i for i in range(len(lines), start, -1) if lines[i - 1].strip()), start)
+    return list(lines[start:end])
 
 
 class TimedTest(NamedTuple):
@@ -67,6 +79,7 @@ class Parser:
     counts: dict[str, int] = field(default_factory=dict)
     current: str = ""  # the test running (pytest) or the last one done (vitest)
     durations: list[TimedTest] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # the tool's failure report
     finished: bool = False  # the tool printed its summary
     last_line: str = ""
     seen: set[str] = field(default_factory=set)
@@ -99,9 +112,6 @@ class Parser:
             self.seen.add(key)
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
-    def finish(self, counts: dict[str, int]) -> None:
-        self.counts, self.finished, self.current = counts, True, ""
-
     @property
     def done(self) -> int:
         return len(self.seen) + (self.pending is not None and self.pending[0] not in self.seen)
@@ -125,25 +135,28 @@ class PytestParser(Parser):
 
     def line(self, line: str) -> None:
         if summary := SUMMARY_RE.match(line):
-            body = summary["body"]
-            self.finish({} if body == "no tests ran" else counted(body.split(", ")))
-            self.section = ""
+            body, self.finished, self.current, self.section = summary["body"], True, "", ""
+            self.counts = {} if body == "no tests ran" else counted(body.split(", "))
+            self.failures += [line] if self.failures else []
         elif section := SECTION_RE.match(line):
             self.section = section["title"]
+            self.failures += [line] if self.section in FAILURE_SECTIONS else []
+        elif self.section in FAILURE_SECTIONS:
+            self.failures.append(line)
         elif self.section.startswith("slowest"):
             if timed := DURATION_RE.match(line):
                 self.durations.append(TimedTest(float(timed["s"]), timed["name"], timed["phase"]))
-        elif self.section not in ("", "test session starts"):
-            return  # failure reports repeat outcome words
+        elif self.section not in RESULT_SECTIONS:
+            return  # failure reports and summaries repeat outcome words
         elif result := XDIST_RE.match(line) or RESULT_RE.match(line):
-            self.count(result["id"], PYTEST_OUTCOMES[result["out"]])
+            self.count(result["id"], OUTCOMES[result["out"]])
             self.pct = int(result["pct"]) if result["pct"] else self.pct
         elif total := TOTAL_RE.search(line):
             self.total = int(next(n for n in total.groups()[::-1] if n))
 
     def peek(self, partial: str) -> None:
         self.pending = None
-        if self.finished or not partial or self.section not in ("", "test session starts"):
+        if self.finished or not partial or self.section not in RESULT_SECTIONS:
             return
         if result := RESULT_RE.match(partial):
             self.pending = (result["id"], int(result["pct"]) if result["pct"] else None)
@@ -152,67 +165,30 @@ class PytestParser(Parser):
 
 
 class VitestParser(Parser):
-    """vitest --reporter=verbose: a line per finished test, then the summary."""
+    """vitest --reporter=verbose: a line per finished test, failure blocks, the summary."""
 
     def line(self, line: str) -> None:
+        if (self.failures or VITEST_FAILURES_RE.match(line)) and self.section != "done":
+            self.failures.append(line)  # from the first failure block to the summary's end
+            self.section = "done" if self.finished and not line.strip() else ""
         if (result := VITEST_RE.match(line)) and not VITEST_FILE_RE.search(result["name"]):
             self.current = name = result["name"]
             self.count(f"{len(self.seen)} {name}", VITEST_MARKS[result["mark"]])
-            if result["dur"] is not None:
-                seconds = float(result["dur"]) / (1000 if result["ms"] == "ms" else 1)
+            if result["n"] is not None:
+                seconds = float(result["n"]) / (1000 if result["ms"] else 1)
                 self.durations.append(TimedTest(seconds, name))
         elif tests := VITEST_TESTS_RE.match(line):
-            self.finish(counted(tests["body"].split("|")) if tests["body"] else {})
-            self.total = int(tests["total"] or 0)
+            self.counts = counted(tests["body"].split("|")) if tests["body"] else {}
+            self.total, self.finished, self.current = int(tests["total"] or 0), True, ""
 
 
 def make_parser(framework: str | None) -> Parser:
     return {"pytest": PytestParser, "vitest": VitestParser}.get(framework or "", Parser)()
 
 
-def pytest_failures(lines: Sequence[str]) -> list[str]:
-    """The ERRORS and FAILURES sections, the short summary and the result line."""
-    kept: list[str] = []
-    keep = False
-    for line in lines:
-        if SUMMARY_RE.match(line):
-            kept += [line] if kept else []
-            keep = False
-        elif section := SECTION_RE.match(line):
-            keep = section["title"] in ("ERRORS", "FAILURES", "short test summary info")
-            kept += [line] if keep else []
-        elif keep:
-            kept.append(line)
-    return kept
-
-
-def vitest_failures(lines: Sequence[str]) -> list[str]:
-    """From the first failure block through the Test Files / Tests summary."""
-    start = next((i for i, line in enumerate(lines) if VITEST_FAILURES_RE.match(line)), len(lines))
-    kept: list[str] = []
-    in_summary = False
-    for line in lines[start:]:
-        in_summary = in_summary or re.match(r"^\s*Test Files\s", line) is not None
-        if in_summary and not line.strip():
-            break
-        kept.append(line)
-    return trim(kept)
-
-
-def trim(lines: Sequence[str]) -> list[str]:
-    """Without the blank lines at either end."""
-    kept = list(lines)
-    while kept and not kept[-1].strip():
-        kept.pop()
-    while kept and not kept[0].strip():
-        kept.pop(0)
-    return kept
-
-
-def failure_report(framework: str | None, lines: Sequence[str], junit: Sequence[str] = ()) -> list[str]:
-    """A failed target's tool failure sections, else its junit failures, else its output's tail."""
-    sections = {"pytest": pytest_failures, "vitest": vitest_failures}.get(framework or "")
-    return (sections(lines) if sections else []) or list(junit) or trim(trim(lines)[-TAIL_LINES:])
+def failure_report(parser: Parser, lines: Sequence[str], junit: Sequence[str] = ()) -> list[str]:
+    """The tool's failure report, else the junit report's failures, else the output's tail."""
+    return trim(parser.failures) or list(junit) or trim(trim(lines)[-TAIL_LINES:])
 
 
 class Failure(NamedTuple):
@@ -232,14 +208,14 @@ class JunitReport:
 
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
-    scenarios: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (outcome, test)
+    scenarios: dict[str, tuple[str, str]] = field(default_factory=dict)  # id: (outcome, test)
 
     def failure_lines(self) -> list[str]:
         """The failed tests, their message and the start of their traceback."""
         lines: list[str] = []
-        for fail in self.failures:
-            lines.append(f"{fail.outcome.upper()} {fail.test}" + (f": {fail.message}" * bool(fail.message)))
-            body = [f"    {line}" for line in fail.text.splitlines() if line.strip()]
+        for test, outcome, message, text in self.failures:
+            lines.append(f"{outcome.upper()} {test}" + (f": {message}" if message else ""))
+            body = [f"    {line}" for line in text.splitlines() if line.strip()]
             lines += body[:FAILURE_LINES]
             if len(body) > FAILURE_LINES:
                 lines.append(f"    ... {len(body) - FAILURE_LINES} more lines")
@@ -249,7 +225,7 @@ class JunitReport:
 def parse_junit(text: str) -> JunitReport:
     report = JunitReport()
     for case in ElementTree.fromstring(text).iter("testcase"):
-        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+        problem = next((e for tag in ("failure", "error") for e in case.iter(tag)), None)
         skipped = case.find("skipped")
         if problem is not None:
             outcome = "failed" if problem.tag == "failure" else "error"
@@ -261,8 +237,9 @@ def parse_junit(text: str) -> JunitReport:
         classname, name = case.get("classname", ""), case.get("name", "")
         if scenario := SCENARIO.search(name):
             report.scenarios[f"{scenario[1].upper()}-{scenario[2]}"] = (outcome, name)
-        if problem is not None:
-            test = f"{classname}::{name}" if classname and name and classname != name else name or classname
+        if problem is not None:  # a file that failed to load has one name, or the same twice
+            whole = name and classname not in ("", name)
+            test = f"{classname}::{name}" if whole else name or classname
             message = ((problem.get("message") or "").strip().splitlines() or [""])[0].strip()
             report.failures.append(Failure(test, outcome, message, problem.text or ""))
     return report

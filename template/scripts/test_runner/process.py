@@ -27,6 +27,7 @@ from .view import MARKS, fmt_counts, fmt_seconds, render, render_summary
 
 # Variables that force colours on; vitest even reads FORCE_COLOR=0 as "on".
 COLOR_FORCING = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # What scripts/lib/stack.sh prints for a container the kernel killed for memory.
 OOM_MARK = "killed: out of memory"
 
@@ -41,8 +42,9 @@ def child_env(framework: str | None, base: dict[str, str] | None = None) -> dict
     base = dict(os.environ if base is None else base)
     args = [TOOL_ARGS.get(framework or "", ""), base.get("TEST_ARGS", "").strip()]
     env = {k: v for k, v in base.items() if k not in COLOR_FORCING}
+    env["TEST_ARGS"] = " ".join(filter(None, args))
     # PYTHONUNBUFFERED: progress arrives as it happens, not in 8 KiB blocks.
-    return {**env, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "TEST_ARGS": " ".join(filter(None, args))}
+    return {**env, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
 
 
 def resolve_command(root: Path, command: list[str]) -> list[str]:
@@ -90,9 +92,11 @@ class Runner:
                 return
             target.status, target.started = Status.RUNNING, time.monotonic()
             try:  # in a process group of its own, for SIGINT
-                proc = subprocess.Popen(command, cwd=self.state.root, env=child_env(target.framework),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                proc = subprocess.Popen(
+                    command, cwd=self.state.root, env=child_env(target.framework),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
                 self.procs[id(target)] = proc
             except OSError as exc:
                 target.output.append(f"cannot run {shlex.join(command)}: {exc}")
@@ -127,7 +131,8 @@ class Runner:
 
     def consume(self, target: Target, text: str, final: bool = False) -> None:
         with self.lock:
-            lines = (target.parser.feed(text) if text else []) + (target.parser.close() if final else [])
+            lines = target.parser.feed(text) if text else []
+            lines += target.parser.close() if final else []
             target.output.extend(lines)
         for line in lines if self.verbose else ():
             self.log((f"{target.name.ljust(self.width)} | ", "dim"), line)
@@ -168,7 +173,7 @@ class Runner:
         """Every stage while the previous one passed; 0 passed, 1 failed, 130 interrupted."""
         handlers = {}
         if threading.current_thread() is threading.main_thread():
-            handlers = {s: signal.signal(s, self.interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+            handlers = {s: signal.signal(s, self.interrupt) for s in STOP_SIGNALS}
         self.state.started = time.monotonic()
         try:
             with contextlib.ExitStack() as stack:
@@ -203,7 +208,7 @@ class Runner:
             title = f"{t.stage}/{t.name} failed: {shlex.join(t.command)} exited {t.returncode}"
             self.console.print(Rule(Text(title, style="bold red"), style="red"))
             junit = t.junit.failure_lines() if t.junit is not None else []
-            report = oom_kills(t.output) + failure_report(t.framework, list(t.output), junit)
+            report = oom_kills(t.output) + failure_report(t.parser, list(t.output), junit)
             self.log("\n".join(report) or "(no output)")
         self.console.print()
         self.console.print(render_summary(self.state))
