@@ -82,9 +82,8 @@ class Parser:
     failures: list[str] = field(default_factory=list)  # the tool's failure report
     finished: bool = False  # the tool printed its summary
     last_line: str = ""
-    seen: set[str] = field(default_factory=set)
-    pct: int | None = None
-    pending: tuple[str, int | None] | None = None  # a pytest result line being written
+    seen: set[str] = field(default_factory=set)  # the tests done
+    pct: int | None = None  # pytest's "[ 45%]"
     section: str = ""
     _partial: str = ""
 
@@ -107,19 +106,17 @@ class Parser:
 
     def peek(self, partial: str) -> None: ...
 
-    def count(self, key: str, outcome: str) -> None:
-        if key not in self.seen:
-            self.seen.add(key)
+    def count(self, test: str, outcome: str) -> None:
+        if test not in self.seen:
+            self.seen.add(test)
             self.counts[outcome] = self.counts.get(outcome, 0) + 1
 
     @property
     def done(self) -> int:
-        return len(self.seen) + (self.pending is not None and self.pending[0] not in self.seen)
+        return len(self.seen)
 
     @property
     def percent(self) -> float | None:
-        if self.pending is not None and self.pending[1] is not None:
-            return float(self.pending[1])
         if self.pct is not None:
             return float(self.pct)
         return min(100.0, 100.0 * self.done / self.total) if self.total else None
@@ -149,19 +146,22 @@ class PytestParser(Parser):
         elif self.section not in RESULT_SECTIONS:
             return  # failure reports and summaries repeat outcome words
         elif result := XDIST_RE.match(line) or RESULT_RE.match(line):
-            self.count(result["id"], OUTCOMES[result["out"]])
-            self.pct = int(result["pct"]) if result["pct"] else self.pct
+            self.result(result)
         elif total := TOTAL_RE.search(line):
             self.total = int(next(n for n in total.groups()[::-1] if n))
 
     def peek(self, partial: str) -> None:
-        self.pending = None
+        """pytest -v writes a test's name, runs it, then writes the outcome and '[ 45%]'."""
         if self.finished or not partial or self.section not in RESULT_SECTIONS:
             return
         if result := RESULT_RE.match(partial):
-            self.pending = (result["id"], int(result["pct"]) if result["pct"] else None)
+            self.result(result)
         elif running := RUNNING_RE.match(partial):
             self.current = running["id"]
+
+    def result(self, result: re.Match[str]) -> None:
+        self.count(result["id"], OUTCOMES[result["out"]])
+        self.pct = int(result["pct"]) if result["pct"] else self.pct
 
 
 class VitestParser(Parser):
