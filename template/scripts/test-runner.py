@@ -5,20 +5,17 @@
 # ///
 """Run the project's test stages with a live view of every target (--help: the options).
 
-Stages run in order, each only when every target of the previous one passed
-(multi layout: unit -> service -> integration; single: unit -> integration).
-The services come from scripts/services.json, plus any services/<name>/ with a
-Dockerfile it does not list (a folder scan alone when the file is missing).
+Stages run in order, each only when every target of the previous one passed:
 
-  unit         scripts/unit-tests.sh services/<name>   (single: scripts/unit-tests.sh .)
-  service      scripts/test-service.sh <name>
-  integration  scripts/run-integration-tests.sh        (target "stack"; single: the service)
-               --suite NAME: a target stack:NAME per suite, each on a stack of its own
+  unit         scripts/unit-tests.sh services/<name>   (single layout: scripts/unit-tests.sh .)
+  service      scripts/test-service.sh <name>          (multi layout only)
+  integration  scripts/run-integration-tests.sh        (target "stack", single layout: the
+               service; with --suite NAME a target stack:NAME per suite, on its own stack)
 
-A stage's targets run in parallel, each in a process group of its own, with its
-output captured; TEST_ARGS you set reach pytest or vitest after the runner's.
+The services come from scripts/services.json, and services/<name>/ folders it
+does not list. A stage's targets run in parallel, each in a process group of its
+own; a TEST_ARGS you set reaches pytest or vitest after the runner's arguments.
 Final counts come from the junit report a target's script writes under .artifacts/.
-Ctrl-C or SIGTERM: the targets get SIGINT, --grace seconds to clean up, then SIGKILL.
 """
 
 import sys

@@ -28,6 +28,7 @@ from .view import MARKS, fmt_counts, fmt_seconds, render, render_summary
 # Variables that force colours on; vitest even reads FORCE_COLOR=0 as "on".
 COLOR_FORCING = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+GOOD = (Status.PASSED, Status.PENDING)  # a run goes on while every target is one of these
 # What scripts/lib/stack.sh prints for a container the kernel killed for memory.
 OOM_MARK = "killed: out of memory"
 
@@ -176,27 +177,22 @@ class Runner:
             handlers = {s: signal.signal(s, self.interrupt) for s in STOP_SIGNALS}
         self.state.started = time.monotonic()
         try:
-            with contextlib.ExitStack() as stack:
-                if self.live:  # log lines print above it
-                    stack.enter_context(Live(get_renderable=self.renderable, console=self.console,
-                                             redirect_stdout=False, redirect_stderr=False,
-                                             refresh_per_second=8))
-                failed = False
-                for stage in self.state.stages:
-                    if failed or self.interrupts:
+            live = Live(get_renderable=self.renderable, console=self.console,
+                        redirect_stdout=False, redirect_stderr=False, refresh_per_second=8)
+            with live if self.live else contextlib.nullcontext():  # logs print above it
+                for stage in self.state.stages:  # while the earlier stages passed
+                    if self.interrupts or any(t.status not in GOOD for t in self.state.targets):
                         for target in stage.targets:
                             target.status = Status.SKIPPED
-                        continue
-                    self.run_stage(stage)
-                    failed = any(t.status is not Status.PASSED for t in stage.targets)
+                    else:
+                        self.run_stage(stage)
         finally:
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
         self.state.ended, self.state.interrupted = time.monotonic(), self.interrupts > 0
         self.report()
-        if self.state.interrupted:
-            return 130
-        return int(any(t.status is not Status.PASSED for t in self.state.targets))
+        passed = all(t.status is Status.PASSED for t in self.state.targets)
+        return 130 if self.interrupts else 0 if passed else 1
 
     def renderable(self) -> RenderableType:
         with self.lock:

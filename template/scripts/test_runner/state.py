@@ -16,12 +16,14 @@ SLOW_THRESHOLD = {"unit": 1.0, "service": 5.0, "integration": 5.0}
 
 
 class Status(enum.Enum):
-    PENDING = "pending"
+    """In the order a stage shows the first its targets have."""
+
     RUNNING = "running"
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "not run"
     INTERRUPTED = "interrupted"
+    FAILED = "failed"
+    PENDING = "pending"
+    SKIPPED = "not run"
+    PASSED = "passed"
 
 
 @dataclass
@@ -62,12 +64,7 @@ class Stage:
     @property
     def status(self) -> Status:
         statuses = {t.status for t in self.targets}
-        for status in (Status.RUNNING, Status.INTERRUPTED, Status.FAILED):
-            if status in statuses:
-                return status
-        if statuses == {Status.PASSED}:
-            return Status.PASSED
-        return Status.PENDING if Status.PENDING in statuses else Status.SKIPPED
+        return next((status for status in Status if status in statuses), Status.SKIPPED)
 
 
 @dataclass
