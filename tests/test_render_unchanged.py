@@ -258,7 +258,9 @@ TS_TOOLING = {"Makefile", "scripts/lint.py", "scripts/lock.py", "scripts/update.
 SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/kubernetes.md", ".gitignore",
             "docs/development.md",
             "deploy/k8s/base/*", "*src/config.js", "*tests/unit/*.test.js", "*src/*/settings.py",
-            "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py")
+            "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py",
+            # issue 24: the test runner, smaller
+            "scripts/test-runner.py", "scripts/test_runner/*")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh
