@@ -42,7 +42,6 @@ ROOT_FILES = {
     "scripts/test_runner/parsing.py",
     "scripts/test_runner/planning.py",
     "scripts/test_runner/process.py",
-    "scripts/test_runner/reports.py",
     "scripts/test_runner/state.py",
     "scripts/test_runner/view.py",
     "scripts/update.py",

@@ -262,7 +262,9 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             # one conflict scan for the update engine and the project (issue 24)
             "scripts/check-conflicts.sh", "scripts/lib/gitutil.py",
             "deploy/k8s/base/*", "*src/config.js", "*tests/unit/*.test.js", "*src/*/settings.py",
-            "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py")
+            "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py",
+            # issue 24: the test runner, smaller
+            "scripts/test-runner.py", "scripts/test_runner/*")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh

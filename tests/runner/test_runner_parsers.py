@@ -145,8 +145,9 @@ def test_pytest_outliers_by_stage(version: str, stage: str, slow) -> None:
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
 def test_pytest_failures_section(version: str) -> None:
-    lines = feed_all(parsing.PytestParser(), recorded(f"{version}-mixed.txt"))
-    report = parsing.failure_report("pytest", lines)
+    parser = parsing.PytestParser()
+    lines = feed_all(parser, recorded(f"{version}-mixed.txt"))
+    report = parsing.failure_report(parser, lines)
     assert report[0].strip("= ") == "ERRORS"
     assert any(line.strip("= ") == "FAILURES" for line in report)
     assert any(line.strip("= ") == "short test summary info" for line in report)
@@ -161,8 +162,9 @@ def test_pytest_failures_section(version: str) -> None:
 
 @pytest.mark.parametrize("version", PYTEST_VERSIONS)
 def test_pytest_collection_error_section(version: str) -> None:
-    lines = feed_all(parsing.PytestParser(), recorded(f"{version}-collect_error.txt"))
-    report = parsing.failure_report("pytest", lines)
+    parser = parsing.PytestParser()
+    lines = feed_all(parser, recorded(f"{version}-collect_error.txt"))
+    report = parsing.failure_report(parser, lines)
     text = "\n".join(report)
     assert report[0].strip("= ") == "ERRORS"
     assert "ModuleNotFoundError: No module named 'does_not_exist'" in text
@@ -213,8 +215,9 @@ def test_vitest_file_summary_lines_are_not_tests() -> None:
 
 
 def test_vitest_failures_section() -> None:
-    lines = feed_all(parsing.VitestParser(), recorded("vitest3-mixed.txt"))
-    report = parsing.failure_report("vitest", lines)
+    parser = parsing.VitestParser()
+    lines = feed_all(parser, recorded("vitest3-mixed.txt"))
+    report = parsing.failure_report(parser, lines)
     text = "\n".join(report)
     assert "Failed Tests 2" in report[0]
     assert "AssertionError: expected [ 1, 2, 3 ] to deeply equal [ 1, 2, 4 ]" in text
@@ -225,8 +228,9 @@ def test_vitest_failures_section() -> None:
 
 
 def test_vitest_suite_error_section() -> None:
-    lines = feed_all(parsing.VitestParser(), recorded("vitest3-collect_error.txt"))
-    text = "\n".join(parsing.failure_report("vitest", lines))
+    parser = parsing.VitestParser()
+    lines = feed_all(parser, recorded("vitest3-collect_error.txt"))
+    text = "\n".join(parsing.failure_report(parser, lines))
     assert "Failed Suites 1" in text
     assert "Cannot find module './does-not-exist.js'" in text
     assert "✓ src/good.test.js > good" not in text
@@ -238,15 +242,18 @@ def test_vitest_suite_error_section() -> None:
 @pytest.mark.parametrize("framework", ["pytest", "vitest", None])
 def test_tail_when_the_tool_never_ran(framework) -> None:
     lines = [f"step {i}" for i in range(100)] + ["Error: docker daemon not running", "", ""]
-    report = parsing.failure_report(framework, lines)
+    parser = parsing.make_parser(framework)
+    feed_all(parser, "\n".join(lines))
+    report = parsing.failure_report(parser, lines)
     assert len(report) == parsing.TAIL_LINES
     assert report[-1] == "Error: docker daemon not running"
     assert report[0] == f"step {100 - parsing.TAIL_LINES + 1}"
 
 
 def test_tail_when_pytest_passed_but_the_script_failed() -> None:
-    lines = recorded("pytest9-passing.txt").splitlines() + ["compose down: network in use"]
-    report = parsing.failure_report("pytest", lines)
+    parser = parsing.PytestParser()
+    lines = feed_all(parser, recorded("pytest9-passing.txt") + "compose down: network in use\n")
+    report = parsing.failure_report(parser, lines)
     assert report[-1] == "compose down: network in use"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from runner_fakes import recorded
-from test_runner import parsing, reports, view
+from test_runner import parsing, view
 from test_runner import state as run_state
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "live-display.txt"
@@ -195,7 +195,7 @@ def test_summary_counts_from_the_junit_report(tmp_path: Path) -> None:
     """Once a target's report is read, its counts are the report's, in the row and the table."""
     state = sample_state(tmp_path)
     web = state.stages[0].targets[2]
-    web.junit = reports.parse_junit(recorded("vitest3-collect_error.junit.xml"))
+    web.junit = parsing.parse_junit(recorded("vitest3-collect_error.junit.xml"))
     row = rows(export(view.render(state, now=T0 + 12.3)))["✗ web"]
     assert row.split()[2:4] == ["1", "failed"]  # the output's summary said 2 failed
     state.ended = T0 + 21
@@ -216,7 +216,7 @@ SCENARIO_JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 
 def test_summary_lists_scenarios_by_id(tmp_path: Path) -> None:
     """Tests named test_<id>_<nnn>_... appear by scenario id (INT-001), with their outcome."""
-    report = reports.parse_junit(SCENARIO_JUNIT)
+    report = parsing.parse_junit(SCENARIO_JUNIT)
     assert report.scenarios == {
         "INT-001": ("passed", "test_int_001_smoke_run_completes"),
         "INT-002": ("failed", "test_int_002_provider_failure_surfaces"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from runner_fakes import INSTANCE, FakeProject, recorded
-from test_runner import reports
+from test_runner import parsing
 
 MakeProject = Callable[..., FakeProject]
 
@@ -35,14 +35,14 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_counts(name: str) -> None:
-    report = reports.parse_junit(recorded(f"{name}.junit.xml"))
+    report = parsing.parse_junit(recorded(f"{name}.junit.xml"))
     assert report.counts == EXPECTED[name]
     failed = EXPECTED[name].get("failed", 0) + EXPECTED[name].get("error", 0)
     assert len(report.failures) == failed
 
 
 def test_failures_name_the_test_and_its_message() -> None:
-    pytest_report = reports.parse_junit(recorded("pytest9-mixed.junit.xml"))
+    pytest_report = parsing.parse_junit(recorded("pytest9-mixed.junit.xml"))
     tests = {(f.outcome, f.test) for f in pytest_report.failures}
     assert ("failed", "tests.test_outcomes::test_fails") in tests
     assert ("error", "tests.test_outcomes::test_errors_in_setup") in tests
@@ -51,7 +51,7 @@ def test_failures_name_the_test_and_its_message() -> None:
     assert f'{setup_error} "RuntimeError: database unreachable"' in lines
     assert "    E       RuntimeError: database unreachable" in lines
 
-    vitest_report = reports.parse_junit(recorded("vitest3-collect_error.junit.xml"))
+    vitest_report = parsing.parse_junit(recorded("vitest3-collect_error.junit.xml"))
     (failure,) = vitest_report.failures
     assert failure.test == "src/broken.test.js"
     assert failure.message.startswith("Cannot find module './does-not-exist.js'")
@@ -59,24 +59,24 @@ def test_failures_name_the_test_and_its_message() -> None:
 
 def test_long_failures_are_cut() -> None:
     text = "\n".join(f"line {i}" for i in range(40))
-    report = reports.JunitReport(failures=[reports.Failure("t", "failed", "boom", text)])
+    report = parsing.JunitReport(failures=[parsing.Failure("t", "failed", "boom", text)])
     lines = report.failure_lines()
     assert lines[0] == "FAILED t: boom"
-    assert lines[1 : reports.FAILURE_LINES + 1] == [f"    line {i}" for i in range(reports.FAILURE_LINES)]
-    assert lines[-1] == f"    ... {40 - reports.FAILURE_LINES} more lines"
+    assert lines[1 : parsing.FAILURE_LINES + 1] == [f"    line {i}" for i in range(parsing.FAILURE_LINES)]
+    assert lines[-1] == f"    ... {40 - parsing.FAILURE_LINES} more lines"
 
 
 def test_only_this_runs_report_counts(tmp_path: Path) -> None:
     path = tmp_path / "junit.xml"
-    assert reports.read_junit(path, time.time()) is None  # none written
+    assert parsing.read_junit(path, time.time()) is None  # none written
     path.write_text(recorded("pytest9-passing.junit.xml"))
     started = time.time()
-    assert reports.read_junit(path, started).counts == {"passed": 7, "skipped": 1}
+    assert parsing.read_junit(path, started).counts == {"passed": 7, "skipped": 1}
     os.utime(path, (started - 3600, started - 3600))  # left by an earlier run
-    assert reports.read_junit(path, started) is None
-    assert reports.read_junit(None, started) is None
+    assert parsing.read_junit(path, started) is None
+    assert parsing.read_junit(None, started) is None
     path.write_text("<testsuites><testsuite>")  # the tool was killed while writing it
-    assert reports.read_junit(path, started) is None
+    assert parsing.read_junit(path, started) is None
 
 
 # ------------------------------------------------------------ through the runner

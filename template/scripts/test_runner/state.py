@@ -7,23 +7,23 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .parsing import Parser, TimedTest
-from .reports import JunitReport
+from .parsing import JunitReport, Parser, TimedTest
 
 STAGES = ("unit", "service", "integration")
 LAYOUT_STAGES = {"multi": STAGES, "single": ("unit", "integration")}
 # Tests slower than this (seconds) are listed in the summary for review.
 SLOW_THRESHOLD = {"unit": 1.0, "service": 5.0, "integration": 5.0}
-MAX_CAPTURED_LINES = 50_000
 
 
 class Status(enum.Enum):
-    PENDING = "pending"
+    """In the order a stage shows the first its targets have."""
+
     RUNNING = "running"
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "not run"
     INTERRUPTED = "interrupted"
+    FAILED = "failed"
+    PENDING = "pending"
+    SKIPPED = "not run"
+    PASSED = "passed"
 
 
 @dataclass
@@ -36,27 +36,23 @@ class Target:
     framework: str | None
     parser: Parser = field(default_factory=Parser)
     status: Status = Status.PENDING
-    started: float | None = None
+    started: float | None = None  # time.monotonic()
     ended: float | None = None
     returncode: int | None = None
-    output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_CAPTURED_LINES))
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=50_000))
     report: Path | None = None  # the junit XML its stage script writes
-    started_at: float | None = None  # time.time(), to tell this run's report from older ones
     junit: JunitReport | None = None  # read once the target ended
 
     @property
     def counts(self) -> dict[str, int]:
-        """Tests by outcome: the junit report's once there is one, else the output's."""
         return self.junit.counts if self.junit is not None else self.parser.counts
 
     def elapsed(self, now: float) -> float | None:
-        if self.started is None:
-            return None
-        return (self.ended if self.ended is not None else now) - self.started
+        end = now if self.ended is None else self.ended
+        return None if self.started is None else end - self.started
 
     def slow_tests(self) -> list[TimedTest]:
-        threshold = SLOW_THRESHOLD.get(self.stage, 1.0)
-        slow = [t for t in self.parser.durations if t.seconds > threshold]
+        slow = [t for t in self.parser.durations if t.seconds > SLOW_THRESHOLD[self.stage]]
         return sorted(slow, key=lambda t: t.seconds, reverse=True)
 
 
@@ -68,14 +64,7 @@ class Stage:
     @property
     def status(self) -> Status:
         statuses = {t.status for t in self.targets}
-        for status in (Status.RUNNING, Status.INTERRUPTED, Status.FAILED):
-            if status in statuses:
-                return status
-        if statuses == {Status.PASSED}:
-            return Status.PASSED
-        if Status.PENDING in statuses:
-            return Status.PENDING
-        return Status.SKIPPED
+        return next((status for status in Status if status in statuses), Status.SKIPPED)
 
 
 @dataclass
@@ -90,4 +79,3 @@ class RunState:
     @property
     def targets(self) -> list[Target]:
         return [t for stage in self.stages for t in stage.targets]
-
