@@ -2,7 +2,8 @@
 
 The template renders it from the same computed list as every other file
 (hooks/services.py parse_services); scripts/stack/registry.py (also importable
-and runnable as scripts/lib/services.py) reads it for the stack package and scripts/update.py, and falls back to a folder scan only for
+and runnable as scripts/lib/services.py) reads it for the stack package and
+scripts/update.py, and falls back to a folder scan only for
 a service folder added by hand. These tests pin the file against the parser,
 the reader's CLI and fallback, and update.py's refusals that read it.
 """
