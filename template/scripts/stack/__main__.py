@@ -225,6 +225,9 @@ def main(argv: list[str]) -> int:
     commands = {"unit": unit, "service": service, "integration": integration}
     run.PROG = Path(script).name if command != script else "stack"
     try:
+        if command in ("-h", "--help"):
+            print(__doc__.strip())
+            return 0
         if command == "dev-compose":
             print(shlex.join(dev_compose()))
             return 0
