@@ -21,18 +21,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ among the template's files
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stack import (  # noqa: E402
-    ROOT,
-    TEST_FILE,
-    artifacts,
-    dev_compose,
-    instance_id,
-    project_name,
-    run,  # noqa: E402
-    stage2_files,
-    suites,
-)
+import stack  # noqa: E402
+from stack import ROOT, TEST_FILE, artifacts, instance_id, project_name, run, suites  # noqa: E402
 from stack.registry import RegistryError, services  # noqa: E402
 from stack.run import Usage, say  # noqa: E402
 
@@ -76,7 +68,7 @@ def unit(script: str, args: list[str], instance: str) -> int:
 
 
 def service(script: str, args: list[str], instance: str) -> int:
-    known = stage2_files()
+    known = stack.stage2_files()
     line = f"usage: scripts/test-service.sh NAME [--keep]   (NAME: {' '.join(known)})"
     options = [a for a in args if a.startswith("-")]
     names = [a for a in args if not a.startswith("-")]
@@ -229,7 +221,7 @@ def main(argv: list[str]) -> int:
             print(__doc__.strip())
             return 0
         if command == "dev-compose":
-            print(shlex.join(dev_compose()))
+            print(shlex.join(stack.dev_compose()))
             return 0
         if command not in (*commands, "instance-id") or (command == "instance-id" and argv[1:]):
             raise Usage("takes no arguments" if command == "instance-id" else usage(""))
