@@ -109,7 +109,7 @@ def test_without_a_registry_the_single_service_is_named_after_the_folder(tmp_pat
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", "scripts/services.json: cannot read it: Expecting property name"),
+        ("{not json", "scripts/services.json is unreadable (Expecting property name"),
         ('{"layout": "both", "services": []}', "'layout' must be one of multi, single"),
         ('{"layout": "multi", "services": []}', "'services' must be a non-empty list"),
         ('{"layout": "multi", "services": [{"name": "api"}]}', "needs a 'name' and a 'path'"),
