@@ -58,7 +58,7 @@ INTENDED: dict[str, str] = {
     "scripts/test_runner/*.py": RUNNER + "; " + SUITES,
     "scripts/services.json": REGISTRY,
     "scripts/lib/services.py": REGISTRY + "; " + STACK,
-    "scripts/lib/stack.sh": STACK + ": removed",
+    "scripts/stack": STACK + ": removed",
     "scripts/dev.py": DEVLOOP,
     "scripts/update.py": REGISTRY + "; one git helper; " + SUMMARY,
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9)",
