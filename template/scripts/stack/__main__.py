@@ -52,7 +52,8 @@ def guarded(folder: Path, teardown: bool, hint: str, body: Callable[[], int]) ->
     except KeyboardInterrupt:
         return 130
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the cleanup finishes
+        for number in (signal.SIGINT, signal.SIGTERM):  # the cleanup finishes
+            signal.signal(number, signal.SIG_IGN)
         run.collect(folder)
         if teardown:
             run.down()
