@@ -146,7 +146,7 @@ def pushed(log: str) -> tuple[str, str, str]:
 
 
 def images_tested(log: str) -> set[tuple[str, str]]:
-    """(image ref, image id) of every test stack, from scripts/lib/stack.sh's lines."""
+    """(image ref, image id) of every test stack, from scripts/stack's lines."""
     found = set()
     for m in re.finditer(r"\.sh: testing (\S+) \((sha256:[0-9a-f]{64})\)", log):
         found.add((m.group(1), m.group(2)))

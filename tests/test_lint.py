@@ -12,6 +12,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -279,17 +280,20 @@ def test_make_dev_commands_merge_the_dev_override(render, tmp_path: Path, name: 
     assert MARK not in dev_config()
 
 
-STACK_SHELL = """
-set -euo pipefail
-source scripts/lib/stack.sh
-stack_init test-project "$1" lint
-printf '%s' "$COMPOSE_FILE"
+# scripts/stack's run.init, as test-service.sh and run-integration-tests.sh call it.
+STACK_INIT = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, "scripts")
+from stack import run
+run.init("test-project", Path(sys.argv[1]), Path(".artifacts/lint/t"))
+print(os.environ["COMPOSE_FILE"], end="")
 """
 
 
 @pytest.mark.parametrize("name", EXTENSION_COMBOS)
 def test_stack_scripts_merge_the_test_overrides(render, tmp_path: Path, name: str) -> None:
-    """stack_init (test-service.sh, run-integration-tests.sh) sets COMPOSE_FILE to base + override."""
+    """run.init (test-service.sh, run-integration-tests.sh) sets COMPOSE_FILE to base + override."""
     project = Path(shutil.copytree(render(name), tmp_path / "p"))
     env = project_env(TEST_INSTANCE_ID="lint")
     bases = sorted(project.glob("deploy/test/docker-compose.yml")) + sorted(
@@ -299,9 +303,9 @@ def test_stack_scripts_merge_the_test_overrides(render, tmp_path: Path, name: st
         override = base.with_name("docker-compose.override.yml")
         service = base.parent.parent.parent.name if "services" in base.parts else first_service(name)
         override.write_text(override_for(service))
-        compose_file = checked(subprocess.run(["bash", "-c", STACK_SHELL, "stack", str(base)], cwd=project,
+        compose_file = checked(subprocess.run([sys.executable, "-c", STACK_INIT, str(base)], cwd=project,
                                               capture_output=True, text=True, env=env, timeout=60),
-                               "stack_init")
+                               "run.init")
         assert compose_file.split("\n") == [str(base), str(override)]
         config = checked(subprocess.run(
             [compose_binary(), "config"], cwd=project, capture_output=True, text=True, timeout=60,
@@ -309,25 +313,20 @@ def test_stack_scripts_merge_the_test_overrides(render, tmp_path: Path, name: st
             f"compose config of {base.relative_to(project)}")
         assert f"{MARK}: \"yes\"" in config, config
         override.unlink()
-        compose_file = checked(subprocess.run(["bash", "-c", STACK_SHELL, "stack", str(base)], cwd=project,
+        compose_file = checked(subprocess.run([sys.executable, "-c", STACK_INIT, str(base)], cwd=project,
                                               capture_output=True, text=True, env=env, timeout=60),
-                               "stack_init")
+                               "run.init")
         assert compose_file == str(base), "a deleted override must not be passed"
 
 
-CLEAN_ALL_SHELL = """
-set -euo pipefail
-source scripts/lib/stack.sh
-# Record what each removal hands to compose instead of removing anything;
-# `compose ls` knows a suite stack whose folder is gone, and others' projects.
-docker() {
-  if [[ $2 == ls ]]; then
-    printf '%s\\n' acme-shop-test-lint-suite-gone acme-shop-test-lint-x other-test-lint-suite-a
-    return
-  fi
-  printf '%s %s\\n' "$COMPOSE_PROJECT_NAME" "${COMPOSE_FILE//$'\\n'/,}" >&3
-}
-stack_clean_all 3>&1 >/dev/null 2>&1
+# A docker that records what each removal hands to compose instead of removing
+# anything; `compose ls` knows a suite stack whose folder is gone, and others' projects.
+RECORDING_DOCKER = """#!/usr/bin/env bash
+if [[ $2 == ls ]]; then
+  printf '%s\\n' acme-shop-test-lint-suite-gone acme-shop-test-lint-x other-test-lint-suite-a
+  exit
+fi
+printf '%s %s\\n' "$COMPOSE_PROJECT_NAME" "${COMPOSE_FILE//$'\\n'/,}" >>"$DOCKER_LOG"
 """
 
 
@@ -335,9 +334,14 @@ def test_clean_all_passes_every_override(render, tmp_path: Path) -> None:
     project = Path(shutil.copytree(render("multi-github-pg-redis-mixed"), tmp_path / "p"))
     (project / "services/web/deploy/test/docker-compose.override.yml").unlink()
     (project / "tests/integration/orders").mkdir()
-    out = checked(subprocess.run(["bash", "-c", CLEAN_ALL_SHELL], cwd=project, capture_output=True,
-                                 text=True, env=project_env(TEST_INSTANCE_ID="lint"), timeout=60),
-                  "stack_clean_all")
+    bin_dir, log = tmp_path / "bin", tmp_path / "docker.log"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(RECORDING_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    env = project_env(TEST_INSTANCE_ID="lint", DOCKER_LOG=str(log))
+    checked(subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project, capture_output=True,
+                           text=True, env={**env, "PATH": f"{bin_dir}:{env['PATH']}"}, timeout=60), "--clean-all")
+    out = log.read_text()
     root = str(project)
     assert out.splitlines() == [
         f"acme-shop-test-lint {root}/deploy/test/docker-compose.yml,{root}/deploy/test/docker-compose.override.yml",

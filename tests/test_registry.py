@@ -1,8 +1,9 @@
 """scripts/services.json, the generated project's one description of its services.
 
 The template renders it from the same computed list as every other file
-(hooks/services.py parse_services); scripts/lib/services.py reads it for the
-shell scripts and scripts/update.py, and falls back to a folder scan only for
+(hooks/services.py parse_services); scripts/stack/registry.py (also importable
+and runnable as scripts/lib/services.py) reads it for the stack package and
+scripts/update.py, and falls back to a folder scan only for
 a service folder added by hand. These tests pin the file against the parser,
 the reader's CLI and fallback, and update.py's refusals that read it.
 """
@@ -124,7 +125,7 @@ def test_reader_refuses_bad_input_in_one_line(render, args: list[str], code: int
 
 
 def test_reader_built_from_names_the_service_each_compose_service_builds(project: Path) -> None:
-    """scripts/lib/stack.sh's prebuilt images: by build folder, so a one-shot step
+    """scripts/stack's prebuilt images: by build folder, so a one-shot step
     that builds from a service's folder runs that service's image too."""
     (project / "deploy/test/docker-compose.override.yml").write_text(
         "services:\n  api-extra:\n    build:\n      context: ../../services/api\n")
@@ -146,12 +147,12 @@ def test_reader_built_from_names_the_service_each_compose_service_builds(project
 
 def test_prebuilt_images_need_a_prefix(project: Path) -> None:
     result = subprocess.run(
-        ["bash", "-c", "set -euo pipefail; source scripts/lib/stack.sh; "
-         "stack_init p deploy/test/docker-compose.yml t"],
+        ["scripts/run-integration-tests.sh"],
         cwd=project, capture_output=True, text=True, timeout=60,
         env={"PATH": os.environ["PATH"], "TEST_INSTANCE_ID": "t1", "TEST_IMAGE_TAG": "1.2.3"})
     assert result.returncode == 2, result
-    assert result.stderr == "bash: TEST_IMAGE_TAG needs TEST_IMAGE_PREFIX (registry/namespace of the images)\n"
+    assert result.stderr == ("run-integration-tests.sh: TEST_IMAGE_TAG needs TEST_IMAGE_PREFIX "
+                             "(registry/namespace of the images)\n")
 
 
 def test_reader_without_the_registry_says_how_to_restore_it(project: Path) -> None:
@@ -194,7 +195,7 @@ def test_reader_runs_on_python_3_9(render) -> None:
          "--select", "E,F,W,I,B,UP", "--line-length", "120", READER], cwd=render("single-gitea-node-api"))
 
 
-# ------------------------------------------------------- the stack scripts
+# ------------------------------------------------------- the stack package
 # A docker command for the stack functions that start no container: `compose
 # config --services` lists COMPOSE_SERVICES, `compose port SVC PORT` answers for
 # the services in PUBLISHED (127.0.0.1:1<port>), every call is logged.
@@ -208,8 +209,8 @@ esac
 """
 
 
-def stack_shell(project: Path, tmp_path: Path, script: str, **env: str) -> tuple[str, list[str]]:
-    """bash -c script with scripts/lib/stack.sh sourced and docker recorded: (stdout, docker calls)."""
+def stack_python(project: Path, tmp_path: Path, script: str, **env: str) -> tuple[str, list[str]]:
+    """python -c script with scripts/stack imported as `run` and docker recorded: (stdout, docker calls)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "docker").write_text(DOCKER)
@@ -217,7 +218,8 @@ def stack_shell(project: Path, tmp_path: Path, script: str, **env: str) -> tuple
     log = tmp_path / "docker.log"
     log.write_text("")
     environ = {"PATH": f"{bin_dir}:/usr/bin:/bin", "DOCKER_LOG": str(log), "TEST_INSTANCE_ID": "t1", **env}
-    result = subprocess.run(["bash", "-c", f"set -euo pipefail; source scripts/lib/stack.sh; {script}"],
+    code = f"import os, sys; sys.path.insert(0, 'scripts'); from stack import run; {script}"
+    result = subprocess.run([sys.executable, "-c", code],
                             cwd=project, capture_output=True, text=True, timeout=60, env=environ)
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result.stdout, log.read_text().splitlines()
@@ -230,8 +232,9 @@ def test_stack_export_urls_reads_env_and_port_from_the_registry(project: Path, t
     (project / "scripts/services.json").write_text(json.dumps(services, indent=2) + "\n")
     (project / "services/mailer").mkdir()
     (project / "services/mailer/package.json").write_text("{}\n")
-    out, calls = stack_shell(
-        project, tmp_path, "stack_export_urls; env | grep '^TEST_' | grep -v 'INSTANCE\\|STACK_SERVICES' | sort",
+    out, calls = stack_python(
+        project, tmp_path, "run.export_urls(); print(*sorted(f'{k}={v}' for k, v in os.environ.items() "
+        "if k.startswith('TEST_') and 'INSTANCE' not in k and 'STACK_SERVICES' not in k), sep='\\n')",
         COMPOSE_SERVICES="postgres redis web worker api mailer extra", PUBLISHED="postgres redis web api mailer extra",
     )
     assert out.splitlines() == [
@@ -247,7 +250,7 @@ def test_stack_export_urls_reads_env_and_port_from_the_registry(project: Path, t
 
 
 def test_stack_export_urls_first_api_without_one_named_api(project: Path, tmp_path: Path) -> None:
-    out, _ = stack_shell(project, tmp_path, 'stack_export_urls; echo "$TEST_API_URL"',
+    out, _ = stack_python(project, tmp_path, 'run.export_urls(); print(os.environ["TEST_API_URL"])',
                          COMPOSE_SERVICES="web", PUBLISHED="web")
     assert out == "http://127.0.0.1:18000\n"
 
@@ -257,7 +260,7 @@ def test_clean_all_removes_the_stage_2_stacks_of_the_registry(project: Path, tmp
     (project / "services/mailer/package.json").write_text("{}\n")
     (project / "services/mailer/deploy/test/docker-compose.yml").write_text("services: {}\n")
     (project / "services/worker/deploy/test/docker-compose.yml").unlink()
-    _, calls = stack_shell(project, tmp_path, "stack_clean_all")
+    _, calls = stack_python(project, tmp_path, "run.clean_all('t1')")
     removed = [(name, Path(files.split(",")[0]).relative_to(project).as_posix())
                for name, files, args in (call.split("|") for call in calls) if args.startswith("compose down")]
     assert removed == [

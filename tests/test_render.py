@@ -28,7 +28,11 @@ ROOT_FILES = {
     "scripts/prod-check.sh",
     "deploy/test/docker-compose.yml",
     "scripts/get-test-instance-id.sh",
-    "scripts/lib/stack.sh",
+    # The stack package: every fact about the test and dev stacks (issue 24).
+    "scripts/stack/__init__.py",
+    "scripts/stack/__main__.py",
+    "scripts/stack/registry.py",
+    "scripts/stack/run.py",
     "scripts/lib/services.py",
     "scripts/services.json",
     "scripts/lib/gitutil.py",

@@ -45,17 +45,21 @@ SECRETS = ("prod secrets are files (deploy/prod/secrets, make prod-secrets); the
 JOBS = "a python api answers 404 for a job id it never sent"
 SUMMARY = "make update ends with a summary; make template-diff"
 CONFLICT_SCAN = "one conflict scan (gitutil.conflicts) for the update engine and check-conflicts (issue 24)"
+STACK = "one package, scripts/stack, owns the stacks; the test scripts exec it (issue 24)"
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
 INTENDED: dict[str, str] = {
     "scripts/test-runner.py": RUNNER + "; " + SUITES,
-    "scripts/run-integration-tests.sh": PROFILES + "; " + SUITES,
+    "scripts/run-integration-tests.sh": PROFILES + "; " + SUITES + "; " + STACK,
+    "scripts/get-test-instance-id.sh": STACK,
+    "scripts/unit-tests.sh": STACK,
+    "scripts/test-service.sh": STACK,
+    "scripts/stack/*.py": STACK,
     "scripts/test_runner/*.py": RUNNER + "; " + SUITES,
     "scripts/services.json": REGISTRY,
-    "scripts/lib/services.py": REGISTRY,
-    "scripts/lib/stack.sh": REGISTRY + "; TEST_IMAGE_TAG runs prebuilt images (issue 10); " + FRESH
-    + "; " + SUITES,
+    "scripts/lib/services.py": REGISTRY + "; " + STACK,
+    "scripts/stack": STACK + ": removed",
     "scripts/dev.py": DEVLOOP,
     "scripts/update.py": REGISTRY + "; one git helper; " + SUMMARY,
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9); " + CONFLICT_SCAN,

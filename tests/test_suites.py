@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,24 +86,23 @@ def test_suites_are_started_by_the_runner_and_nothing_else_changes(project: Path
         "scripts/test-runner.py --stage integration '--suite=orders' '--suite=billing' '--with=beat'")
 
 
-OOM_SHELL = """
-set -euo pipefail
-source scripts/lib/stack.sh
-export COMPOSE_PROJECT_NAME=p
-docker() {
-  case $1 in
-    compose) printf '%s\\n' c1 c2 c3 ;;
-    inspect) printf '%s\\n' /p-api-1' false 536870912' /p-worker-2' true 268435456' \\
-      /p-db-x-1' true 0' ;;
-  esac
-}
-report_oom_kills
+# A docker whose stack has three containers, two of them killed for memory.
+OOM_DOCKER = """#!/usr/bin/env bash
+case $1 in
+  compose) printf '%s\\n' c1 c2 c3 ;;
+  inspect) printf '%s\\n' /p-api-1' false 536870912' /p-worker-2' true 268435456' /p-db-x-1' true 0' ;;
+esac
 """
+OOM_PY = "import sys; sys.path.insert(0, 'scripts'); from stack import run; run.PROG = 'bash'; run.report_oom_kills()"
 
 
-def test_a_container_killed_for_memory_is_named_with_its_limit(project: Path) -> None:
-    result = subprocess.run(["bash", "-c", OOM_SHELL], cwd=project, capture_output=True, text=True,
-                            env=project_env(TEST_INSTANCE_ID="lint"), timeout=60)
+def test_a_container_killed_for_memory_is_named_with_its_limit(project: Path, tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin/docker").write_text(OOM_DOCKER)
+    (tmp_path / "bin/docker").chmod(0o755)
+    env = project_env(TEST_INSTANCE_ID="lint", COMPOSE_PROJECT_NAME="p")
+    result = subprocess.run([sys.executable, "-c", OOM_PY], cwd=project, capture_output=True, text=True,
+                            env={**env, "PATH": f"{tmp_path / 'bin'}:{env['PATH']}"}, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "bash: worker: killed: out of memory (limit 256m)",

@@ -335,7 +335,7 @@ fi
 def test_push_step_pushes_only_the_tested_image(render, tmp_path: Path, tested: str | None,
                                                 pushes: bool) -> None:
     """The push step, run with bash: it pushes every tag when the test stacks
-    ran exactly the built image (scripts/lib/stack.sh's tested-images.txt), and
+    ran exactly the built image (scripts/stack's tested-images.txt), and
     nothing otherwise."""
     root = render("multi-both-redis-node-alpine")
     push = step(load(root, "gitea", "release")["jobs"]["images"], step_id="push-web")

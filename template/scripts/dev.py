@@ -51,8 +51,9 @@ sys.path.insert(0, str(ROOT / "scripts" / "lib"))
 import services as registry  # noqa: E402  (scripts/lib/services.py: scripts/services.json)
 # isort: on
 
-COMPOSE_FILE = "deploy/dev/docker-compose.yml"
-OVERRIDE_FILE = "deploy/dev/docker-compose.override.yml"
+sys.path.insert(0, str(ROOT / "scripts"))
+import stack  # noqa: E402  (scripts/stack: the stacks' compose files, the Makefile's too)
+
 # What a test run writes itself (caches, builds, reports) never starts one.
 IGNORED_DIRS = (".artifacts", ".ruff_cache", "dist", "coverage", "htmlcov", "build")
 IGNORED_FILES = (r"^\.coverage", r"^coverage\.xml$", r"^junit.*\.xml$")
@@ -70,9 +71,8 @@ class DevError(Exception):
 
 
 def compose_base(root: Path) -> list[str]:
-    """`docker compose` with the dev stack's files: the Makefile's DEV, word for word."""
-    files = [COMPOSE_FILE] + ([OVERRIDE_FILE] if (root / OVERRIDE_FILE).is_file() else [])
-    return ["docker", "compose", *(arg for f in files for arg in ("-f", f))]
+    """`docker compose` with the dev stack's files (the Makefile's DEV prints the same)."""
+    return stack.dev_compose(root)
 
 
 def run_captured(argv: Sequence[str], root: Path) -> subprocess.CompletedProcess:

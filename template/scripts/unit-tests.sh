@@ -2,22 +2,19 @@
 # Stage 1 for one folder: its unit tests, no containers. Python folders run
 # pytest through uv, node folders vitest (modules installed on first use).
 # Extra test-tool options come from TEST_ARGS; reports go to
-# .artifacts/<instance>/unit/<folder>/.
+# .artifacts/<instance>/unit/<folder>/. The work is done by scripts/stack.
 #
 # usage: scripts/unit-tests.sh DIR      (DIR: services/<name>, or . in the single layout)
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=lib/stack.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/stack.sh"
 
+# The package needs Python 3.9+ (macOS has it), else uv's.
 main() {
-  if (($# != 1)) || [[ ! -d "$1" ]]; then
-    err "usage: scripts/unit-tests.sh DIR  (a service folder)"
-    exit 2
+  local stack
+  stack="$(dirname "${BASH_SOURCE[0]}")/stack"
+  if command -v python3 >/dev/null 2>&1; then
+    exec python3 "$stack" "$0" "$@"
   fi
-  local dir name
-  dir=$(cd "$1" && pwd)
-  name=$(basename "$dir")
-  run_suite "$dir" unit "$ROOT/.artifacts/$INSTANCE/unit/$name"
+  exec uv run --quiet --no-project python "$stack" "$0" "$@"
 }
 
 main "$@"

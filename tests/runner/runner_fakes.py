@@ -66,7 +66,7 @@ wait_for() {
     sleep 0.02
   done
 }
-# The junit report of the recorded run, where scripts/lib/stack.sh puts it.
+# The junit report of the recorded run, where scripts/stack puts it.
 report() {
   local junit="${root}/recorded/${file%.txt}.junit.xml" dir
   [[ -f "${junit}" && -x "${root}/scripts/get-test-instance-id.sh" ]] || return 0
@@ -83,7 +83,7 @@ case "${mode}" in
   pass) cat "${root}/recorded/${file}"; report; finish; exit 0 ;;
   fail) cat "${root}/recorded/${file}"; report; finish; exit 1 ;;
   oom)
-    # What scripts/lib/stack.sh prints when the kernel killed a container for memory.
+    # What scripts/stack prints when the kernel killed a container for memory.
     head -n 8 "${root}/recorded/pytest9-passing.txt"
     echo "run-integration-tests.sh: api: killed: out of memory (limit 256m)"
     finish; exit 1 ;;

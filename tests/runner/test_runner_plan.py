@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import stack
 from runner_fakes import RUNNER, registry_entry, write_registry
 from test_runner import cli, parsing, planning, process
 
@@ -108,7 +109,7 @@ def test_without_a_registry_the_single_service_is_named_after_the_folder(tmp_pat
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", "scripts/services.json: cannot read it: Expecting property name"),
+        ("{not json", "scripts/services.json is unreadable (Expecting property name"),
         ('{"layout": "both", "services": []}', "'layout' must be one of multi, single"),
         ('{"layout": "multi", "services": []}', "'services' must be a non-empty list"),
         ('{"layout": "multi", "services": [{"name": "api"}]}', "needs a 'name' and a 'path'"),
@@ -124,7 +125,7 @@ def test_a_broken_registry_is_a_plan_error(tmp_path: Path, text: str, message: s
 
 
 def test_report_paths_follow_the_stage_scripts(tmp_path: Path) -> None:
-    """Where scripts/lib/stack.sh run_suite writes junit.xml for each target."""
+    """Where scripts/stack's run_suite writes junit.xml for each target."""
     make_service(tmp_path, "api")
     write_registry(tmp_path, "multi", [registry_entry("api", "services/api", "python")])
     state = planning.plan(tmp_path, instance="main-1a2b")
@@ -205,7 +206,7 @@ def test_suites_are_one_integration_target_each(tmp_path: Path) -> None:
     make_service(tmp_path, "api")
     for name in ("orders", "billing", "__pycache__", ".hidden"):
         (tmp_path / "tests" / "integration" / name).mkdir(parents=True)
-    assert planning.integration_suites(tmp_path) == ["billing", "orders"]
+    assert stack.suites(tmp_path) == ["billing", "orders"]  # the project's scripts/stack
     state = planning.plan(tmp_path, stages=["integration"], suites=["orders", "billing"], instance="i")
     base = tmp_path / ".artifacts" / "i"
     assert [(t.name, " ".join(t.command), t.report) for t in state.targets] == [

@@ -6,6 +6,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import stack
+
 from .discovery import PlanError, Service, discover, framework_of
 from .parsing import make_parser
 from .state import LAYOUT_STAGES, RunState, Stage, Target
@@ -39,40 +41,21 @@ def plan(
                 f"stage {stage!r} does not exist in the {layout} layout; "
                 f"choose from {', '.join(allowed)}"
             )
-    planned: list[Stage] = []
-    for stage in allowed:
-        if stage == "unit":
-            targets = [
-                Target("unit", s.name, ["scripts/unit-tests.sh", s.path], s.framework)
-                for s in found
-            ]
-        elif stage == "service":
-            targets = [
-                Target("service", s.name, ["scripts/test-service.sh", s.name], s.framework)
-                for s in found
-            ]
-        else:
-            name = integration_target(layout, found)
-            if layout == "multi":
-                framework = framework_of(root) or "vitest"
-            else:
-                framework = found[0].framework
-            # The whole pipeline runs every optional member (the schedulers) too.
-            command = [
-                "scripts/run-integration-tests.sh",
-                *(f"--with-{m}" for m in members or ["all"]),
-            ]
-            if suites:
-                targets = [
-                    Target("integration", suite_target(name, s), [*command, "--suite", s],
-                           framework)
-                    for s in suites
-                ]
-            else:
-                targets = [Target("integration", name, command, framework)]
-        planned.append(Stage(stage, targets))
-    if stages:
-        planned = [s for s in planned if s.name in stages]
+    whole = integration_target(layout, found)
+    # The whole pipeline runs every optional member (the schedulers) too.
+    stage3 = ["scripts/run-integration-tests.sh", *(f"--with-{m}" for m in members or ["all"])]
+    framework = (framework_of(root) or "vitest") if layout == "multi" else found[0].framework
+    commands = {
+        "unit": [(s.name, ["scripts/unit-tests.sh", s.path], s.framework) for s in found],
+        "service": [(s.name, ["scripts/test-service.sh", s.name], s.framework) for s in found],
+        "integration": [(f"{whole}:{s}", [*stage3, "--suite", s], framework) for s in suites]
+        or [(whole, stage3, framework)],
+    }
+    planned = [
+        Stage(stage, [Target(stage, *target) for target in commands[stage]])
+        for stage in allowed
+        if not stages or stage in stages
+    ]
     if suites and "integration" not in {s.name for s in planned}:
         raise PlanError("suites are run by the integration stage; it is not selected")
     if services:
@@ -95,72 +78,48 @@ def plan(
     return RunState(root=root, layout=layout, stages=planned)
 
 
-
-
 def instance_id(root: Path) -> str:
-    """This checkout's test instance id, as the stage scripts compute it ("" if unknown)."""
+    """This checkout's test instance id, from the project's script ("" if unknown)."""
     script = root / "scripts" / "get-test-instance-id.sh"
-    if not script.is_file():
-        return ""
     try:
         found = subprocess.run(
             ["bash", str(script)], capture_output=True, text=True, timeout=30, cwd=root
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    return found.stdout.strip() if found.returncode == 0 else ""
+    return found.stdout.strip() if found.returncode == 0 and script.is_file() else ""
 
 
 def report_dirs(
     root: Path, layout: str, found: Sequence[Service], instance: str, suites: Sequence[str] = ()
 ) -> dict[tuple[str, str], Path]:
-    """(stage, target) -> the folder its stage script writes junit.xml to.
-
-    The layout of scripts/unit-tests.sh, test-service.sh and
-    run-integration-tests.sh: .artifacts/<instance>/{unit/<folder>,service-<name>,integration},
-    integration-<suite> for a suite.
-    """
+    """(stage, target) -> the folder its stage script writes junit.xml to (scripts/stack)."""
     if not instance:
         return {}
-    base = root / ".artifacts" / instance
-    dirs = {}
+    whole = integration_target(layout, found)
+    dirs = {("integration", whole): stack.artifacts(instance, "integration", root=root)}
     for service in found:
-        dirs["unit", service.name] = base / "unit" / (root / service.path).resolve().name
-        dirs["service", service.name] = base / f"service-{service.name}"
-    dirs["integration", integration_target(layout, found)] = base / "integration"
+        folder = (root / service.path).resolve().name
+        dirs["unit", service.name] = stack.artifacts(instance, "unit", folder, root=root)
+        dirs["service", service.name] = stack.artifacts(
+            instance, "service", service.name, root=root
+        )
     for suite in suites:
-        dirs["integration", suite_target(integration_target(layout, found), suite)] = (
-            base / f"integration-{suite}"
+        dirs["integration", f"{whole}:{suite}"] = stack.artifacts(
+            instance, "integration", suite, root=root
         )
     return dirs
 
 
-def integration_suites(root: Path) -> list[str]:
-    """The suites: folders of tests/integration/ (as scripts/lib/stack.sh lists them)."""
-    folder = root / "tests" / "integration"
-    if not folder.is_dir():
-        return []
-    return sorted(
-        d.name
-        for d in folder.iterdir()
-        if d.is_dir() and not d.name.startswith((".", "_")) and d.name != "node_modules"
-    )
-
-
 def check_suites(root: Path, suites: Sequence[str]) -> None:
     """Refuse, in one line, a suite name that is no folder of tests/integration/."""
-    known = integration_suites(root)
+    known = stack.suites(root)
     unknown = [name for name in suites if name not in known]
     if unknown:
         raise PlanError(
             f"no suite {', '.join(unknown)} (a folder tests/integration/NAME/); "
             f"the suites are {', '.join(known) or 'none'}"
         )
-
-
-def suite_target(base: str, suite: str) -> str:
-    """The target of one integration suite: stack:NAME (single layout: <service>:NAME)."""
-    return f"{base}:{suite}"
 
 
 def integration_target(layout: str, found: Sequence[Service]) -> str:
