@@ -18,12 +18,13 @@ The phases come from what can be seen without touching the project: the
 runner's "[stage] ● name started" / "✓ name passed" lines, timestamped as
 they arrive, and `docker events` of the run's compose projects:
   build     target started -> first container created (compose's build check)
-  infra     first container started -> postgres and redis healthy
-  migrate   first migrate step started -> last one exited (migrations + seed)
-  apps      the services started -> the last healthy (their healthcheck waits)
-  tests     last healthy -> first container stopped (tests, then log collection)
-  teardown  first container stopped -> network removed
-  exit      network removed -> target reported done
+  create    -> first container started (containers and network created)
+  infra     -> postgres and redis healthy
+  migrate   -> the last migrate step exited (migrations + seed data)
+  apps      -> the last service healthy (their start, the healthcheck waits)
+  tests     -> first container stopped (URLs found, tests, logs collected)
+  teardown  -> network removed
+  exit      -> target reported done
 Prints a table per run and the warm ratio; asserts nothing.
 
 usage: .venv/bin/python bench/pipeline.py [--ref REF] [--baseline REF] [--no-cold] [--prune-cache]
@@ -58,7 +59,7 @@ SLUG = "bench-pipeline"
 LOCKS = ("uv.lock", "package-lock.json")
 MANIFESTS = ("pyproject.toml", "package.json")
 RUNNER_LINE = re.compile(r"^\[(\w+)\] \S+ (\S+) (started|passed|failed)\b")
-PHASES = ("build", "infra", "migrate", "apps", "tests", "teardown", "exit")
+PHASES = ("build", "create", "infra", "migrate", "apps", "tests", "teardown", "exit")
 
 
 def env(instance: str) -> dict[str, str]:
@@ -141,31 +142,26 @@ def make_test(project: Path, instance: str) -> tuple[float, dict[tuple[str, str]
 
 
 def phases(events: list[tuple[float, str, str, str]], begin: float, end: float) -> dict[str, float]:
-    """One target's phase split from its compose project's events, between its runner marks."""
-    def first(pred) -> float | None:  # noqa: ANN001
-        return next((t for t, _, s, a in events if pred(s, a)), None)
-
-    def last(pred) -> float | None:  # noqa: ANN001
-        return next((t for t, _, s, a in reversed(events) if pred(s, a)), None)
+    """One target's phase split from its compose project's events, between its runner marks:
+    contiguous, so the phases add up to the target's time."""
+    def when(pred, pick=min) -> float | None:  # noqa: ANN001
+        times = [t for t, _, s, a in events if pred(s, a)]
+        return pick(times) if times else None
 
     infra = {"postgres", "redis"}
-    created = first(lambda s, a: a == "create")
-    started = first(lambda s, a: a == "start")
-    infra_up = last(lambda s, a: s in infra and a.startswith("health_status: healthy"))
-    mig_start = first(lambda s, a: s.endswith("-migrate") and a == "start")
-    mig_end = last(lambda s, a: s.endswith("-migrate") and a == "die")
-    app_start = first(lambda s, a: s not in infra and not s.endswith("-migrate") and a == "start")
-    healthy = last(lambda s, a: a.startswith("health_status: healthy"))
-    stopping = first(lambda s, a: a == "kill")
-    gone = last(lambda s, a: a == "network destroy")
+    created = when(lambda s, a: a == "create")
+    started = when(lambda s, a: a == "start")
+    infra_up = when(lambda s, a: s in infra and a == "health_status: healthy", max) or started
+    migrated = when(lambda s, a: s.endswith("-migrate") and a == "die", max) or infra_up
+    healthy = when(lambda s, a: a == "health_status: healthy", max)
+    stopping = when(lambda s, a: a == "kill")
+    gone = when(lambda s, a: a == "network destroy", max)
     if None in (created, started, healthy, stopping, gone):
         return {}
-    split = {"build": created - begin, "tests": stopping - healthy, "teardown": gone - stopping,
-             "exit": end - gone}
-    split["infra"] = (infra_up or started) - started
-    split["migrate"] = (mig_end - mig_start) if mig_start and mig_end else 0.0
-    split["apps"] = healthy - (app_start or started)
-    return split
+    marks = {"build": begin, "create": created, "infra": started, "migrate": infra_up, "apps": migrated,
+             "tests": healthy, "teardown": stopping, "exit": gone}
+    ends = [*list(marks.values())[1:], end]
+    return {phase: finish - start for (phase, start), finish in zip(marks.items(), ends, strict=True)}
 
 
 def report(label: str, cache: str, wall: float, marks: dict, events: list, instance: str) -> None:
