@@ -166,7 +166,7 @@ def phases(events: list[tuple[float, str, str, str]], begin: float, end: float) 
 
 def report(label: str, cache: str, wall: float, marks: dict, events: list, instance: str) -> None:
     prefix = f"{SLUG}-test-{instance}"
-    print(f"\n{label} {cache}: make test {wall:.1f} s")
+    print(f"\n{label[:12]} {cache}: make test {wall:.1f} s")
     stages: dict[str, list[float]] = {}
     for (stage, _), times in marks.items():
         lo, hi = stages.get(stage, [times[0], times[-1]])
