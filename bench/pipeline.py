@@ -1,184 +1,229 @@
 #!/usr/bin/env python3
-"""Times the docker stages of a generated 3-service project (python api,
-python worker, node api; postgres + redis): stage 2 per service and stage 3,
-with a cold and a warm build cache, and stage 3 again with the naive settings
-the seeds warn against (disk-backed postgres with fsync on, 30 s healthcheck
-intervals), all in one run. Prints a table and the naive/tuned ratio; asserts
-nothing.
+"""`make test` of the default project (services api, worker:worker, web:node;
+postgres + redis), cold and warm, with the time split by phase.
 
-The cold run empties the engine's build cache (`docker builder prune -af`):
-pass --no-cold on a machine whose cache you want to keep.
+Renders the template at git ref --ref (default HEAD), and at --baseline REF
+too when given (the ref a change branched from: `git merge-base HEAD main`),
+then runs each project's `make test` twice: cold (the project's images
+removed first with its own `make test-clean-all`; base images stay, and the
+engine's build cache stays unless --prune-cache, which empties it for every
+project on the engine) and warm (right after, its images built). Projects
+run alternately, cold A, cold B, warm A, warm B, so the machine's load hits
+both alike; --repeat N runs the warm row N times and keeps the median.
 
---baseline REF renders the template at git ref REF too (a commit before a
-change) and times both projects row by row in the same run, alternating, so
-load on the machine hits both alike; the table then shows both figures and
-their ratio (HEAD / REF).
+Each project is locked once: rendered with SKIP_LOCK=1, then scripts/lock.py;
+the baseline reuses HEAD's lock files when its manifests are the same.
 
---repeat N times each row N times (alternating between the projects) and
-shows the median: a shared machine's load swings more than the differences.
+The phases come from what can be seen without touching the project: the
+runner's "[stage] ● name started" / "✓ name passed" lines, timestamped as
+they arrive, and `docker events` of the run's compose projects:
+  build     target started -> first container created (compose's build check)
+  create    -> first container started (containers and network created)
+  infra     -> postgres and redis healthy
+  migrate   -> the last migrate step exited (migrations + seed data)
+  apps      -> the last service healthy (their start, the healthcheck waits)
+  tests     -> first container stopped (URLs found, tests, logs collected)
+  teardown  -> network removed
+  exit      -> target reported done
+Prints a table per run and the warm ratio; asserts nothing.
 
-Two more rows (HEAD only, warm cache): two integration suites (copies of
-tests/integration/test_stack.py in tests/integration/alpha/ and beta/), each
-on a stack of its own, run by the test runner in parallel (-j 2) and in
-series (-j 1); the parallel / series ratio is printed.
-
-usage: .venv/bin/python bench/pipeline.py [--no-cold] [--baseline REF] [--repeat N]
+usage: .venv/bin/python bench/pipeline.py [--ref REF] [--baseline REF] [--no-cold] [--prune-cache]
+                                         [--repeat N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
 
-import yaml
-from copier import run_copy
+# Before copier: its tasks see the environment of its import (plumbum's local.env).
+# The render skips the lock task; render() locks once.
+os.environ["SKIP_LOCK"] = "1"
+from copier import run_copy  # noqa: E402
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 ANSWERS = {"project_name": "Bench Pipeline", "layout": "multi", "services": "api worker:worker web:node",
            "components": ["postgres", "redis"], "ci_provider": "none"}
-SERVICES = ("api", "worker", "web")
-SUITES = ("alpha", "beta")
+SLUG = "bench-pipeline"
+LOCKS = ("uv.lock", "package-lock.json")
+MANIFESTS = ("pyproject.toml", "package.json")
+RUNNER_LINE = re.compile(r"^\[(\w+)\] \S+ (\S+) (started|passed|failed)\b")
+PHASES = ("build", "create", "infra", "migrate", "apps", "tests", "teardown", "exit")
 
 
 def env(instance: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "TEST_", "VIRTUAL_ENV"))}
-    return {**clean, "TEST_INSTANCE_ID": instance, "PATH": f"{Path(sys.executable).parent}:{clean['PATH']}"}
+    """A user's shell in the project: no venv, compose or outer make leftovers."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COMPOSE_", "TEST_", "VIRTUAL_ENV"))
+             and k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    return {**clean, "TEST_INSTANCE_ID": instance, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
+            "PATH": f"{Path(sys.executable).parent}:{clean['PATH']}"}
 
 
-# Runs that failed: (command, project): their times are marked "!" in the table.
-FAILED: list[str] = []
-
-
-def timed(cmd: list[str], project: Path, instance: str) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(cmd, cwd=project, env=env(instance), capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        FAILED.append(f"{' '.join(cmd)} ({project.name})")
-        summary = [line for line in result.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
-        print(f"{' '.join(cmd)} failed in {project.name} after {elapsed:.1f} s:\n" + "\n".join(summary)
-              + f"\n{result.stderr[-1500:]}", file=sys.stderr)
-    return elapsed
-
-
-def naive(compose_file: Path) -> None:
-    """Rewrite a test compose file with the settings the seeds warn against."""
-    doc = yaml.safe_load(compose_file.read_text())
-    pg = doc["services"]["postgres"]
-    pg.pop("tmpfs", None)
-    pg.pop("command", None)  # fsync, synchronous_commit, full_page_writes back on
-    pg["volumes"] = ["pgdata:/var/lib/postgresql/data"]
-    doc.setdefault("volumes", {})["pgdata"] = None
-    doc["services"]["redis"].pop("tmpfs", None)
-    doc["services"]["redis"].pop("command", None)
-    for svc in doc["services"].values():
-        svc.setdefault("healthcheck", {}).update({"interval": "30s", "retries": 3})
-    compose_file.write_text(yaml.safe_dump(doc, sort_keys=False))
-
-
-def render(dest: Path, ref: str) -> Path:
-    """The bench project rendered from the template at git ref REF, its lock files written."""
+def render(dest: Path, ref: str, locked_from: Path | None) -> Path:
+    """The bench project at git ref REF, locked once, a git repository (the instance id reads it)."""
     run_copy(str(TEMPLATE), str(dest), data=ANSWERS, defaults=True, unsafe=True, quiet=True, vcs_ref=ref)
-    # The images install the lock files; the copy task skips them under SKIP_LOCK=1.
-    # uv from the bench's own venv, as make finds it (env()). Older refs have no locks.
-    if (dest / "scripts/lock.py").exists():
-        subprocess.run([sys.executable, "scripts/lock.py", "--missing"], cwd=dest, check=True,
-                       env=env("bench-lock"))
+    same = locked_from is not None and all(
+        (dest / m.relative_to(locked_from)).is_file()
+        and (dest / m.relative_to(locked_from)).read_bytes() == m.read_bytes()
+        for name in MANIFESTS for m in locked_from.rglob(name) if "node_modules" not in m.parts)
+    if same:
+        for name in LOCKS:
+            for lock in locked_from.rglob(name):
+                if "node_modules" not in lock.parts:
+                    shutil.copy(lock, dest / lock.relative_to(locked_from))
+    else:
+        subprocess.run([sys.executable, "scripts/lock.py"], cwd=dest, env=env("bench-lock"), check=True,
+                       capture_output=True)
+    subprocess.run("git init -q -b main && git add -A && git -c user.name=b -c user.email=b@example.com "
+                   "commit -qm bench", shell=True, cwd=dest, check=True)
     return dest
 
 
-def add_suites(project: Path) -> None:
-    """Two suites of the sample cross-service tests: tests/integration/{alpha,beta}/."""
-    sample = project / "tests/integration/test_stack.py"
-    for name in SUITES:
-        folder = project / "tests/integration" / name
-        folder.mkdir()
-        shutil.copy(sample, folder / f"test_stack_{name}.py")
+class Events:
+    """`docker events` of the whole bench, read in a thread: (seconds, project, service, action)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[float, str, str, str]] = []
+        self.proc = subprocess.Popen(["docker", "events", "--format", "{{json .}}"], stdout=subprocess.PIPE,
+                                     text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            event = json.loads(line)
+            attrs = event.get("Actor", {}).get("Attributes", {})
+            action = event.get("Action", "")
+            if event.get("Type") == "container" and not action.startswith("exec_"):
+                self.rows.append((event["timeNano"] / 1e9, attrs.get("com.docker.compose.project", ""),
+                                  attrs.get("com.docker.compose.service", ""), action))
+            elif event.get("Type") == "network" and action == "destroy":
+                self.rows.append((event["timeNano"] / 1e9, attrs.get("name", "").removesuffix("_default"),
+                                  "", "network destroy"))
+
+    def wait_for(self, project: str, since: int, timeout: float = 10) -> None:
+        """Until project's network removal (its last event) has come through the pipe."""
+        deadline = time.monotonic() + timeout
+        while not any(p == project and a == "network destroy" for _, p, _, a in self.rows[since:]):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def make_test(project: Path, instance: str) -> tuple[float, dict[tuple[str, str], list[float]], bool]:
+    """`make test`: its wall time, the runner's (stage, target) -> [started, done] times, success."""
+    marks: dict[tuple[str, str], list[float]] = {}
+    start = time.time()
+    proc = subprocess.Popen(["make", "test"], cwd=project, env=env(instance), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    tail: list[str] = []
+    for line in proc.stdout:
+        tail = [*tail[-40:], line]
+        if match := RUNNER_LINE.match(line):
+            marks.setdefault((match[1], match[2]), []).append(time.time())
+    ok = proc.wait() == 0
+    if not ok:
+        print(f"make test failed in {project.name}:\n{''.join(tail)}", file=sys.stderr)
+    return time.time() - start, marks, ok
+
+
+def phases(events: list[tuple[float, str, str, str]], begin: float, end: float) -> dict[str, float]:
+    """One target's phase split from its compose project's events, between its runner marks:
+    contiguous, so the phases add up to the target's time."""
+    def when(pred, pick=min) -> float | None:  # noqa: ANN001
+        times = [t for t, _, s, a in events if pred(s, a)]
+        return pick(times) if times else None
+
+    infra = {"postgres", "redis"}
+    created = when(lambda s, a: a == "create")
+    started = when(lambda s, a: a == "start")
+    infra_up = when(lambda s, a: s in infra and a == "health_status: healthy", max) or started
+    migrated = when(lambda s, a: s.endswith("-migrate") and a == "die", max) or infra_up
+    healthy = when(lambda s, a: a == "health_status: healthy", max)
+    stopping = when(lambda s, a: a == "kill")
+    gone = when(lambda s, a: a == "network destroy", max)
+    if None in (created, started, healthy, stopping, gone):
+        return {}
+    marks = {"build": begin, "create": created, "infra": started, "migrate": infra_up, "apps": migrated,
+             "tests": healthy, "teardown": stopping, "exit": gone}
+    ends = [*list(marks.values())[1:], end]
+    return {phase: finish - start for (phase, start), finish in zip(marks.items(), ends, strict=True)}
+
+
+def report(label: str, cache: str, wall: float, marks: dict, events: list, instance: str) -> None:
+    prefix = f"{SLUG}-test-{instance}"
+    print(f"\n{label[:12]} {cache}: make test {wall:.1f} s")
+    stages: dict[str, list[float]] = {}
+    for (stage, _), times in marks.items():
+        lo, hi = stages.get(stage, [times[0], times[-1]])
+        stages[stage] = [min(lo, times[0]), max(hi, times[-1])]
+    print("  " + "  ".join(f"{stage} {hi - lo:.1f} s" for stage, (lo, hi) in stages.items()))
+    print(f"  {'target':<18} {'total':>6}" + "".join(f" {p:>8}" for p in PHASES))
+    for (stage, target), times in marks.items():
+        if stage == "unit" or len(times) < 2:
+            continue
+        project = prefix if stage == "integration" else f"{prefix}-svc-{target}"
+        mine = [e for e in events if e[1] == project and times[0] <= e[0] <= times[-1] + 1]
+        split = phases(mine, times[0], times[-1])
+        cells = "".join(f" {split[p]:>8.1f}" for p in PHASES) if split else "  (no events)"
+        print(f"  {stage + ' ' + target:<18} {times[-1] - times[0]:>6.1f}{cells}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-cold", action="store_true", help="keep the build cache")
-    parser.add_argument("--baseline", metavar="REF", help="also time the template at git ref REF")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="median of N runs per row")
+    parser.add_argument("--ref", default="HEAD", help="the template's git ref to measure (default HEAD)")
+    parser.add_argument("--baseline", metavar="REF", help="also measure the template at git ref REF")
+    parser.add_argument("--no-cold", action="store_true", help="only the warm runs")
+    parser.add_argument("--prune-cache", action="store_true",
+                        help="empty the engine's build cache before the cold runs (every project's)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="median of N warm runs")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    # (label, project, instance prefix): HEAD first, the baseline second.
-    projects = [("HEAD", render(tmp / "tuned", "HEAD"), "bench")]
+    head = render(tmp / "ref", args.ref, None)
+    projects = [(args.ref, head, "bench-ref")]
     if args.baseline:
-        projects.append((args.baseline, render(tmp / "baseline", args.baseline), "bench-base"))
-    tuned = projects[0][1]
-    slow = tmp / "naive"
-    shutil.copytree(tuned, slow)
-    naive(slow / "deploy/test/docker-compose.yml")
-    # rows: (what, cache, seconds per project label)
-    rows: list[tuple[str, str, dict[str, float]]] = []
-    instances: list[tuple[Path, str]] = [(slow, "bench-naive")]
+        projects.append((args.baseline, render(tmp / "baseline", args.baseline, head), "bench-base"))
+    events = Events()
+    walls: dict[tuple[str, str], list[float]] = {}
     try:
-        runs = (["cold"] if not args.no_cold else []) + ["warm"]
-        for cache in runs:
-            if cache == "cold":
+        caches = (["cold"] if not args.no_cold else []) + ["warm"] * args.repeat
+        for i, cache in enumerate(caches):
+            if cache == "cold" and args.prune_cache:
                 subprocess.run(["docker", "builder", "prune", "-af"], capture_output=True, check=True)
-            steps = [(f"stage 2: {name}", ["scripts/test-service.sh", name]) for name in SERVICES]
-            steps.append(("stage 3: full stack", ["scripts/run-integration-tests.sh"]))
-            for what, cmd in steps:
-                runs_of: dict[str, list[float]] = {label: [] for label, _, _ in projects}
-                # The first run of a cold cache builds; later ones would not be cold.
-                for _ in range(args.repeat if cache == "warm" else 1):
-                    for label, project, prefix in projects:
-                        runs_of[label].append(timed(cmd, project, f"{prefix}-{cache}"))
-                rows.append((what, cache, {label: statistics.median(t) for label, t in runs_of.items()}))
-            for _, project, prefix in projects:
-                instances.append((project, f"{prefix}-{cache}"))
-                subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project,
-                               env=env(f"{prefix}-{cache}"), capture_output=True)
-        naive_time = timed(["scripts/run-integration-tests.sh"], slow, "bench-naive")
-        rows.append(("stage 3: naive settings", "warm", {"HEAD": naive_time}))
-        # Suites only now: the rows above time tests/integration as it was rendered.
-        add_suites(tuned)
-        instances.append((tuned, "bench-suites"))
-        suites = {jobs: ["uv", "run", "--quiet", "scripts/test-runner.py", "--no-live", "--stage",
-                         "integration", "--suite", ",".join(SUITES), "-j", jobs] for jobs in ("1", "2")}
-        # Once untimed: each suite's stack builds images of its own (from the warm cache),
-        # which the first timed row would pay for alone.
-        timed(suites["1"], tuned, "bench-suites")
-        times: dict[str, list[float]] = {"1": [], "2": []}
-        for run in range(args.repeat):
-            # Alternating which goes first, so load on the machine hits both alike.
-            for jobs in ("2", "1") if run % 2 == 0 else ("1", "2"):
-                times[jobs].append(timed(suites[jobs], tuned, "bench-suites"))
-        for what, jobs in (("2 suites: in parallel", "2"), ("2 suites: in series", "1")):
-            rows.append((what, "warm", {"HEAD": statistics.median(times[jobs])}))
+            # Alternating which goes first between warm repeats.
+            for label, project, instance in projects if i % 2 == 0 else projects[::-1]:
+                if cache == "cold":
+                    subprocess.run(["make", "test-clean-all"], cwd=project, env=env(instance), capture_output=True)
+                seen = len(events.rows)
+                wall, marks, ok = make_test(project, instance)
+                events.wait_for(f"{SLUG}-test-{instance}", seen)
+                walls.setdefault((label, cache), []).append(wall if ok else float("nan"))
+                report(label, cache + ("" if ok else " (FAILED)"), wall, marks, events.rows[seen:], instance)
     finally:
-        for project, instance in instances:
-            subprocess.run(["scripts/run-integration-tests.sh", "--clean-all"], cwd=project, env=env(instance),
-                           capture_output=True)
+        events.stop()
+        for _, project, instance in projects:
+            subprocess.run(["make", "test-clean-all"], cwd=project, env=env(instance), capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    labels = [label for label, _, _ in projects]
-    header = f"{'what':<26} {'cache':<6}" + "".join(f" {label[:12]:>12}" for label in labels)
-    print(header + (f" {'ratio':>7}" if args.baseline else ""))
-    for what, cache, seconds in rows:
-        line = f"{what:<26} {cache:<6}" + "".join(
-            f" {seconds[label]:>12.1f}" if label in seconds else f" {'-':>12}" for label in labels)
-        if args.baseline and len(seconds) == 2:
-            line += f" {seconds['HEAD'] / seconds[args.baseline]:>6.2f}x"
-        print(line)
-    if FAILED:
-        print("\nfailed runs (their times count anyway):\n  " + "\n  ".join(FAILED))
-    tuned_warm = next(s["HEAD"] for w, c, s in rows if w == "stage 3: full stack" and c == "warm")
-    print(f"\nstage 3, naive / tuned (warm cache): {naive_time / tuned_warm:.2f}x")
-    parallel, series = (next(s["HEAD"] for w, _, s in rows if w == f"2 suites: in {how}")
-                        for how in ("parallel", "series"))
-    print(f"2 suites, parallel / series: {parallel / series:.2f}x")
+    print(f"\n{'make test':<10}" + "".join(f" {label[:14]:>14}" for label, _, _ in projects))
+    for cache in dict.fromkeys(caches):
+        row = [statistics.median(walls[(label, cache)]) for label, _, _ in projects]
+        ratio = f" {row[0] / row[1]:>6.2f}x" if len(row) == 2 else ""
+        print(f"{cache:<10}" + "".join(f" {t:>14.1f}" for t in row) + ratio)
 
 
 if __name__ == "__main__":
