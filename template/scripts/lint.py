@@ -201,7 +201,8 @@ def lint_compose(files: list[str]) -> Outcome:
         example = ["--env-file", ".env.example"] if (folder / ".env.example").is_file() else []
         if run([*command, *(arg for f in stack for arg in ("-f", f)), *example, "config",
                 "--quiet"], cwd=folder, env=env) != 0:
-            print(f"compose: {base}{' + ' + override if len(stack) > 1 else ''} is invalid")
+            print(f"compose: {' + '.join(Path(base).with_name(f).as_posix() for f in stack)} "
+                  "is invalid")
             failed.append(base)
     return Outcome("failed" if failed else "ok", f"{count(len(bases), 'compose file')}, {which}",
                    failed)
