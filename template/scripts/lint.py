@@ -144,7 +144,7 @@ def node_tool(argv: list[str], what: str, none: str, wanted: Callable[[dict], bo
             folder, where = ROOT / path, "the project root" if path == "." else path
             if tool == "eslint" and not (folder / "eslint.config.js").is_file():
                 print(f"eslint: {where} has no eslint.config.js: copy another node service's "
-                    "(`make update` restores those the template made)")
+                  "(`make update` restores those the template made)")
             elif ensure_node_modules(folder, tool) != 0:
                 pass
             elif not (folder / "node_modules" / ".bin" / tool).is_file():
