@@ -216,16 +216,22 @@ def test_watch(root: Path, wanted: Sequence[str]) -> int:
         """The test runner's unit stage for these services, with its own display."""
         subprocess.run([sys.executable, str(root / "scripts" / "test-runner.py"), "--stage", "unit",
                         *(arg for name in names for arg in ("--service", str(name)))], cwd=root)
-        console.print(f"[dim]watching {watched}; Ctrl-C stops[/]")
 
     run_unit(e["name"] for e in entries)
     folders = sorted({str((root / str(e["path"])).resolve()) for e in entries})
+    ready = False
     try:
-        for changes in watch(*folders, watch_filter=watch_filter(), raise_interrupt=False):
+        # yield_on_timeout: no changes within rust_timeout (ms) yield an empty set, the first
+        # once the watcher is live: only then does `watching` promise that an edit starts a run.
+        for changes in watch(*folders, watch_filter=watch_filter(), raise_interrupt=False,
+                             yield_on_timeout=True, rust_timeout=500):
             changed = changed_services(changes, entries, root)
             if changed:
                 console.rule(f"changed: {', '.join(changed)}")
                 run_unit(changed)
+            elif not ready:
+                console.print(f"[dim]watching {watched}; Ctrl-C stops[/]")
+            ready = not changed
     except KeyboardInterrupt:
         pass
     return 0
