@@ -37,8 +37,8 @@ def folders(root: Path) -> dict[str, str]:
     return result
 
 
-def run(cmd: list[str], folder: Path, failed: str) -> str | None:
-    """None when `cmd` succeeds in folder, else why not (`failed` with its last line of output)."""
+def run(cmd: list[str], folder: Path, failed: str = "`{cmd}` failed: {last}") -> str | None:
+    """None when `cmd` succeeds in folder, else why not (`failed`: last, its last output line)."""
     if shutil.which(cmd[0]) is None:
         return f"{cmd[0]} is not installed"
     try:
@@ -46,7 +46,8 @@ def run(cmd: list[str], folder: Path, failed: str) -> str | None:
     except subprocess.TimeoutExpired:
         return f"`{' '.join(cmd[:2])}` took more than 10 minutes"
     lines = [line.strip() for line in (result.stderr or result.stdout).splitlines() if line.strip()]
-    return None if result.returncode == 0 else failed.format(lines[-1] if lines else "no output")
+    return None if result.returncode == 0 else failed.format(
+        cmd=" ".join(cmd[:2]), last=lines[-1] if lines else "no output")
 
 
 def check_lock(folder: Path, language: str) -> str | None:
@@ -54,7 +55,7 @@ def check_lock(folder: Path, language: str) -> str | None:
     if not (folder / LOCKS[language]).is_file():
         return f"no {LOCKS[language]}"
     if language == "python":
-        return run(["uv", "lock", "--check", "--quiet"], folder, "uv.lock is out of date ({})")
+        return run(["uv", "lock", "--check", "--quiet"], folder, "uv.lock is out of date ({last})")
     try:
         manifest = json.loads((folder / "package.json").read_text())
         root = json.loads((folder / "package-lock.json").read_text()).get("packages", {}).get("")
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"lock.py: {folder}: {problem}: {FIX}", file=sys.stderr)
         else:
             cmd = ["uv", "lock", "--quiet"] if language == "python" else NPM_LOCK
-            problem = run(cmd, ROOT / folder, f"`{' '.join(cmd[:2])}` failed: {{}}")
+            problem = run(cmd, ROOT / folder)
             if problem:
                 state = "not refreshed" if (ROOT / lock).is_file() else "missing"
                 print(f"lock.py: {lock} {state} ({problem}); run `make lock` once the package "
