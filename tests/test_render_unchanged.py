@@ -263,12 +263,10 @@ TS_TOOLING = {"Makefile", "scripts/lint.py", "scripts/lock.py", "scripts/update.
 # the update's summary and make template-diff (issue 23: docs/development.md).
 SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/kubernetes.md", ".gitignore",
             "docs/development.md",
-            # one conflict scan for the update engine and the project (issue 24)
-            "scripts/check-conflicts.sh", "scripts/lib/gitutil.py",
             "deploy/k8s/base/*", "*src/config.js", "*tests/unit/*.test.js", "*src/*/settings.py",
             "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py",
-            # issue 24: the test runner, smaller
-            "scripts/test-runner.py", "scripts/test_runner/*")
+            # issue 24: one stack package, a smaller runner and tools, one conflict scan
+            "scripts/*", "deploy/test/integration.env.example")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh
