@@ -42,7 +42,6 @@ ROOT_FILES = {
     # The runner's package, started by scripts/test-runner.py.
     "scripts/test_runner/__init__.py",
     "scripts/test_runner/cli.py",
-    "scripts/test_runner/discovery.py",
     "scripts/test_runner/parsing.py",
     "scripts/test_runner/planning.py",
     "scripts/test_runner/process.py",
