@@ -19,7 +19,8 @@
 #                .artifacts/<instance>/integration-NAME/), so several suites run
 #                at once: make test-integration SUITES="NAME ..."
 # Settings (optional members started by default, JOB_EVERY_SECONDS, images):
-# .env.integration, written on first use and yours from then on.
+# .env.integration, copied from deploy/test/integration.env.example on first
+# use and yours from then on.
 # The work is done by scripts/stack (python3, else uv's python).
 set -euo pipefail
 
