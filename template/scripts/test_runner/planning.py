@@ -63,21 +63,21 @@ def plan(
     instance = instance_id(root) if instance is None else instance
     # The integration stage's one target: the whole stack, or the single service.
     whole = "stack" if layout == "multi" else found[0]["name"]
-    framework = found[0].get("framework") or None
+    framework = found[0].get("framework")
     if layout == "multi":  # the cross-service tests at the root: by their manifest
         manifest = registry.manifest_of(root)
         framework = manifest[2] if manifest else "vitest"
     # The whole pipeline runs every optional member (the schedulers) too.
     stage3 = ["scripts/run-integration-tests.sh", *(f"--with-{m}" for m in members or ["all"])]
     # (stage, name, command, framework, where scripts/stack writes its junit report)
-    targets = [
-        *(("unit", s["name"], ["scripts/unit-tests.sh", s["path"]], s.get("framework") or None,
-           ("unit", (root / s["path"]).resolve().name)) for s in found),
-        *(("service", s["name"], ["scripts/test-service.sh", s["name"]],
-           s.get("framework") or None, ("service", s["name"])) for s in found),
-        *((("integration", f"{whole}:{s}", [*stage3, "--suite", s], framework, ("integration", s))
-           for s in suites) if suites else [("integration", whole, stage3, framework, ("integration",))]),
-    ]
+    targets = [("unit", s["name"], ["scripts/unit-tests.sh", s["path"]], s.get("framework"),
+                ("unit", (root / s["path"]).resolve().name)) for s in found]
+    targets += [("service", s["name"], ["scripts/test-service.sh", s["name"]], s.get("framework"),
+                 ("service", s["name"])) for s in found]
+    targets += [("integration", f"{whole}:{suite}", [*stage3, "--suite", suite], framework,
+                 ("integration", suite)) for suite in suites]
+    if not suites:
+        targets.append(("integration", whole, stage3, framework, ("integration",)))
     planned = [Stage(stage, [Target(*t[:4]) for t in targets if t[0] == stage])
                for stage in allowed if not stages or stage in stages]
     if suites and "integration" not in {s.name for s in planned}:
@@ -86,7 +86,8 @@ def plan(
         known = sorted({t.name for s in planned for t in s.targets})
         unknown = [name for name in services if name not in known]
         if unknown:
-            raise PlanError(f"no target named {', '.join(unknown)}; the targets are {', '.join(known)}")
+            raise PlanError(f"no target named {', '.join(unknown)}; "
+                            f"the targets are {', '.join(known)}")
         for stage in planned:
             stage.targets = [t for t in stage.targets if t.name in services]
         planned = [s for s in planned if s.targets]
