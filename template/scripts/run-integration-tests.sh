@@ -24,7 +24,6 @@
 # The work is done by scripts/stack (python3, else uv's python).
 set -euo pipefail
 
-# The package needs Python 3.9+ (macOS has it), else uv's.
 main() {
   local stack
   stack="$(dirname "${BASH_SOURCE[0]}")/stack"
