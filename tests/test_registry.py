@@ -2,14 +2,15 @@
 
 The template renders it from the same computed list as every other file
 (hooks/services.py parse_services); scripts/stack/registry.py (also importable
-and runnable as scripts/lib/services.py) reads it for the stack package and
+as scripts/lib/services.py) reads it for the stack package and
 scripts/update.py, and falls back to a folder scan only for
 a service folder added by hand. These tests pin the file against the parser,
-the reader's CLI and fallback, and update.py's refusals that read it.
+the reader's functions and fallback, and update.py's refusals that read it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -26,16 +27,18 @@ FIELDS = ["name", "path", "language", "kind", "package", "env", "port", "dev_por
 READER = "scripts/lib/services.py"
 
 
-def reader(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, READER, *args], cwd=project, capture_output=True, text=True,
-                          timeout=60)
+def reader(project: Path):
+    """The project's registry module (scripts/stack/registry.py), imported from its file."""
+    spec = importlib.util.spec_from_file_location("project_registry", project / "scripts/stack/registry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def output(project: Path, *args: str) -> str:
-    """The reader's stdout; the test fails with its stderr when it exits non-zero."""
-    result = reader(project, *args)
-    assert result.returncode == 0, f"services.py {' '.join(args)} exited {result.returncode}:\n{result.stderr}"
-    return result.stdout
+def table(project: Path, *fields: str) -> str:
+    """A line per service: FIELDS tab-separated, an empty or missing field as -."""
+    return "".join("\t".join(str(s.get(f) or "-") for f in fields) + "\n"
+                   for s in reader(project).services(project))
 
 
 @pytest.fixture
@@ -80,48 +83,47 @@ def test_registry_is_template_owned() -> None:
 
 
 # ----------------------------------------------------------- the reader
-def test_reader_cli_answers_from_the_registry(render) -> None:
+def test_reader_answers_from_the_registry(render) -> None:
     project = render("multi-github-pg-redis-mixed")
-    assert output(project, "names") == "api\nworker\nweb\n"
-    assert output(project, "names", "--kind", "api") == "api\nweb\n"
-    assert output(project, "names", "--kind", "worker") == "worker\n"
-    assert output(project, "field", "web", "framework") == "vitest\n"
-    assert output(project, "field", "worker", "word") == "worker:worker\n"
-    assert output(project, "field", "web", "upstream") == "api\n"
-    assert output(project, "layout") == "multi\n"
-    assert output(project, "table", "name", "env", "port", "upstream") == (
+    services = reader(project)
+    assert services.names(project) == ["api", "worker", "web"]
+    assert services.names(project, "api") == ["api", "web"]
+    assert services.names(project, "worker") == ["worker"]
+    assert services.service("web", project)["framework"] == "vitest"
+    assert services.service("worker", project)["word"] == "worker:worker"
+    assert services.service("web", project)["upstream"] == "api"
+    assert services.load(project)["layout"] == "multi"
+    assert table(project, "name", "env", "port", "upstream") == (
         "api\tAPI\t8000\t-\nworker\tWORKER\t8000\t-\nweb\tWEB\t8000\tapi\n")
-    assert output(project, "framework", str(project / "services/worker")) == "pytest\n"
-    in_web = subprocess.run([sys.executable, "../../" + READER, "framework", "."], cwd=project / "services/web",
-                            capture_output=True, text=True, timeout=60)
-    assert (in_web.returncode, in_web.stdout) == (0, "vitest\n"), in_web.stderr
+    assert services.framework(project / "services/worker", project) == "pytest"
+    assert services.framework(project / "services/web/.", project) == "vitest"
     # The cross-service tests at the root of the multi layout: no service, so by manifest.
-    assert output(project, "framework", ".") == "pytest\n"
+    assert services.framework(project, project) == "pytest"
 
 
 def test_reader_single_layout(render) -> None:
     project = render("single-gitea-node-api")
-    assert output(project, "names") == "web\n"
-    assert output(project, "table", "name", "path") == "web\t.\n"
-    assert output(project, "framework", ".") == "vitest\n"
-    assert output(project, "layout") == "single\n"
+    services = reader(project)
+    assert services.names(project) == ["web"]
+    assert table(project, "name", "path") == "web\t.\n"
+    assert services.framework(project, project) == "vitest"
+    assert services.load(project)["layout"] == "single"
 
 
 @pytest.mark.parametrize(
-    ("args", "code", "message"),
+    ("call", "message"),
     [
-        (["field", "billing", "word"], 1, "services.py: no service 'billing'; the services are: api worker web\n"),
-        (["field", "api", "colour"], 1, "services.py: no field 'colour'; the fields are: " + " ".join(FIELDS) + "\n"),
-        (["framework", "deploy"], 1, "has neither pyproject.toml nor package.json\n"),
-        (["names", "--kind", "cron"], 2, "invalid choice: 'cron'"),
-        ([], 2, "the following arguments are required: command"),
+        (lambda s, p: s.service("billing", p), "no service 'billing'; the services are: api worker web"),
+        (lambda s, p: s.framework(p / "deploy", p), "has neither pyproject.toml nor package.json"),
     ],
-    ids=["unknown-service", "unknown-field", "no-manifest", "unknown-kind", "no-command"],
+    ids=["unknown-service", "no-manifest"],
 )
-def test_reader_refuses_bad_input_in_one_line(render, args: list[str], code: int, message: str) -> None:
-    result = reader(render("multi-github-pg-redis-mixed"), *args)
-    assert (result.returncode, result.stdout) == (code, ""), result
-    assert message in result.stderr and result.stderr.count("\n") <= 2, result.stderr
+def test_reader_refuses_bad_input_in_one_line(render, call, message: str) -> None:
+    project = render("multi-github-pg-redis-mixed")
+    services = reader(project)
+    with pytest.raises(services.RegistryError) as error:
+        call(services, project)
+    assert message in str(error.value) and "\n" not in str(error.value)
 
 
 def test_reader_built_from_names_the_service_each_compose_service_builds(project: Path) -> None:
@@ -134,15 +136,11 @@ def test_reader_built_from_names_the_service_each_compose_service_builds(project
          "config", "--format", "json"],
         cwd=project, capture_output=True, text=True, timeout=60)
     assert config.returncode == 0, config.stderr
-    result = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input=config.stdout,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    built = reader(project).built_from(json.loads(config.stdout), project)
     # the template's own one-shot migrate steps, and one the team added, run their service's image
-    assert sorted(result.stdout.splitlines()) == ["api api", "api-extra api", "api-migrate api", "web web",
-                                                  "web-migrate web", "worker worker", "worker-migrate worker"]
-    bad = subprocess.run([sys.executable, READER, "built-from"], cwd=project, input="no json",
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 1 and bad.stderr.startswith("services.py: built-from: stdin is no compose config JSON")
+    assert sorted(" ".join(pair) for pair in built) == [
+        "api api", "api-extra api", "api-migrate api", "web web", "web-migrate web", "worker worker",
+        "worker-migrate worker"]
 
 
 def test_prebuilt_images_need_a_prefix(project: Path) -> None:
@@ -156,15 +154,16 @@ def test_prebuilt_images_need_a_prefix(project: Path) -> None:
 
 
 def test_reader_without_the_registry_says_how_to_restore_it(project: Path) -> None:
+    services = reader(project)
     (project / "scripts/services.json").unlink()
-    result = reader(project, "names")
-    assert result.returncode == 1, result
-    assert result.stderr == ("services.py: scripts/services.json not found: restore it with "
-                             "`git checkout -- scripts/services.json` (the template renders it)\n")
+    with pytest.raises(services.RegistryError) as error:
+        services.names(project)
+    assert str(error.value) == ("scripts/services.json not found: restore it with "
+                                "`git checkout -- scripts/services.json` (the template renders it)")
     (project / "scripts/services.json").write_text("{not json")
-    result = reader(project, "names")
-    assert result.returncode == 1 and "scripts/services.json is unreadable" in result.stderr, result
-    assert result.stderr.count("\n") == 1, result.stderr
+    with pytest.raises(services.RegistryError) as error:
+        services.names(project)
+    assert "scripts/services.json is unreadable" in str(error.value) and "\n" not in str(error.value)
 
 
 def test_reader_adds_hand_made_service_folders(project: Path) -> None:
@@ -176,23 +175,25 @@ def test_reader_adds_hand_made_service_folders(project: Path) -> None:
     (project / "services/notes").mkdir()  # no manifest: not a service
     # A registered python service that also has a package.json stays pytest.
     (project / "services/api/package.json").write_text("{}\n")
-    assert output(project, "names") == "api\nworker\nweb\naudit-log\nmailer\n"
-    assert output(project, "names", "--kind", "api") == "api\nweb\n"
-    assert output(project, "table", "name", "path", "framework", "env", "port", "word", "kind") == (
+    services = reader(project)
+    assert services.names(project) == ["api", "worker", "web", "audit-log", "mailer"]
+    assert services.names(project, "api") == ["api", "web"]
+    assert table(project, "name", "path", "framework", "env", "port", "word", "kind") == (
         "api\tservices/api\tpytest\tAPI\t8000\tapi\tapi\n"
         "worker\tservices/worker\tpytest\tWORKER\t8000\tworker:worker\tworker\n"
         "web\tservices/web\tvitest\tWEB\t8000\tweb:node\tapi\n"
         "audit-log\tservices/audit-log\tpytest\tAUDIT_LOG\t8000\t-\t-\n"
         "mailer\tservices/mailer\tvitest\tMAILER\t8000\t-\t-\n")
-    assert output(project, "field", "mailer", "word") == "\n"
-    assert output(project, "framework", str(project / "services/mailer")) == "vitest\n"
-    assert output(project, "framework", str(project / "services/api")) == "pytest\n"
+    assert services.service("mailer", project)["word"] == ""
+    assert services.framework(project / "services/mailer", project) == "vitest"
+    assert services.framework(project / "services/api", project) == "pytest"
 
 
 def test_reader_runs_on_python_3_9(render) -> None:
     """macOS's own python3 is 3.9: no syntax or library call of a later version."""
     run([tool("ruff"), "check", "--no-cache", "--isolated", "--target-version", "py39",
-         "--select", "E,F,W,I,B,UP", "--line-length", "120", READER], cwd=render("single-gitea-node-api"))
+         "--select", "E,F,W,I,B,UP", "--line-length", "120", READER, "scripts/stack"],
+        cwd=render("single-gitea-node-api"))
 
 
 # ------------------------------------------------------- the stack package

@@ -27,6 +27,7 @@ ROOT_FILES = {
     "deploy/prod/start-order.yml",
     "scripts/prod-check.sh",
     "deploy/test/docker-compose.yml",
+    "deploy/test/integration.env.example",  # copied to .env.integration on first use
     "scripts/get-test-instance-id.sh",
     # The stack package: every fact about the test and dev stacks (issue 24).
     "scripts/stack/__init__.py",
@@ -42,7 +43,6 @@ ROOT_FILES = {
     # The runner's package, started by scripts/test-runner.py.
     "scripts/test_runner/__init__.py",
     "scripts/test_runner/cli.py",
-    "scripts/test_runner/discovery.py",
     "scripts/test_runner/parsing.py",
     "scripts/test_runner/planning.py",
     "scripts/test_runner/process.py",

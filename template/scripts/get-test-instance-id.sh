@@ -7,7 +7,6 @@
 # usage: scripts/get-test-instance-id.sh
 set -euo pipefail
 
-# The package needs Python 3.9+ (macOS has it), else uv's.
 main() {
   local stack
   stack="$(dirname "${BASH_SOURCE[0]}")/stack"

@@ -19,11 +19,11 @@
 #                .artifacts/<instance>/integration-NAME/), so several suites run
 #                at once: make test-integration SUITES="NAME ..."
 # Settings (optional members started by default, JOB_EVERY_SECONDS, images):
-# .env.integration, written on first use and yours from then on.
+# .env.integration, copied from deploy/test/integration.env.example on first
+# use and yours from then on.
 # The work is done by scripts/stack (python3, else uv's python).
 set -euo pipefail
 
-# The package needs Python 3.9+ (macOS has it), else uv's.
 main() {
   local stack
   stack="$(dirname "${BASH_SOURCE[0]}")/stack"

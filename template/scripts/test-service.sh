@@ -4,14 +4,13 @@
 # your docker-compose.override.yml beside it), then its tests/integration
 # against them. The stack is removed on success, failure
 # and Ctrl-C; logs and reports stay in .artifacts/<instance>/service-<name>/.
-# The work is done by scripts/stack.
+# The work is done by scripts/stack (python3, else uv's python).
 #
 # usage: scripts/test-service.sh NAME [--keep]
 #   --keep   leave the stack running for debugging (remove it with
 #            `make test-clean-all`)
 set -euo pipefail
 
-# The package needs Python 3.9+ (macOS has it), else uv's.
 main() {
   local stack
   stack="$(dirname "${BASH_SOURCE[0]}")/stack"

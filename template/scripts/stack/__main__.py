@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -25,7 +26,7 @@ sys.dont_write_bytecode = True  # no __pycache__ among the template's files
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import stack  # noqa: E402
 from stack import ROOT, TEST_FILE, artifacts, instance_id, project_name, run, suites  # noqa: E402
-from stack.registry import RegistryError, services  # noqa: E402
+from stack.registry import RegistryError  # noqa: E402
 from stack.run import Usage, say  # noqa: E402
 
 SCRIPTS = {"unit-tests": "unit", "test-service": "service", "run-integration-tests": "integration",
@@ -99,11 +100,10 @@ def env_file_value(key: str, file: Path) -> str:
 
 
 def settings() -> None:
-    """Write .env.integration on first use (then it is the developer's); compose reads it."""
+    """Copy deploy/test/integration.env.example to .env.integration on first use (then it
+    is the developer's); compose reads it."""
     if not SETTINGS.is_file():
-        members = " ".join(optional_members()) or "none"
-        scheduler = SCHEDULER if any(s.get("kind") == "scheduler" for s in services()) else ""
-        SETTINGS.write_text(SETTINGS_TEXT.format(members=members, scheduler=scheduler))
+        shutil.copyfile(ROOT / "deploy/test/integration.env.example", SETTINGS)
         say(f"wrote {SETTINGS.name}: this stack's settings, yours to edit (kept from now on)")
     os.environ["COMPOSE_ENV_FILES"] = str(SETTINGS)
 
@@ -181,35 +181,6 @@ def integration(script: str, args: list[str], instance: str) -> int:
         return run.run_suite(ROOT, tests, folder)
 
     return guarded(folder, down, f"remove it with: {script} --down", body)
-
-
-SCHEDULER = """
-
-# Seconds between two jobs of a scheduler (the test stack's default: 2).
-#JOB_EVERY_SECONDS=2"""
-SETTINGS_TEXT = """\
-# Settings of this checkout's integration stack (scripts/run-integration-tests.sh,
-# make test-integration), read by docker compose as an env file. Written on
-# first use, then yours: the script never overwrites it. Git-ignored (.env.*).
-# Delete it to start again from the template's defaults.
-
-# Optional stack members started on every run, comma-separated. For one run:
-# --with-NAME (make test-integration WITH=NAME), --with-all for every one;
-# make test always runs all of them. The optional members: {members}
-COMPOSE_PROFILES={scheduler}
-
-# Memory and CPU limits of every member of the stack (the defaults: 512m, 1;
-# 0: no limit, for an engine that cannot set them, such as rootless Docker
-# without cgroup delegation).
-#TEST_MEMORY=512m
-#TEST_CPUS=1
-
-# Base images (a registry mirror); the defaults are in deploy/test/docker-compose.yml.
-#PYTHON_IMAGE=
-#NODE_IMAGE=
-#POSTGRES_IMAGE=
-#REDIS_IMAGE=
-"""
 
 
 def main(argv: list[str]) -> int:

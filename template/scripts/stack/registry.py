@@ -7,28 +7,18 @@ template's services: language and framework from that manifest, the
 template's container port (8000), no kind, word, dev_port or upstream.
 That scan, and `framework` of a folder that is no service (the multi
 layout's cross-service tests), are the only places that decide a framework
-by which manifest a folder has.
-
-CLI (python3 scripts/lib/services.py COMMAND): names [--kind KIND], field
-NAME FIELD, table FIELD... (tab-separated, an empty field as -), framework
-DIR, layout, built-from (`docker compose config --format json` on stdin:
-"COMPOSE-SERVICE NAME" for each compose service that builds from, or runs
-the image built from, service NAME's folder). Exit 1: an unknown service
-or field, or an unreadable registry; 2: usage.
+by which manifest a folder has. Import it as `services` (scripts/lib/services.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REGISTRY = "scripts/services.json"
-FIELDS = ("name", "path", "language", "kind", "package", "env", "port", "dev_port",
-          "framework", "word", "upstream")
 MANIFESTS = (("pyproject.toml", "python", "pytest"), ("package.json", "node", "vitest"))
 CONTAINER_PORT = 8000
 
@@ -47,9 +37,14 @@ def load(root: Path = ROOT) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise RegistryError(f"{REGISTRY} is unreadable ({error}): {restore}") from None
     entries = data.get("services") if isinstance(data, dict) else None
-    if not (isinstance(entries, list)
-            and all(isinstance(s, dict) and isinstance(s.get("name"), str) for s in entries)):
+    if not (isinstance(entries, list) and all(isinstance(s, dict) for s in entries)):
         raise RegistryError(f"{REGISTRY} is not the template's registry: {restore}")
+    if data.get("layout") not in ("multi", "single"):
+        raise RegistryError(f"{REGISTRY}: 'layout' must be one of multi, single")
+    if not entries:
+        raise RegistryError(f"{REGISTRY}: 'services' must be a non-empty list")
+    if not all(s.get("name") and isinstance(s.get("path"), str) and s["path"] for s in entries):
+        raise RegistryError(f"{REGISTRY}: every service needs a 'name' and a 'path'")
     return data
 
 
@@ -61,7 +56,11 @@ def manifest_of(folder: Path) -> tuple | None:
 def services(root: Path = ROOT) -> list[dict[str, Any]]:
     """The template's services, then those added by hand."""
     known = load(root)["services"]
-    paths = {str(s.get("path")) for s in known}
+    return [*known, *scanned(root, {str(s.get("path")) for s in known})]
+
+
+def scanned(root: Path = ROOT, paths: Container[str] = ()) -> list[dict[str, Any]]:
+    """The folders of services/ with a manifest, but for PATHS (the registry's)."""
     folders = Path(root) / "services"
     added = []
     for folder in sorted(folders.iterdir()) if folders.is_dir() else []:
@@ -73,7 +72,7 @@ def services(root: Path = ROOT) -> list[dict[str, Any]]:
                 "kind": "", "package": package, "env": package.upper(), "port": CONTAINER_PORT,
                 "dev_port": None, "framework": manifest[2], "word": "", "upstream": "",
             })
-    return [*known, *added]
+    return added
 
 
 def names(root: Path = ROOT, kind: str = "") -> list[str]:
@@ -100,13 +99,6 @@ def framework(folder: Path, root: Path = ROOT) -> str:
     return manifest[2]
 
 
-def field(entry: dict[str, Any], name: str) -> str:
-    """A field as the shell reads it: None empty, everything else as JSON writes it, bare."""
-    if name not in FIELDS:
-        raise RegistryError(f"no field '{name}'; the fields are: {' '.join(FIELDS)}")
-    return "" if entry.get(name) is None else str(entry.get(name))
-
-
 def built_from(config: dict[str, Any], root: Path = ROOT) -> list[tuple[str, str]]:
     """(compose service, service name) for each compose service built from a service's folder."""
     folders = {(Path(root) / entry["path"]).resolve(): entry["name"] for entry in services(root)}
@@ -124,43 +116,3 @@ def built_from(config: dict[str, Any], root: Path = ROOT) -> list[tuple[str, str
               if not spec.get("build") and spec.get("image") in images]
     return found
 
-
-def run(args: argparse.Namespace, root: Path) -> list[str]:
-    if args.command == "names":
-        return names(root, args.kind)
-    if args.command == "field":
-        return [field(service(args.name, root), args.field)]
-    if args.command == "table":
-        return ["\t".join(field(entry, name) or "-" for name in args.fields)
-                for entry in services(root)]
-    if args.command == "framework":
-        return [framework(args.dir, root)]
-    if args.command == "built-from":
-        try:
-            return [" ".join(pair) for pair in built_from(json.load(sys.stdin), root)]
-        except ValueError as error:
-            raise RegistryError(f"built-from: stdin is no compose config JSON ({error})") from error
-    return [str(load(root).get("layout") or "")]
-
-
-def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
-    cli = argparse.ArgumentParser(prog="services.py", description=__doc__.split("\n\n")[0])
-    commands = cli.add_subparsers(dest="command", required=True)
-    commands.add_parser("names").add_argument("--kind", default="",
-                                              choices=["api", "worker", "scheduler", "frontend"])
-    one = commands.add_parser("field")
-    one.add_argument("name")
-    one.add_argument("field")
-    commands.add_parser("table").add_argument("fields", nargs="+")
-    commands.add_parser("framework").add_argument("dir", type=Path)
-    commands.add_parser("layout")
-    commands.add_parser("built-from")
-    args = cli.parse_args(argv)
-    try:
-        lines = run(args, root)
-    except RegistryError as error:
-        print(f"services.py: {error}", file=sys.stderr)
-        return 1
-    for line in lines:
-        print(line)
-    return 0

@@ -1,4 +1,4 @@
-"""Which targets each stage runs, from the project's services."""
+"""Which targets each stage runs: the services, suites and report folders from scripts/stack."""
 
 from __future__ import annotations
 
@@ -7,12 +7,29 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import stack
+from stack import registry
 
-from .discovery import PlanError, Service, discover, framework_of
 from .parsing import make_parser
 from .state import LAYOUT_STAGES, RunState, Stage, Target
 
-__all__ = ["PlanError", "instance_id", "plan", "report_dirs"]
+
+class PlanError(Exception):
+    """The project or the options ask for something the runner cannot do."""
+
+
+def discover(root: Path) -> tuple[str, list[dict]]:
+    """(layout, services) from scripts/stack's registry. Without scripts/services.json (a
+    project in the middle of an update from a template version without one): the service
+    folders with a manifest, else the single service at the root, named after its folder."""
+    if (root / registry.REGISTRY).is_file():
+        try:
+            return registry.load(root)["layout"], registry.services(root)
+        except registry.RegistryError as exc:
+            raise PlanError(str(exc)) from None
+    if found := registry.scanned(root):
+        return "multi", found
+    manifest = registry.manifest_of(root)
+    return "single", [{"name": root.name, "path": ".", "framework": manifest and manifest[2]}]
 
 
 def plan(
@@ -33,47 +50,51 @@ def plan(
     one when empty).
     """
     layout, found = discover(root)
-    check_suites(root, suites)
+    known_suites = stack.suites(root)
+    unknown = [name for name in suites if name not in known_suites]
+    if unknown:
+        raise PlanError(f"no suite {', '.join(unknown)} (a folder tests/integration/NAME/); "
+                        f"the suites are {', '.join(known_suites) or 'none'}")
     allowed = LAYOUT_STAGES[layout]
     for stage in stages:
         if stage not in allowed:
-            raise PlanError(
-                f"stage {stage!r} does not exist in the {layout} layout; "
-                f"choose from {', '.join(allowed)}"
-            )
-    whole = integration_target(layout, found)
+            raise PlanError(f"stage {stage!r} does not exist in the {layout} layout; "
+                            f"choose from {', '.join(allowed)}")
+    instance = instance_id(root) if instance is None else instance
+    # The integration stage's one target: the whole stack, or the single service.
+    whole = "stack" if layout == "multi" else found[0]["name"]
+    framework = found[0].get("framework")
+    if layout == "multi":  # the cross-service tests at the root: by their manifest
+        manifest = registry.manifest_of(root)
+        framework = manifest[2] if manifest else "vitest"
     # The whole pipeline runs every optional member (the schedulers) too.
     stage3 = ["scripts/run-integration-tests.sh", *(f"--with-{m}" for m in members or ["all"])]
-    framework = (framework_of(root) or "vitest") if layout == "multi" else found[0].framework
-    commands = {
-        "unit": [(s.name, ["scripts/unit-tests.sh", s.path], s.framework) for s in found],
-        "service": [(s.name, ["scripts/test-service.sh", s.name], s.framework) for s in found],
-        "integration": [(f"{whole}:{s}", [*stage3, "--suite", s], framework) for s in suites]
-        or [(whole, stage3, framework)],
-    }
-    planned = [
-        Stage(stage, [Target(stage, *target) for target in commands[stage]])
-        for stage in allowed
-        if not stages or stage in stages
-    ]
+    # (stage, name, command, framework, where scripts/stack writes its junit report)
+    targets = [("unit", s["name"], ["scripts/unit-tests.sh", s["path"]], s.get("framework"),
+                ("unit", (root / s["path"]).resolve().name)) for s in found]
+    targets += [("service", s["name"], ["scripts/test-service.sh", s["name"]], s.get("framework"),
+                 ("service", s["name"])) for s in found]
+    targets += [("integration", f"{whole}:{suite}", [*stage3, "--suite", suite], framework,
+                 ("integration", suite)) for suite in suites]
+    if not suites:
+        targets.append(("integration", whole, stage3, framework, ("integration",)))
+    planned = [Stage(stage, [Target(*t[:4]) for t in targets if t[0] == stage])
+               for stage in allowed if not stages or stage in stages]
     if suites and "integration" not in {s.name for s in planned}:
         raise PlanError("suites are run by the integration stage; it is not selected")
     if services:
         known = sorted({t.name for s in planned for t in s.targets})
         unknown = [name for name in services if name not in known]
         if unknown:
-            raise PlanError(
-                f"no target named {', '.join(unknown)}; the targets are {', '.join(known)}"
-            )
+            raise PlanError(f"no target named {', '.join(unknown)}; "
+                            f"the targets are {', '.join(known)}")
         for stage in planned:
             stage.targets = [t for t in stage.targets if t.name in services]
         planned = [s for s in planned if s.targets]
-    reports = report_dirs(
-        root, layout, found, instance_id(root) if instance is None else instance, suites
-    )
+    reports = {(t[0], t[1]): stack.artifacts(instance, *t[4], root=root) for t in targets}
     for target in (t for s in planned for t in s.targets):
         target.parser = make_parser(target.framework)
-        if reports:
+        if instance:
             target.report = reports[target.stage, target.name] / "junit.xml"
     return RunState(root=root, layout=layout, stages=planned)
 
@@ -82,46 +103,8 @@ def instance_id(root: Path) -> str:
     """This checkout's test instance id, from the project's script ("" if unknown)."""
     script = root / "scripts" / "get-test-instance-id.sh"
     try:
-        found = subprocess.run(
-            ["bash", str(script)], capture_output=True, text=True, timeout=30, cwd=root
-        )
+        found = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=30,
+                               cwd=root)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return found.stdout.strip() if found.returncode == 0 and script.is_file() else ""
-
-
-def report_dirs(
-    root: Path, layout: str, found: Sequence[Service], instance: str, suites: Sequence[str] = ()
-) -> dict[tuple[str, str], Path]:
-    """(stage, target) -> the folder its stage script writes junit.xml to (scripts/stack)."""
-    if not instance:
-        return {}
-    whole = integration_target(layout, found)
-    dirs = {("integration", whole): stack.artifacts(instance, "integration", root=root)}
-    for service in found:
-        folder = (root / service.path).resolve().name
-        dirs["unit", service.name] = stack.artifacts(instance, "unit", folder, root=root)
-        dirs["service", service.name] = stack.artifacts(
-            instance, "service", service.name, root=root
-        )
-    for suite in suites:
-        dirs["integration", f"{whole}:{suite}"] = stack.artifacts(
-            instance, "integration", suite, root=root
-        )
-    return dirs
-
-
-def check_suites(root: Path, suites: Sequence[str]) -> None:
-    """Refuse, in one line, a suite name that is no folder of tests/integration/."""
-    known = stack.suites(root)
-    unknown = [name for name in suites if name not in known]
-    if unknown:
-        raise PlanError(
-            f"no suite {', '.join(unknown)} (a folder tests/integration/NAME/); "
-            f"the suites are {', '.join(known) or 'none'}"
-        )
-
-
-def integration_target(layout: str, found: Sequence[Service]) -> str:
-    """The integration stage's one target: the whole stack, or the single service."""
-    return "stack" if layout == "multi" else found[0].name
