@@ -102,8 +102,8 @@ def load_report(since: float = 0.0) -> dict:
 
 
 def summary(report: dict, found: list[str], form: str) -> list[str]:
-    """The engine's summary as text or markdown lines; without one (an older template's
-    engine, or its summary failed): one line saying so, and the conflicts."""
+    """The engine's summary as text or markdown lines; without one (an engine that writes
+    none, or its summary failed): one line saying so, and the conflicts."""
     lines = (report.get("summary") or {}).get(form)
     if isinstance(lines, list):
         return [str(line) for line in lines]
