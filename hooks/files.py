@@ -49,7 +49,7 @@ Adding a file:
    values) with the condition under which it EXISTS. A service's condition
    also sees the project's components (``svc["components"]``). A folder's line covers
    everything below it.
-3. tests/test_files.py and tests/test_render.py say which combinations get it.
+3. tests/render/test_files.py and tests/render/test_render.py say which combinations get it.
 
 The tables and functions need no Jinja or Copier (the unit tests call them
 directly); hooks/jinja.py exposes them to Copier.

@@ -158,7 +158,7 @@ def stack_members(service_list: Sequence[Mapping[str, object]], components: Iter
 # psycopg, alembic, sqlalchemy, redis, celery, sse-starlette, openai, pytest,
 # pytest-cov, httpx2, ruff), plus the template's own python packages. A python
 # service's package of one of these names would shadow it in its own image.
-# tests/test_services_parser.py proves every module the rendered code imports is here.
+# tests/unit/test_services_parser.py proves every module the rendered code imports is here.
 PYTHON_IMPORTS = frozenset({
     "alembic", "amqp", "annotated_doc", "annotated_types", "anyio", "billiard", "celery",
     "click", "click_didyoumean", "click_plugins", "click_repl", "coverage", "dateutil",

@@ -65,7 +65,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 RESERVED = model.RESERVED
 # Where a python service's package name would shadow a module it imports: the
 # standard library, and what the template's own code and dependency table import
-# (hooks/model.py PYTHON_IMPORTS; tests/test_services_parser.py proves it complete).
+# (hooks/model.py PYTHON_IMPORTS; tests/unit/test_services_parser.py proves it complete).
 PYTHON_SHADOWED = frozenset(sys.stdlib_module_names) | model.PYTHON_IMPORTS
 API_PORT = model.CONTAINER_PORT
 # Host ports of the dev and prod stacks: a function of the service's name (a

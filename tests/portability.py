@@ -3,7 +3,7 @@
 macOS's /bin/bash is 3.2, and generated Makefiles set SHELL to bash, so every
 generated script and Makefile recipe must avoid what bash 4+ and GNU tools
 added. :func:`check_script` and :func:`check_makefile` return findings
-(file:line, rule, text); tests/test_portability.py runs them over every
+(file:line, rule, text); tests/run/test_portability.py runs them over every
 generated project.
 
 The checks work on lines, with comments and quoted text removed where a rule

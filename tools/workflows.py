@@ -4,7 +4,7 @@
 .github/workflows/ci.yml and .gitea/workflows/ci.yml are rendered from
 tools/ci.yml.jinja (which imports the action pins of the generated projects'
 CI partial). Both files are committed, because the forges read them from the
-repository; tests/test_repo_ci.py checks that they equal this render.
+repository; tests/unit/test_repo_ci.py checks that they equal this render.
 
     python3 tools/workflows.py           # write both files
     python3 tools/workflows.py --check   # exit 1, naming each stale file; write nothing

@@ -7,7 +7,7 @@ team's checkout goes through, in order:
 
 1. updated: the update committed; `make lint` and `make test-unit` pass (the
    team's unit tests among those that ran) and the integration tests
-   collect (running them needs the stack: tests/test_docker.py);
+   collect (running them needs the stack: tests/docker/test_docker.py);
 2. removed: `make remove-service NAME=worker`, committed; both pass again;
 3. added: `make add-service NAME=billing`, committed; both pass again, the
    new service's unit tests included.

@@ -4,7 +4,7 @@ Every case runs the project's own Makefile and scripts/update.py against the
 synthetic history (a real `copier update`, Copier from the test venv) and
 asserts: a non-zero exit, the message on one `update:` line without a Python
 traceback, and nothing changed (`git status` clean). The questions' own
-refusals (copier copy) are in tests/test_questions.py.
+refusals (copier copy) are in tests/render/test_questions.py.
 """
 
 from __future__ import annotations

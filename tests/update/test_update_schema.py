@@ -6,7 +6,7 @@ the template-owned alembic.ini and migrations/env.py arrive, and so do the
 user-owned first revision, models and seed data, which hooks/update
 (`new_schema_files`) must not take for files the user deleted. The user's
 own main.py keeps its CREATE TABLE IF NOT EXISTS; the first revision adopts
-an existing items table (tests/test_docker.py runs it on postgres).
+an existing items table (tests/docker/test_docker.py runs it on postgres).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Layer 1 of the template's tests. Every refused answer must raise with the
 validator's own words and leave no file behind; every accepted edge case must
-render and be recorded in .copier-answers.yml. tests/test_services_parser.py
+render and be recorded in .copier-answers.yml. tests/unit/test_services_parser.py
 covers the `services` parser without Copier.
 """
 

@@ -5,7 +5,7 @@ once conftest.py put its folder on sys.path) is imported for the parser,
 plan and render tests, and scripts/test-runner.py is run as a subprocess
 against a fake project for the rest: a tmp_path with scripts/services.json,
 services/<name>/Dockerfile and scripts/*.sh that replay the recorded tool
-output under tests/runner/recorded/ (and its junit report, where the stage
+output under tests/run/runner/recorded/ (and its junit report, where the stage
 scripts would write it) and then pass, fail, crash, hang, or wait for an
 interrupt, depending on a behaviour file per target.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "template" / "scripts"
 RUNNER = SCRIPTS / "test-runner.py"
 RECORDED = Path(__file__).resolve().parent / "recorded"

@@ -2,7 +2,7 @@
 
 The file is copied into projects as it is (not rendered), so it is imported
 from the template and served on a free loopback port; requests go over HTTP
-as the openai client sends them. Docker runs it in tests/test_docker.py.
+as the openai client sends them. Docker runs it in tests/docker/test_docker.py.
 """
 
 from __future__ import annotations

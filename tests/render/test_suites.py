@@ -1,6 +1,6 @@
 """Integration suites and bounded test stacks, without containers (issue 13).
 
-The docker side (two suites on two stacks at once) is tests/test_docker_suites.py.
+The docker side (two suites on two stacks at once) is tests/docker/test_docker_suites.py.
 """
 
 from __future__ import annotations

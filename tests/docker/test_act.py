@@ -218,7 +218,7 @@ def test_release_pushes_the_image_its_tests_ran(act_binary: str, project: Path, 
 
 
 def test_ci_workflow_runs_green(act_binary: str, project: Path, tmp_path: Path) -> None:
-    """CI (GitHub's file; Gitea's is the same, tests/test_workflows.py) on a branch
+    """CI (GitHub's file; Gitea's is the same, tests/render/test_workflows.py) on a branch
     push: the lint job (lock check, make lint), then the conflict check and the
     whole `make test`, building the images."""
     before = set(docker("image", "ls", "--quiet", "--filter=reference=act-shop-test-*").split())

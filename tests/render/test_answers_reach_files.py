@@ -352,7 +352,7 @@ def kustomize(folder: Path) -> str:
 @pytest.mark.parametrize(("answers", "question", "message"), RENDERED)
 def test_kubernetes_manifests_validate(project: Callable[..., Path], answers: dict[str, Any], question: str,
                                        message: str, tmp_path: Path) -> None:
-    """kubernetes-validate --strict (tests/test_k8s.py's version); the namespace is the slug, as text."""
+    """kubernetes-validate --strict (tests/lint/test_k8s.py's version); the namespace is the slug, as text."""
     root = project(answers)
     manifests = kustomize(root / "deploy/k8s/overlays/prod")
     path = tmp_path / "manifests.yaml"

@@ -3,7 +3,7 @@
 Render and lint layers for .github/workflows and .gitea/workflows: the exact
 files per ci_provider, actionlint over every rendered workflow, the workflow
 policy (permissions, timeouts, pinned actions), the release's build-once job per
-layout, its push step run with bash, and GitHub/Gitea parity. tests/test_act.py
+layout, its push step run with bash, and GitHub/Gitea parity. tests/docker/test_act.py
 executes the release with act.
 """
 
@@ -234,7 +234,7 @@ def test_release_builds_each_image_once_and_pushes_what_it_tested(render, name: 
     build, loaded into the runner; then make test on those images (the
     TEST_IMAGE_* knob); then the push of those images. The metadata inputs are
     the ones tests/fixtures/act-actions' stand-in implements, so the real
-    action computes what tests/test_act.py saw."""
+    action computes what tests/docker/test_act.py saw."""
     project = render(name)
     names = [svc["name"] for svc in services(project)]
     workflow = load(project, provider, "release")

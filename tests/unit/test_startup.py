@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-TEMPLATE = Path(__file__).resolve().parent.parent
+TEMPLATE = Path(__file__).resolve().parents[2]
 HOOKS = TEMPLATE / "hooks"
 HEAVY = ("jinja2", "copier", "copier_template_extensions", "pathspec")
 

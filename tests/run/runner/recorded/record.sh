@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-record the real test-tool output the runner's parsers are tested against.
 #
-# Usage: tests/runner/recorded/record.sh [OUT_DIR]   (default: this folder)
+# Usage: tests/run/runner/recorded/record.sh [OUT_DIR]   (default: this folder)
 #
 # Writes small sample suites (passing, failing, erroring, skipped, xfail/xpass,
 # a slow test, a collection error) to a temp dir and runs them with pytest 8,

@@ -2,8 +2,8 @@
 escape filters (hooks/answers.py), the names no answer may take, and every
 refusal message on one prompt line.
 
-tests/test_questions.py checks the same rules through Copier;
-tests/test_answers_reach_files.py checks the rendered files with their tools.
+tests/render/test_questions.py checks the same rules through Copier;
+tests/render/test_answers_reach_files.py checks the rendered files with their tools.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 copier.yml validates `services` with `services_error` and computes
 `service_list` with `parse_services`; these tests pin both without Copier, so a
-failure here names the parser, not the template. tests/test_questions.py checks
+failure here names the parser, not the template. tests/render/test_questions.py checks
 the same rules through Copier.
 """
 

@@ -242,8 +242,8 @@ def test_the_release_process_is_linked_and_names_what_exists() -> None:
     missing = sorted(path for path in cited - {".copier-answers.yml"} if not (TEMPLATE / path).is_file())
     assert not missing, f"docs/releasing.md cites files that do not exist: {missing}"
     for path, name in (("tests/update/real_history.py", "REAL_COMMITS"),
-                       ("tests/test_render_unchanged.py", "BEFORE"),
-                       ("tests/test_render_unchanged.py", "INTENDED")):
+                       ("tests/render/test_render_unchanged.py", "BEFORE"),
+                       ("tests/render/test_render_unchanged.py", "INTENDED")):
         assert name in text, f"docs/releasing.md no longer names {name}"
         assert re.search(rf"^{name}\b.*=", (TEMPLATE / path).read_text(), re.MULTILINE), f"{path} has no {name}"
     assert re.search(r"^## Unreleased$", (TEMPLATE / "CHANGELOG.md").read_text(), re.MULTILINE), (
