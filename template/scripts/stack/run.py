@@ -177,21 +177,19 @@ def down() -> None:
 
 
 def published() -> dict[str, dict[int, str]]:
-    """Each service with a container: its published ports, container port -> host:port
-    (one `ps` call, where `port SERVICE PORT` costs a call each)."""
-    out = compose("ps", "--all", "--format", "json")
-    if out.returncode:
-        raise SystemExit(out.stderr.strip() or "docker compose ps failed")
-    text = out.stdout.strip()  # a JSON object a line (compose 2.21 on), an array before
-    rows = json.loads(text) if text.startswith("[") else [json.loads(r) for r in text.splitlines()]
+    """Each service with a container: container port -> the host:port it is published on
+    (one `ps` call, where `port SERVICE PORT` costs one a port)."""
+    done = compose("ps", "--all", "--format", "json")
+    if done.returncode:
+        raise SystemExit(done.stderr.strip() or "docker compose ps failed")
+    text = done.stdout.strip()  # a JSON object a line (compose 2.21 on), an array before
+    rows = json.loads(text) if text.startswith("[") else map(json.loads, text.splitlines())
     found: dict[str, dict[int, str]] = {}
-    for row in sorted(rows, key=lambda r: r.get("Name", "")):
+    for row in sorted(rows, key=lambda r: r["Name"]):  # <service>-1 first, as `port` does
         ports = found.setdefault(row["Service"], {})
-        for pub in row.get("Publishers") or []:
-            host = pub.get("URL") or "0.0.0.0"
-            host = f"[{host}]" if ":" in host else host
-            if pub.get("PublishedPort"):
-                ports.setdefault(int(pub["TargetPort"]), f"{host}:{pub['PublishedPort']}")
+        for pub in (p for p in row.get("Publishers") or [] if p["PublishedPort"]):
+            host = f"[{pub['URL']}]" if ":" in pub["URL"] else pub["URL"]
+            ports.setdefault(pub["TargetPort"], f"{host}:{pub['PublishedPort']}")
     return found
 
 
