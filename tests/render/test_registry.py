@@ -198,14 +198,20 @@ def test_reader_runs_on_python_3_9(render) -> None:
 
 # ------------------------------------------------------- the stack package
 # A docker command for the stack functions that start no container: `compose
-# config --services` lists COMPOSE_SERVICES, `compose port SVC PORT` answers for
-# the services in PUBLISHED (127.0.0.1:1<port>), every call is logged.
+# config --services` lists COMPOSE_SERVICES, `compose ps --all --format json` has a
+# container for each service in PUBLISHED, which publishes every container port a
+# registry entry could name (<port> on 127.0.0.1:1<port>), every call is logged.
 DOCKER = """#!/usr/bin/env bash
 files=${COMPOSE_FILE:-}
 printf '%s|%s|%s\\n' "${COMPOSE_PROJECT_NAME:-}" "${files//$'\\n'/,}" "$*" >>"$DOCKER_LOG"
 case "$1 $2" in
   "compose config") for svc in $COMPOSE_SERVICES; do echo "$svc"; done ;;
-  "compose port") [[ " $PUBLISHED " == *" $3 "* ]] && echo "127.0.0.1:1$4" || exit 1 ;;
+  "compose ps") for svc in $PUBLISHED; do
+      pubs=; for port in 3000 5432 6379 8000; do
+        pubs+="${pubs:+,}{\\"URL\\":\\"127.0.0.1\\",\\"TargetPort\\":$port,\\"PublishedPort\\":1$port}"
+      done
+      echo "{\\"Name\\":\\"p-$svc-1\\",\\"Service\\":\\"$svc\\",\\"Publishers\\":[$pubs]}"
+    done ;;
 esac
 """
 
@@ -245,9 +251,8 @@ def test_stack_export_urls_reads_env_and_port_from_the_registry(project: Path, t
         "TEST_REDIS_URL=redis://127.0.0.1:16379/0",
         "TEST_STOREFRONT_URL=http://127.0.0.1:13000",
     ]
-    ports = sorted(call.split("|")[2] for call in calls if "compose port" in call)
-    assert ports == ["compose port api 8000", "compose port mailer 8000", "compose port postgres 5432",
-                     "compose port redis 6379", "compose port web 3000", "compose port worker 8000"]
+    # One call finds every published port (not a `compose port` call per service).
+    assert [call.split("|")[2] for call in calls] == ["compose ps --all --format json"]
 
 
 def test_stack_export_urls_first_api_without_one_named_api(project: Path, tmp_path: Path) -> None:
