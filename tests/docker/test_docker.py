@@ -74,27 +74,6 @@ def test_single_project_make_test_passes_both_stages(make_project, combo: str) -
     assert not nothing_left(project.prefix)
 
 
-def test_frontend_project_make_test_passes_with_a_real_browser(make_project) -> None:
-    """issue 14: api web:frontend jobs:worker with postgres and redis. The frontend's image
-    (bundle built from the lock, served by Caddy, /api/ proxied to api) passes its stage 2
-    (its stack holds the api) and stage 3, headless Chromium included and not skipped."""
-    project = make_project(COMBOS["multi-both-pg-redis-frontend"])
-    result = project.make("test")
-    assert_passed(result)
-    artifacts = project.root / ".artifacts" / project.instance_id()
-    # Stage 2 of web: postgres, redis, api and web healthy; its live and browser tests ran.
-    assert len(healthy_services(artifacts / "service-web/ps.txt")) == 4
-    stage2 = (artifacts / "service-web/junit.xml").read_text()
-    assert "web in Chromium" in stage2 and "proxies /api/ to api" in stage2, stage2
-    assert "<skipped" not in stage2 and "<failure" not in stage2, stage2
-    # Stage 3: the frontend's tests again, on the whole stack.
-    stage3 = (artifacts / "integration/junit.xml").read_text()
-    assert "test_web_page_in_a_browser" in stage3, stage3
-    assert "<skipped" not in stage3, stage3
-    assert f"{project.prefix}-web" in images(project.prefix)
-    assert not nothing_left(project.prefix)
-
-
 # --- 2. two instances side by side, each the multi project's whole make test --------------------
 
 

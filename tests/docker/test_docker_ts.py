@@ -36,6 +36,13 @@ def test_ts_worker_and_frontend_project_make_test_passes_with_a_real_browser(mak
     assert "processes a job from the queue and stores its result in postgres" in stage2, stage2
     assert "has the seed data" in stage2, stage2
     assert "<skipped" not in stage2 and "<failure" not in stage2, stage2
+    # Stage 2 of web (issue 14, the frontend): its stack holds postgres, redis and the api it
+    # proxies; its live and browser tests ran in Chromium, none skipped.
+    assert len(healthy_services(artifacts / "service-web/ps.txt")) == 4
+    web = (artifacts / "service-web/junit.xml").read_text()
+    assert "web in Chromium" in web and "proxies /api/ to api" in web, web
+    assert "<skipped" not in web and "<failure" not in web, web
+    assert f"{project.prefix}-web" in images(project.prefix)
     # Stage 3: the whole stack, the browser test included and not skipped.
     stage3 = (artifacts / "integration/junit.xml").read_text()
     assert "test_web_page_in_a_browser" in stage3, stage3
