@@ -21,16 +21,7 @@
 # Settings (optional members started by default, JOB_EVERY_SECONDS, images):
 # .env.integration, copied from deploy/test/integration.env.example on first
 # use and yours from then on.
-# The work is done by scripts/stack (python3, else uv's python).
+# The work is done by scripts/stack (scripts/stack/launch.sh).
 set -euo pipefail
 
-main() {
-  local stack
-  stack="$(dirname "${BASH_SOURCE[0]}")/stack"
-  if command -v python3 >/dev/null 2>&1; then
-    exec python3 "$stack" "$0" "$@"
-  fi
-  exec uv run --quiet --no-project python "$stack" "$0" "$@"
-}
-
-main "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/stack/launch.sh" "$0" "$@"

@@ -4,20 +4,11 @@
 # your docker-compose.override.yml beside it), then its tests/integration
 # against them. The stack is removed on success, failure
 # and Ctrl-C; logs and reports stay in .artifacts/<instance>/service-<name>/.
-# The work is done by scripts/stack (python3, else uv's python).
+# The work is done by scripts/stack (scripts/stack/launch.sh).
 #
 # usage: scripts/test-service.sh NAME [--keep]
 #   --keep   leave the stack running for debugging (remove it with
 #            `make test-clean-all`)
 set -euo pipefail
 
-main() {
-  local stack
-  stack="$(dirname "${BASH_SOURCE[0]}")/stack"
-  if command -v python3 >/dev/null 2>&1; then
-    exec python3 "$stack" "$0" "$@"
-  fi
-  exec uv run --quiet --no-project python "$stack" "$0" "$@"
-}
-
-main "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/stack/launch.sh" "$0" "$@"

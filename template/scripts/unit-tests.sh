@@ -8,13 +8,4 @@
 # usage: scripts/unit-tests.sh DIR      (DIR: services/<name>, or . in the single layout)
 set -euo pipefail
 
-main() {
-  local stack
-  stack="$(dirname "${BASH_SOURCE[0]}")/stack"
-  if command -v python3 >/dev/null 2>&1; then
-    exec python3 "$stack" "$0" "$@"
-  fi
-  exec uv run --quiet --no-project python "$stack" "$0" "$@"
-}
-
-main "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/stack/launch.sh" "$0" "$@"

@@ -32,6 +32,7 @@ ROOT_FILES = {
     # The stack package: every fact about the test and dev stacks (issue 24).
     "scripts/stack/__init__.py",
     "scripts/stack/__main__.py",
+    "scripts/stack/launch.sh",
     "scripts/stack/registry.py",
     "scripts/stack/run.py",
     "scripts/lib/services.py",

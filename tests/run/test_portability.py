@@ -63,9 +63,9 @@ PLANTED = {
 @pytest.fixture
 def script(render) -> str:  # noqa: ANN001
     """A real generated script with `set -euo pipefail`, to plant constructs in."""
-    text = (render("multi-github-pg-redis-mixed") / "scripts/get-test-instance-id.sh").read_text()
+    text = (render("multi-github-pg-redis-mixed") / "scripts/stack/launch.sh").read_text()
     assert "set -euo pipefail" in text and '\nmain "$@"\n' in text
-    assert not check_script("get-test-instance-id.sh", text)
+    assert not check_script("launch.sh", text)
     return text
 
 
