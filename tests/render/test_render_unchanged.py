@@ -55,11 +55,12 @@ INTENDED: dict[str, str] = {
     "scripts/get-test-instance-id.sh": STACK,
     "scripts/unit-tests.sh": STACK,
     "scripts/test-service.sh": STACK,
-    "scripts/stack/*.py": STACK,
+    "scripts/stack/*": STACK,
     "scripts/test_runner/*.py": RUNNER + "; " + SUITES,
     "scripts/services.json": REGISTRY,
     "scripts/lib/services.py": REGISTRY + "; " + STACK,
-    "scripts/stack": STACK + ": removed",
+    "scripts/lib/stack.sh": STACK + ": removed",
+    "deploy/test/integration.env.example": STACK + "; the settings file copied on first use",
     "scripts/dev.py": DEVLOOP,
     "scripts/update.py": REGISTRY + "; one git helper; " + SUMMARY,
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9); " + CONFLICT_SCAN,
@@ -266,7 +267,9 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             "deploy/k8s/base/*", "*src/config.js", "*tests/unit/*.test.js", "*src/*/settings.py",
             "*tests/unit/test_api.py", "*src/*/main.py", "*tests/integration/test_stack.py",
             # issue 24: one stack package, a smaller runner and tools, one conflict scan
-            "scripts/*", "deploy/test/integration.env.example")
+            "scripts/*", "deploy/test/integration.env.example", "*/workflows/release.yml",
+            # issue 24: no generated file speaks of template history
+            "*migrations/versions/0001_initial.py")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh

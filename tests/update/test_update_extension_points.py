@@ -68,8 +68,10 @@ def without_extension_points(root: Path) -> None:
     makefile = root / "template/Makefile.jinja"
     text = makefile.read_text()
     old = re.sub(r"\n\n# Your own targets[^\n]*\n-include local\.mk\n$", "\n", text)
-    old = re.sub(r"# The dev stack:[^\n]*\nDEV := ([^\n]*?docker-compose\.yml) [^\n]*\n", r"DEV := \1\n", old)
-    if old.count("\n") != text.count("\n") - 4:
+    # The dev stack's command as it was then: the template's compose file alone.
+    old = re.sub(r"# The dev stack:[^\n]*\n(?:#[^\n]*\n)*DEV = \$\(shell [^\n]*dev-compose\)\n",
+                 "DEV := docker compose -f deploy/dev/docker-compose.yml\n", old)
+    if old.count("\n") != text.count("\n") - 5:
         raise th.HistoryError(f"template/Makefile.jinja: no local.mk include or dev override: update {__file__}")
     makefile.write_text(old)
     (root / "template/local.mk").unlink()
