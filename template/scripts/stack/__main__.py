@@ -8,7 +8,9 @@
 
 The scripts pass their own path first (python3 scripts/stack "$0" ...): their
 name starts each message and their header comment is the usage.
-Exit codes: 0 done, 1 tests failed, 2 usage, 130 interrupted.
+Exit codes: 0 done, 1 tests failed, 2 usage, 130 interrupted. TEST_HOLD=1 (the test
+runner, starting a stack ahead of its stage): once the stack is up, test only after a
+"go" line on stdin; anything else, or the end of input, tears it down untested.
 """
 
 from __future__ import annotations
@@ -62,6 +64,17 @@ def guarded(folder: Path, teardown: bool, hint: str, body: Callable[[], int]) ->
             say(f"{os.environ['COMPOSE_PROJECT_NAME']} left running ({hint})")
 
 
+def go() -> bool:
+    """TEST_HOLD=1: the test runner started this stack ahead of its stage; its line on
+    stdin says whether to test ("go") or to tear down untested (an earlier stage failed)."""
+    if os.environ.get("TEST_HOLD") != "1":
+        return True
+    if sys.stdin.readline().strip() == "go":
+        return True
+    say("not tested: an earlier stage did not pass")
+    return False
+
+
 def unit(script: str, args: list[str], instance: str) -> int:
     if len(args) != 1 or not Path(args[0]).is_dir():
         raise Usage("usage: scripts/unit-tests.sh DIR  (a service folder)")
@@ -87,7 +100,7 @@ def service(script: str, args: list[str], instance: str) -> int:
     def body() -> int:
         run.up(folder)
         run.export_urls()
-        return run.run_suite(known[name].parents[2], "integration", folder)
+        return run.run_suite(known[name].parents[2], "integration", folder) if go() else 0
 
     return guarded(folder, "--keep" not in options, "remove it with: make test-clean-all", body)
 
@@ -178,7 +191,7 @@ def integration(script: str, args: list[str], instance: str) -> int:
         if not test:
             return 0
         run.export_urls()
-        return run.run_suite(ROOT, tests, folder)
+        return run.run_suite(ROOT, tests, folder) if go() else 0
 
     return guarded(folder, down, f"remove it with: {script} --down", body)
 

@@ -26,6 +26,12 @@ def positive_int(value: str) -> int:
     return int(value)
 
 
+def count(value: str) -> int:
+    if int(value) < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return int(value)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="test-runner.py",
@@ -45,6 +51,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="optional stack members the integration stage starts (default: every one)")
     add("-j", "--jobs", type=positive_int, default=os.cpu_count() or 1,
         help="targets of a stage run at the same time (default: number of CPUs)")
+    add("--stacks", type=count, default=4, metavar="N",
+        help="test stacks (service and integration targets) started at the same time, ahead "
+        "of their stage while the earlier stages run; each tests only once its stage's turn "
+        "comes (default: 4; 0: each starts only when its turn comes)")
     add("--no-live", action="store_true",
         help="plain lines instead of the live display (automatic when stdout is not a terminal)")
     add("--root", default=".", help="project root (default: current directory)")
@@ -73,4 +83,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"test-runner.py: error: {exc}", file=sys.stderr)
         return 2
     live = not args.no_live and sys.stdout.isatty()
-    return Runner(state, Console(highlight=False), args.jobs, live, args.verbose, args.grace).run()
+    return Runner(state, Console(highlight=False), args.jobs, live, args.verbose, args.grace,
+                  args.stacks).run()

@@ -12,8 +12,9 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console, RenderableType
@@ -22,7 +23,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .parsing import TOOL_ARGS, failure_report, read_junit
-from .state import RunState, Stage, Status, Target
+from .state import CONTAINER_STAGES, RunState, Stage, Status, Target
 from .view import MARKS, fmt_counts, fmt_seconds, render, render_summary
 
 # Variables that force colours on; vitest even reads FORCE_COLOR=0 as "on".
@@ -54,16 +55,35 @@ def resolve_command(root: Path, command: list[str]) -> list[str]:
     return ["bash", *command] if script.is_file() and not os.access(script, os.X_OK) else command
 
 
+@dataclass
+class Launch:
+    """A target's process: its output is pumped until it exits (then `done` is set). A held
+    one (TEST_HOLD=1) starts its stack and waits for a line on stdin: "go" runs its tests,
+    end of input tears the stack down untested (an earlier stage did not pass)."""
+
+    proc: subprocess.Popen[bytes] | None
+    held: bool
+    done: threading.Event = field(default_factory=threading.Event)
+    returncode: int = 127
+
+
 class Runner:
     """Runs the stages of a RunState, keeping it up to date for the display."""
 
     def __init__(self, state: RunState, console: Console, jobs: int, live: bool,
-                 verbose: bool = False, grace: float = 30.0) -> None:
+                 verbose: bool = False, grace: float = 30.0, stacks: int = 0) -> None:
         self.state, self.console, self.jobs, self.live = state, console, jobs, live
         self.verbose, self.grace, self.interrupts = verbose, grace, 0
         self.lock, self.wake = threading.RLock(), threading.Event()
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.launches: dict[int, Launch] = {}
         self.width = max((len(t.name) for t in state.targets), default=0)
+        # Container targets whose stacks start ahead of their stage, STACKS at a time.
+        self.ahead = [t for t in state.targets if t.stage in CONTAINER_STAGES] if stacks else []
+        self.held = {id(t) for t in self.ahead}
+        self.slots, self.stopping = threading.Semaphore(max(stacks, 1)), threading.Event()
+        self.sigint_at: float | None = None
+        self.killed = False
 
     def interrupt(self, signum: int = signal.SIGINT, frame: object = None) -> None:
         """Signal handler: the first stops the targets, the second kills them."""
@@ -83,34 +103,80 @@ class Runner:
         self.log(f"[{target.stage}] ", (mark, style), f" {target.name} {target.status.value} in "
                  f"{took}", f": {detail}" if detail else "")
 
-    def run_target(self, target: Target) -> None:
+    def launch(self, target: Target, held: bool) -> Launch:
+        """Start TARGET's command in a process group of its own (for SIGINT); a held one's
+        output is pumped by a thread of its own from now on, the others' by the caller."""
         command = resolve_command(self.state.root, target.command)
+        env = {**child_env(target.framework), **({"TEST_HOLD": "1"} if held else {})}
+        launch = Launch(None, held)
+        try:
+            launch.proc = subprocess.Popen(
+                command, cwd=self.state.root, env=env,
+                stdin=subprocess.PIPE if held else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            self.procs[id(target)] = launch.proc
+        except OSError as exc:
+            target.output.append(f"cannot run {shlex.join(command)}: {exc}")
+            launch.done.set()
+        self.launches[id(target)] = launch
+        if held and launch.proc is not None:
+            threading.Thread(target=self.finish, args=(target, launch), daemon=True).start()
+        return launch
+
+    def finish(self, target: Target, launch: Launch) -> None:
+        """Pump the target's output until its process exits; then free its stack's slot."""
+        assert launch.proc is not None
+        self.pump(target, launch.proc)
+        launch.returncode = launch.proc.wait()
+        with self.lock:
+            self.procs.pop(id(target), None)
+        if launch.held:
+            self.slots.release()
+        launch.done.set()
+        self.wake.set()
+
+    def prepare(self) -> None:
+        """Start the container targets' stacks in plan order, a free slot each, while the
+        earlier stages run; each waits for its go (or for the end of its input)."""
+        for target in self.ahead:
+            while not self.slots.acquire(timeout=0.2):
+                if self.stopping.is_set():
+                    return
+            with self.lock:
+                if self.stopping.is_set() or self.interrupts:
+                    self.slots.release()
+                    return
+                if self.launch(target, held=True).proc is None:
+                    self.slots.release()
+
+    def run_target(self, target: Target) -> None:
         since = time.time()  # tells this run's junit report from an older one
-        proc, returncode = None, 127
+        if id(target) in self.held:  # its stack is (being) started: wait for it, then say go
+            while (launch := self.launches.get(id(target))) is None and not self.interrupts:
+                self.wake.wait(0.2)
         with self.lock:
             if self.interrupts:
                 target.status = Status.SKIPPED
                 return
             target.status, target.started = Status.RUNNING, time.monotonic()
-            try:  # in a process group of its own, for SIGINT
-                proc = subprocess.Popen(
-                    command, cwd=self.state.root, env=child_env(target.framework),
-                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-                self.procs[id(target)] = proc
-            except OSError as exc:
-                target.output.append(f"cannot run {shlex.join(command)}: {exc}")
-        if proc is not None:
+            if id(target) not in self.held:
+                launch = self.launch(target, held=False)
+            elif launch.proc is not None and launch.proc.stdin is not None:
+                with contextlib.suppress(OSError):  # it ended already: its exit status tells
+                    launch.proc.stdin.write(b"go\n")
+                    launch.proc.stdin.close()
+        if launch.proc is not None:
             if not self.live:
                 self.log(f"[{target.stage}] ● {target.name} started: {shlex.join(target.command)}")
-            self.pump(target, proc)
-            returncode = proc.wait()
-        junit = read_junit(target.report, since) if proc is not None else None
+            if not launch.held:
+                self.finish(target, launch)
+        launch.done.wait()
+        junit = read_junit(target.report, since) if launch.proc is not None else None
         with self.lock:
-            self.procs.pop(id(target), None)
-            target.junit, target.returncode, target.ended = junit, returncode, time.monotonic()
-            target.status = (Status.PASSED if returncode == 0 else
+            target.junit, target.ended = junit, time.monotonic()
+            target.returncode = launch.returncode
+            target.status = (Status.PASSED if launch.returncode == 0 else
                              Status.INTERRUPTED if self.interrupts else Status.FAILED)
         if not self.live:
             self.log_finish(target)
@@ -145,28 +211,32 @@ class Runner:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signum)
 
+    def wait_for(self, finished: Callable[[], bool]) -> None:
+        """Until FINISHED(); on an interrupt SIGINT to every process, then SIGKILL once the
+        grace is over or on a second interrupt."""
+        while True:
+            self.wake.clear()
+            if finished():
+                return
+            if self.interrupts and self.sigint_at is None:
+                self.sigint_at = time.monotonic()
+                self.signal_running(signal.SIGINT)
+                self.log((f"Interrupted: stopping the running targets (up to {self.grace:g}s; "
+                          "interrupt again to kill them now)", "bold yellow"))
+            if self.sigint_at is not None and not self.killed and (
+                self.interrupts > 1 or time.monotonic() - self.sigint_at > self.grace
+            ):
+                self.killed = True
+                self.signal_running(signal.SIGKILL)
+            self.wake.wait(0.2)
+
     def run_stage(self, stage: Stage) -> None:
-        """The stage's targets, at most --jobs at once; on an interrupt SIGINT, then SIGKILL."""
-        sigint_at, killed = None, False
+        """The stage's targets, at most --jobs at once."""
         with ThreadPoolExecutor(min(self.jobs, len(stage.targets))) as pool:
             futures = [pool.submit(self.run_target, target) for target in stage.targets]
             for future in futures:
                 future.add_done_callback(lambda _: self.wake.set())
-            while True:
-                self.wake.clear()
-                if all(future.done() for future in futures):
-                    break
-                if self.interrupts and sigint_at is None:
-                    sigint_at = time.monotonic()
-                    self.signal_running(signal.SIGINT)
-                    self.log((f"Interrupted: stopping the running targets (up to {self.grace:g}s; "
-                              "interrupt again to kill them now)", "bold yellow"))
-                if sigint_at is not None and not killed and (
-                    self.interrupts > 1 or time.monotonic() - sigint_at > self.grace
-                ):
-                    killed = True
-                    self.signal_running(signal.SIGKILL)
-                self.wake.wait(0.2)
+            self.wait_for(lambda: all(future.done() for future in futures))
             for future in futures:
                 future.result()  # re-raise a bug in the runner itself
 
@@ -176,16 +246,25 @@ class Runner:
         if threading.current_thread() is threading.main_thread():
             handlers = {s: signal.signal(s, self.interrupt) for s in STOP_SIGNALS}
         self.state.started = time.monotonic()
+        preparer = threading.Thread(target=self.prepare, daemon=True)
         try:
             live = Live(get_renderable=self.renderable, console=self.console,
                         redirect_stdout=False, redirect_stderr=False, refresh_per_second=8)
             with live if self.live else contextlib.nullcontext():  # logs print above it
+                preparer.start()
                 for stage in self.state.stages:  # while the earlier stages passed
                     if self.interrupts or any(t.status not in GOOD for t in self.state.targets):
                         for target in stage.targets:
                             target.status = Status.SKIPPED
                     else:
                         self.run_stage(stage)
+                self.stopping.set()  # the stacks no stage needs: end of input, torn down
+                preparer.join()
+                for launch in list(self.launches.values()):
+                    if launch.proc is not None and launch.proc.stdin is not None:
+                        with contextlib.suppress(OSError):
+                            launch.proc.stdin.close()  # a no-op on a closed one
+                self.wait_for(lambda: all(x.done.is_set() for x in list(self.launches.values())))
         finally:
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)

@@ -11,6 +11,7 @@ from .parsing import JunitReport, Parser, TimedTest
 
 STAGES = ("unit", "service", "integration")
 LAYOUT_STAGES = {"multi": STAGES, "single": ("unit", "integration")}
+CONTAINER_STAGES = ("service", "integration")  # a stack of containers per target
 # Tests slower than this (seconds) are listed in the summary for review.
 SLOW_THRESHOLD = {"unit": 1.0, "service": 5.0, "integration": 5.0}
 

@@ -43,6 +43,15 @@ set -u
 stage="$1" key="$2"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mark="${root}/markers/${stage}-${key}"
+# Started ahead of its stage (TEST_HOLD=1, as scripts/stack is): test only on "go".
+if [[ "${TEST_HOLD:-}" == 1 ]]; then
+  mkdir -p "${root}/markers"
+  echo "prepared ${stage} ${key} $(date +%s.%N)" >> "${root}/held.log"
+  touch "${mark}.prepared"
+  read -r go || go=eof
+  echo "${go} ${stage} ${key} $(date +%s.%N)" >> "${root}/held.log"
+  [[ "${go}" == go ]] || exit 0
+fi
 mode=pass file=""
 if [[ -f "${root}/behaviour/${stage}-${key}" ]]; then
   read -r mode file < "${root}/behaviour/${stage}-${key}"
@@ -95,6 +104,10 @@ case "${mode}" in
     # Passes only when the other target named in the file runs at the same time.
     touch "${mark}.ready"
     wait_for "${root}/markers/${stage}-${file}.ready" || { finish; exit 1; }
+    cat "${root}/recorded/pytest9-passing.txt"; finish; exit 0 ;;
+  await)
+    # Passes only once the marker file named (markers/FILE) exists.
+    wait_for "${root}/markers/${file}" || { finish; exit 1; }
     cat "${root}/recorded/pytest9-passing.txt"; finish; exit 0 ;;
   trap)
     # Stands for a compose test: on SIGINT it tears down, writes a marker, exits 130.
@@ -177,6 +190,12 @@ class FakeProject:
             else:
                 events.append(Event("end", parts[1], parts[2], float(parts[3])))
         return events
+
+    def held(self) -> list[Event]:
+        """What the targets started ahead of their stage logged: prepared, then go or eof."""
+        log = self.root / "held.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        return [Event(kind, stage, key, float(at)) for kind, stage, key, at in map(str.split, lines)]
 
     def started(self) -> list[tuple[str, str]]:
         return [(e.stage, e.key) for e in self.events() if e.kind == "start"]

@@ -158,6 +158,59 @@ def test_jobs_2_runs_targets_together(fake_project: MakeProject) -> None:
     assert max(e.running for e in project.events() if e.kind == "start") == 2
 
 
+# ------------------------------------------------------- stacks ahead of their stage
+
+CONTAINER_TARGETS = sorted(t for t in ALL_TARGETS if t[0] != "unit")
+
+
+def test_stacks_start_ahead_and_test_only_on_their_turn(fake_project: MakeProject) -> None:
+    """unit/api passes only if the integration stack was started while unit tests ran."""
+    project = fake_project()
+    project.behave("unit", "api", "await", "integration-stack.prepared")
+    result = project.run("--no-live")
+    assert result.returncode == 0, explain(result)
+    held = project.held()
+    assert sorted((e.stage, e.key) for e in held if e.kind == "prepared") == CONTAINER_TARGETS
+    assert sorted((e.stage, e.key) for e in held if e.kind == "go") == CONTAINER_TARGETS
+    # Each tested only on its turn: after every unit target ended, stage by stage.
+    events = project.events()
+    unit_end = max(e.at for e in events if e.stage == "unit" and e.kind == "end")
+    service_end = max(e.at for e in events if e.stage == "service" and e.kind == "end")
+    goes = {(e.stage, e.key): e.at for e in held if e.kind == "go"}
+    assert all(at >= unit_end for (stage, _), at in goes.items()), (goes, unit_end)
+    assert goes["integration", "stack"] >= service_end
+
+
+def test_a_failed_stage_tears_the_stacks_ahead_down_untested(fake_project: MakeProject) -> None:
+    project = fake_project()
+    project.behave("unit", "worker", "fail", "pytest8-mixed.txt")
+    result = project.run("--no-live")
+    assert result.returncode == 1, explain(result)
+    # Every stack started ahead got the end of its input before the runner returned.
+    held = project.held()
+    assert sorted((e.stage, e.key) for e in held if e.kind == "eof") == CONTAINER_TARGETS
+    assert not [e for e in project.events() if e.stage != "unit"]
+    assert "not run: service, integration" in result.stdout
+
+
+def test_stacks_limits_the_stacks_up_at_once(fake_project: MakeProject) -> None:
+    """--stacks 1: the integration stack starts only once the last service stack is gone."""
+    project = fake_project()
+    result = project.run("--no-live", "--stacks", "1")
+    assert result.returncode == 0, explain(result)
+    prepared = {(e.stage, e.key): e.at for e in project.held() if e.kind == "prepared"}
+    service_end = max(e.at for e in project.events() if e.stage == "service" and e.kind == "end")
+    assert prepared["integration", "stack"] >= service_end
+
+
+def test_stacks_0_starts_each_stack_on_its_turn(fake_project: MakeProject) -> None:
+    project = fake_project()
+    result = project.run("--no-live", "--stacks", "0")
+    assert result.returncode == 0, explain(result)
+    assert sorted(project.started()) == sorted(ALL_TARGETS)
+    assert project.held() == []
+
+
 # ---------------------------------------------------------------- environment
 
 
