@@ -52,9 +52,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add("-j", "--jobs", type=positive_int, default=os.cpu_count() or 1,
         help="targets of a stage run at the same time (default: number of CPUs)")
     add("--stacks", type=count, default=4, metavar="N",
-        help="test stacks (service and integration targets) started at the same time, ahead "
-        "of their stage while the earlier stages run; each tests only once its stage's turn "
-        "comes (default: 4; 0: each starts only when its turn comes)")
+        help="test stacks (service and integration targets) up at the same time: a stage's "
+        "stacks start while the stage before it runs, and test once their stage's turn comes "
+        "(default: 4; 0: each stack starts only when its turn comes)")
     add("--no-live", action="store_true",
         help="plain lines instead of the live display (automatic when stdout is not a terminal)")
     add("--root", default=".", help="project root (default: current directory)")

@@ -81,6 +81,9 @@ class Runner:
         # Container targets whose stacks start ahead of their stage, STACKS at a time.
         self.ahead = [t for t in state.targets if t.stage in CONTAINER_STAGES] if stacks else []
         self.held = {id(t) for t in self.ahead}
+        # A stage's stacks start once the stage before it started (stage index <= turn).
+        self.stage_index = {id(t): i for i, stage in enumerate(state.stages) for t in stage.targets}
+        self.turn, self.turn_changed = 0, threading.Condition()
         self.slots, self.stopping = threading.Semaphore(max(stacks, 1)), threading.Event()
         self.sigint_at: float | None = None
         self.killed = False
@@ -136,10 +139,22 @@ class Runner:
         launch.done.set()
         self.wake.set()
 
+    def next_turn(self, turn: int | None = None) -> None:
+        """Let the stacks of stage TURN start (None: no more stacks start)."""
+        with self.turn_changed:
+            if turn is None:
+                self.stopping.set()
+            else:
+                self.turn = turn
+            self.turn_changed.notify_all()
+
     def prepare(self) -> None:
-        """Start the container targets' stacks in plan order, a free slot each, while the
-        earlier stages run; each waits for its go (or for the end of its input)."""
+        """Start the container targets' stacks in plan order, a free slot each, a stage's
+        once the stage before it started; each waits for its go (or the end of its input)."""
         for target in self.ahead:
+            with self.turn_changed:
+                self.turn_changed.wait_for(
+                    lambda t=target: self.stopping.is_set() or self.stage_index[id(t)] <= self.turn)
             while not self.slots.acquire(timeout=0.2):
                 if self.stopping.is_set():
                     return
@@ -252,13 +267,14 @@ class Runner:
                         redirect_stdout=False, redirect_stderr=False, refresh_per_second=8)
             with live if self.live else contextlib.nullcontext():  # logs print above it
                 preparer.start()
-                for stage in self.state.stages:  # while the earlier stages passed
+                for index, stage in enumerate(self.state.stages):  # while the earlier passed
+                    self.next_turn(index + 1)
                     if self.interrupts or any(t.status not in GOOD for t in self.state.targets):
                         for target in stage.targets:
                             target.status = Status.SKIPPED
                     else:
                         self.run_stage(stage)
-                self.stopping.set()  # the stacks no stage needs: end of input, torn down
+                self.next_turn(None)  # the stacks no stage needs: end of input, torn down
                 preparer.join()
                 for launch in list(self.launches.values()):
                     if launch.proc is not None and launch.proc.stdin is not None:

@@ -164,9 +164,11 @@ CONTAINER_TARGETS = sorted(t for t in ALL_TARGETS if t[0] != "unit")
 
 
 def test_stacks_start_ahead_and_test_only_on_their_turn(fake_project: MakeProject) -> None:
-    """unit/api passes only if the integration stack was started while unit tests ran."""
+    """A stage's stacks start while the stage before it runs: unit/api passes only if the
+    service stack of web started meanwhile, service/api only if the integration stack did."""
     project = fake_project()
-    project.behave("unit", "api", "await", "integration-stack.prepared")
+    project.behave("unit", "api", "await", "service-web.prepared")
+    project.behave("service", "api", "await", "integration-stack.prepared")
     result = project.run("--no-live")
     assert result.returncode == 0, explain(result)
     held = project.held()
@@ -179,6 +181,9 @@ def test_stacks_start_ahead_and_test_only_on_their_turn(fake_project: MakeProjec
     goes = {(e.stage, e.key): e.at for e in held if e.kind == "go"}
     assert all(at >= unit_end for (stage, _), at in goes.items()), (goes, unit_end)
     assert goes["integration", "stack"] >= service_end
+    # ... and only once the stage before their own started.
+    prepared = {(e.stage, e.key): e.at for e in held if e.kind == "prepared"}
+    assert prepared["integration", "stack"] >= unit_end
 
 
 def test_a_failed_stage_tears_the_stacks_ahead_down_untested(fake_project: MakeProject) -> None:
@@ -186,9 +191,12 @@ def test_a_failed_stage_tears_the_stacks_ahead_down_untested(fake_project: MakeP
     project.behave("unit", "worker", "fail", "pytest8-mixed.txt")
     result = project.run("--no-live")
     assert result.returncode == 1, explain(result)
-    # Every stack started ahead got the end of its input before the runner returned.
+    # The service stacks, started during the unit stage, got the end of their input before
+    # the runner returned; the integration stack never started (its turn never came).
     held = project.held()
-    assert sorted((e.stage, e.key) for e in held if e.kind == "eof") == CONTAINER_TARGETS
+    services = [t for t in CONTAINER_TARGETS if t[0] == "service"]
+    assert sorted((e.stage, e.key) for e in held if e.kind == "eof") == services
+    assert sorted((e.stage, e.key) for e in held if e.kind == "prepared") == services
     assert not [e for e in project.events() if e.stage != "unit"]
     assert "not run: service, integration" in result.stdout
 
