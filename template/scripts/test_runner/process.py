@@ -78,13 +78,13 @@ class Runner:
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.launches: dict[int, Launch] = {}
         self.width = max((len(t.name) for t in state.targets), default=0)
-        # Container targets whose stacks start ahead of their stage, STACKS at a time.
-        self.ahead = [t for t in state.targets if t.stage in CONTAINER_STAGES] if stacks else []
-        self.held = {id(t) for t in self.ahead}
-        # A stage's stacks start once the stage before it started (stage index <= turn).
-        self.stage_index = {id(t): i for i, stage in enumerate(state.stages) for t in stage.targets}
-        self.turn, self.turn_changed = 0, threading.Condition()
-        self.slots, self.stopping = threading.Semaphore(max(stacks, 1)), threading.Event()
+        # Container targets whose stacks start while the stage before theirs runs, STACKS at
+        # most up at once; TURN: the last stage whose stacks may start (None: none any more).
+        self.ahead = {id(t): i for i, stage in enumerate(state.stages) for t in stage.targets
+                      if stacks and t.stage in CONTAINER_STAGES}
+        self.stacks, self.up = stacks, 0
+        self.turn: int | None = 0
+        self.changed = threading.Condition(self.lock)
         self.sigint_at: float | None = None
         self.killed = False
 
@@ -111,63 +111,57 @@ class Runner:
         output is pumped by a thread of its own from now on, the others' by the caller."""
         command = resolve_command(self.state.root, target.command)
         env = {**child_env(target.framework), **({"TEST_HOLD": "1"} if held else {})}
-        launch = Launch(None, held)
+        launch = self.launches[id(target)] = Launch(None, held)
         try:
-            launch.proc = subprocess.Popen(
+            launch.proc = self.procs[id(target)] = subprocess.Popen(
                 command, cwd=self.state.root, env=env,
                 stdin=subprocess.PIPE if held else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
             )
-            self.procs[id(target)] = launch.proc
         except OSError as exc:
             target.output.append(f"cannot run {shlex.join(command)}: {exc}")
-            launch.done.set()
-        self.launches[id(target)] = launch
+            self.finished(target, launch)
         if held and launch.proc is not None:
             threading.Thread(target=self.finish, args=(target, launch), daemon=True).start()
         return launch
 
     def finish(self, target: Target, launch: Launch) -> None:
-        """Pump the target's output until its process exits; then free its stack's slot."""
+        """Pump the target's output until its process exits."""
         assert launch.proc is not None
         self.pump(target, launch.proc)
         launch.returncode = launch.proc.wait()
-        with self.lock:
+        self.finished(target, launch)
+
+    def finished(self, target: Target, launch: Launch) -> None:
+        with self.changed:
             self.procs.pop(id(target), None)
-        if launch.held:
-            self.slots.release()
-        launch.done.set()
+            self.up -= launch.held  # its stack is gone: another may start
+            launch.done.set()
+            self.changed.notify_all()
         self.wake.set()
 
-    def next_turn(self, turn: int | None = None) -> None:
+    def next_turn(self, turn: int | None) -> None:
         """Let the stacks of stage TURN start (None: no more stacks start)."""
-        with self.turn_changed:
-            if turn is None:
-                self.stopping.set()
-            else:
-                self.turn = turn
-            self.turn_changed.notify_all()
+        with self.changed:
+            self.turn = turn
+            self.changed.notify_all()
 
     def prepare(self) -> None:
-        """Start the container targets' stacks in plan order, a free slot each, a stage's
-        once the stage before it started; each waits for its go (or the end of its input)."""
-        for target in self.ahead:
-            with self.turn_changed:
-                self.turn_changed.wait_for(
-                    lambda t=target: self.stopping.is_set() or self.stage_index[id(t)] <= self.turn)
-            while not self.slots.acquire(timeout=0.2):
-                if self.stopping.is_set():
+        """Start the held targets' stacks in plan order as their turn comes and the STACKS
+        limit allows; each waits for its go (or for the end of its input)."""
+        for target in (t for t in self.state.targets if id(t) in self.ahead):
+            with self.changed:  # (polled: an interrupt notifies no one)
+                while not (self.turn is None or self.interrupts or (
+                        self.ahead[id(target)] <= self.turn and self.up < self.stacks)):
+                    self.changed.wait(0.2)
+                if self.turn is None or self.interrupts:
                     return
-            with self.lock:
-                if self.stopping.is_set() or self.interrupts:
-                    self.slots.release()
-                    return
-                if self.launch(target, held=True).proc is None:
-                    self.slots.release()
+                self.up += 1
+                self.launch(target, held=True)
 
     def run_target(self, target: Target) -> None:
         since = time.time()  # tells this run's junit report from an older one
-        if id(target) in self.held:  # its stack is (being) started: wait for it, then say go
+        if id(target) in self.ahead:  # its stack is (being) started: wait for it, then say go
             while (launch := self.launches.get(id(target))) is None and not self.interrupts:
                 self.wake.wait(0.2)
         with self.lock:
@@ -175,7 +169,7 @@ class Runner:
                 target.status = Status.SKIPPED
                 return
             target.status, target.started = Status.RUNNING, time.monotonic()
-            if id(target) not in self.held:
+            if id(target) not in self.ahead:
                 launch = self.launch(target, held=False)
             elif launch.proc is not None and launch.proc.stdin is not None:
                 with contextlib.suppress(OSError):  # it ended already: its exit status tells
@@ -268,11 +262,11 @@ class Runner:
             with live if self.live else contextlib.nullcontext():  # logs print above it
                 preparer.start()
                 for index, stage in enumerate(self.state.stages):  # while the earlier passed
-                    self.next_turn(index + 1)
                     if self.interrupts or any(t.status not in GOOD for t in self.state.targets):
                         for target in stage.targets:
                             target.status = Status.SKIPPED
                     else:
+                        self.next_turn(index + 1)  # the next stage's stacks may start
                         self.run_stage(stage)
                 self.next_turn(None)  # the stacks no stage needs: end of input, torn down
                 preparer.join()
