@@ -92,7 +92,6 @@ INTENDED: dict[str, str] = {
     "pytest.ini": LOCKS,
     "services/*/pytest.ini": LOCKS,
     "scripts/lock.py": LOCKS,
-    "scripts/dependencies.json": LOCKS,
     "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
     + "; " + FRESH + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
