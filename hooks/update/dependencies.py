@@ -122,8 +122,7 @@ def sync(ctx: Context) -> list[str]:
     try:
         old_render, new_render = ctx.old_render(), ctx.new_render()
     except MigrationError as error:
-        say(f"could not render the previous template version ({error}): template dependency "
-            "changes not applied")
+        say(f"{error}: template dependency changes not applied")
         return []
     for name, (new_path, language) in manifests(root).items():
         manifest = MANIFEST.get(language, "pyproject.toml")
