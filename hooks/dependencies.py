@@ -4,15 +4,12 @@ The manifests (``pyproject.toml``, ``package.json``) are user-owned once
 created (copier.yml ``_skip_if_exists``): teams add and bump their own
 dependencies with ``uv add`` / ``npm install``, and Copier never merges them.
 What the template itself asks for comes from :func:`dependencies`, which
-renders both the manifests of a new service AND a template-owned record, the
-``scripts/dependencies.json`` (:func:`record`): per service its folder,
-language and the template's dependencies, and the multi layout's
-cross-service tests (the root ``pyproject.toml``) as ``stack-tests``.
+renders the manifests of a new service, and the multi layout's cross-service
+tests (the root ``pyproject.toml``, ``stack-tests``).
 
 On ``copier update`` hooks/update/dependencies.py's ``sync`` (every update): it
-compares the record the project had before the update (``git show
-HEAD:scripts/dependencies.json``; Copier refuses a dirty tree, so HEAD is the
-project before the update) with the new one, and applies only what the
+compares each manifest of the project's previous template version (rendered
+with its answers then) with the new version's, and applies only what the
 TEMPLATE changed, through the tools themselves:
 
 - python: ``uv add --frozen [--dev] REQ`` / ``uv remove --frozen [--dev] NAME``
@@ -24,17 +21,14 @@ update then runs ``refresh_locks``: ``scripts/lock.py --from-copier
 update changed and creates missing ones (older projects, new services).
 A requirement the team changed themselves (its spec is no longer the old
 template's) is kept and reported; dependencies the template never declared
-are never touched. For a project from before the record, the manifests of
-its previous template version (rendered) stand in for the old record.
+are never touched.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 
-RECORD = "scripts/dependencies.json"
 # The languages whose manifest is a package.json (npm): JavaScript and TypeScript.
 NPM = ("node", "ts")
 GROUPS = ("dependencies", "dev")
@@ -131,27 +125,17 @@ def distribution(requirement: str) -> str:
 STACK_TESTS = "stack-tests"
 
 
-def record(service_list: list, components: object = (), layout: str = "multi") -> str:
-    """scripts/dependencies.json: {name: {path, language, dependencies, dev}} (JSON, indent 2)."""
-    entries = {str(svc["name"]): {"path": svc["path"], "language": svc["language"],
-                                  **dependencies(svc, components)} for svc in service_list}
-    if layout == "multi":
-        entries[STACK_TESTS] = {"path": ".", "language": "python", **stack_test_dependencies(components)}
-    return json.dumps(entries, indent=2)
-
-
 # ------------------------------------------------------------------ Jinja
 def _dependencies_extension() -> type:
     from jinja2.ext import Extension
 
     class DependenciesExtension(Extension):
-        """The table for the templates: manifests and scripts/dependencies.json."""
+        """The table for the templates: the manifests."""
 
         def __init__(self, environment):  # noqa: ANN001
             super().__init__(environment)
             environment.filters["template_dependencies"] = dependencies
             environment.globals["stack_test_dependencies"] = stack_test_dependencies
-            environment.filters["dependency_record"] = record
 
     DependenciesExtension.__qualname__ = "DependenciesExtension"
     return DependenciesExtension

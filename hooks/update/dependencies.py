@@ -1,7 +1,7 @@
 """The template's dependency changes, applied to the user-owned manifests (every update).
 
-The table and the record are hooks/dependencies.py's (the Jinja side, loaded by
-Copier): see its docstring for how an update applies what the template changed.
+The table is hooks/dependencies.py's (the Jinja side, loaded by Copier): see its
+docstring for how an update applies what the template changed.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dependencies import GROUPS, NPM, RECORD, STACK_TESTS, Deps, distribution
+from dependencies import GROUPS, NPM, STACK_TESTS, Deps, distribution
 
 from update.core import Context, MigrationError, say
 
 STAGE = "after"
 COMMIT = None  # not a repair: every update applies the template's dependency changes
+REGISTRY = "scripts/services.json"
 
 
 def current(folder: Path, language: str) -> Deps | None:
@@ -49,8 +50,8 @@ def _same(language: str, a: str | None, b: str | None) -> bool:
 def changes(language: str, old: Deps | None, new: Deps, have: Deps) -> tuple[list, list[str]]:
     """(edits, kept): edits are (group, name, spec or None to remove) the template made.
 
-    old is None for a project from before the record: every template
-    dependency the manifest lacks is added, nothing else changes.
+    old is None when the previous version's manifest is unreadable: every
+    template dependency the manifest lacks is added, nothing else changes.
     """
     edits: list[tuple[str, str, str | None]] = []
     kept: list[str] = []
@@ -84,17 +85,6 @@ def _command(language: str, group: str, name: str, spec: str | None) -> list[str
     return ["uv", "add", "--frozen", *dev, spec]
 
 
-def _record(text: str | bytes | None) -> dict[str, dict]:
-    """{name: entry} of a dependencies.json text ({} when absent or unreadable)."""
-    try:
-        data = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, dict) and isinstance(v.get("path"), str)}
-
-
 def _head(root: Path, path: str) -> str | None:
     result = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=root, capture_output=True, text=True)
     return result.stdout if result.returncode == 0 else None
@@ -103,49 +93,51 @@ def _head(root: Path, path: str) -> str | None:
 MANIFEST = {"python": "pyproject.toml", "node": "package.json", "ts": "package.json"}
 
 
+def manifests(root: Path) -> dict[str, tuple[str, str]]:
+    """{name: (folder, language)} of the project's manifests the template declares
+    dependencies in: scripts/services.json's services, and in the multi layout the
+    cross-service tests at the root ({} without a readable services.json)."""
+    try:
+        data = json.loads((root / REGISTRY).read_text())
+        found = {str(s["name"]): (str(s["path"]), str(s.get("language", "python")))
+                 for s in data["services"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {**found, STACK_TESTS: (".", "python")} if data.get("layout") == "multi" else found
+
+
 def sync(ctx: Context) -> list[str]:
     """Apply the template's dependency changes to the user-owned manifests; the folders changed.
 
-    Runs before the layout switch (which moves a single project's manifest):
-    each service's manifest is edited where it still is, at its path of the
-    previous version. The locks follow in :func:`refresh_locks`, after the switch.
+    What the template declared before is the manifest of the project's previous
+    template version (rendered with its answers then), what it declares now is the
+    new render's. Runs before the layout switch (which moves a single project's
+    manifest): each service's manifest is edited where it still is, at its path of
+    the previous version. The locks follow in :func:`refresh_locks`, after the switch.
     """
     root = ctx.root
-    had = _head(root, RECORD)
-    old = _record(had)
-    try:
-        new = _record((root / RECORD).read_text())
-    except OSError:
+    if ctx.unchanged():  # the same version and answers: the same dependencies
         return []
-    old_layout = ctx.old.get("layout", "multi")
-    changed: list[str] = []
-    rendered: list[Path | None] = []
-    for name, entry in new.items():
-        language = entry.get("language", "python")
+    old_layout, changed = ctx.old.get("layout", "multi"), []
+    try:
+        old_render, new_render = ctx.old_render(), ctx.new_render()
+    except MigrationError as error:
+        say(f"{error}: template dependency changes not applied")
+        return []
+    for name, (new_path, language) in manifests(root).items():
         manifest = MANIFEST.get(language, "pyproject.toml")
-        if had is not None:
-            if name not in old:
-                continue  # a new service: its manifest was just rendered from the table
-            path = old[name]["path"]
-            before = {g: dict(old[name].get(g) or {}) for g in GROUPS}
+        if name == STACK_TESTS:
+            path = "." if old_layout == "multi" else None
         else:
-            # A project from before the record: its previous template version's manifest
-            # says what the template declared then.
-            if name == STACK_TESTS:
-                path = "." if old_layout == "multi" else None
-            else:
-                path = "." if old_layout == "single" else f"services/{name}"
-            if not rendered:
-                rendered.append(_old_render(ctx))
-            if path is None or rendered[0] is None or not (rendered[0] / path / manifest).is_file():
-                continue  # not there in the previous version: rendered fresh now
-            before = current(rendered[0] / path, language)
+            path = "." if old_layout == "single" else f"services/{name}"
+        if path is None or not (old_render / path / manifest).is_file():
+            continue  # not there in the previous version: rendered fresh now
+        before, now = current(old_render / path, language), current(new_render / new_path, language)
         folder = root / path
         have = current(folder, language)
-        if have is None:
+        if have is None or now is None:
             say(f"{path}/{manifest}: unreadable, template dependency changes not applied")
             continue
-        now = {g: dict(entry.get(g) or {}) for g in GROUPS}
         edits, kept = changes(language, before, now, have)
         for line in kept:
             say(f"{path}/{manifest}: {line}")
@@ -162,26 +154,14 @@ def sync(ctx: Context) -> list[str]:
     return changed
 
 
-def _old_render(ctx: Context) -> Path | None:
-    """The project's previous template version, rendered with its previous answers (or None)."""
-    try:
-        return ctx.old_render()
-    except MigrationError as error:
-        say(f"could not render the previous template version ({error}): template dependency "
-            "changes not applied; compare your manifests with scripts/dependencies.json")
-        return None
-
-
 def refresh_locks(root: Path) -> None:
     """Relock every folder whose manifest this update changed (or moved); write missing locks."""
-    new = _record((root / RECORD).read_text()) if (root / RECORD).is_file() else {}
     stale = []
-    for entry in new.values():
-        manifest = f"{entry['path']}/{MANIFEST.get(entry.get('language', 'python'), 'pyproject.toml')}"
-        manifest = manifest.removeprefix("./")
+    for folder, language in manifests(root).values():
+        manifest = f"{folder}/{MANIFEST.get(language, 'pyproject.toml')}".removeprefix("./")
         path = root / manifest
         if path.is_file() and (_head(root, manifest) or "") != path.read_text():
-            stale.append(entry["path"])
+            stale.append(folder)
     lock = root / "scripts" / "lock.py"
     if lock.is_file():
         subprocess.run([sys.executable, str(lock), "--from-copier", "--missing", *stale], cwd=root)

@@ -62,11 +62,6 @@ class DevError(Exception):
         self.code = code
 
 
-def compose_base(root: Path) -> list[str]:
-    """`docker compose` with the dev stack's files (the Makefile's DEV prints the same)."""
-    return stack.dev_compose(root)
-
-
 def run_captured(argv: Sequence[str], root: Path) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(list(argv), cwd=root, capture_output=True, text=True)
@@ -92,7 +87,7 @@ class Stack:
     model: dict | None = None
 
     def compose(self, *args: str) -> list[str]:
-        return [*compose_base(self.root), *args]
+        return [*stack.dev_compose(self.root), *args]
 
     def stream(self, *args: str) -> int:
         return self.call(self.compose(*args), self.root)

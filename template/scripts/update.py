@@ -73,14 +73,6 @@ def info(message: str) -> None:
     print(f"update: {message}", file=sys.stderr)
 
 
-def project() -> dict:
-    """scripts/services.json: the layout and, per service, its word in the services answer."""
-    try:
-        return registry.load(ROOT)
-    except registry.RegistryError as error:
-        raise Failure(str(error)) from None
-
-
 def require_clean_tree() -> None:
     if gitutil.text(ROOT, "rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
         raise Failure("copier update needs a git repository: git init && git add -A && git commit")
@@ -193,7 +185,7 @@ def cmd_add_service(args: argparse.Namespace) -> int:
                       "dashes, starting with a letter (LANG and KIND are separate options)")
     if len(args.name) > MAX_SERVICE_NAME:
         raise Failure(f"'{args.name}': a service name has at most {MAX_SERVICE_NAME} characters")
-    data = project()
+    data = registry.load(ROOT)
     if data.get("layout") != "multi":
         raise Failure("the single layout has exactly one service: run `make switch-layout` "
                       "first (your code moves into services/<name>/), then add services")
@@ -209,7 +201,7 @@ def cmd_add_service(args: argparse.Namespace) -> int:
 
 
 def cmd_remove_service(args: argparse.Namespace) -> int:
-    data = project()
+    data = registry.load(ROOT)
     names = [str(service["name"]) for service in data["services"]]
     if args.name not in names:
         hand = args.name in registry.names(ROOT)
@@ -222,7 +214,7 @@ def cmd_remove_service(args: argparse.Namespace) -> int:
 
 
 def cmd_switch_layout(args: argparse.Namespace) -> int:
-    data = project()
+    data = registry.load(ROOT)
     if data.get("layout") != "single":
         raise Failure("the project already has the multi layout")
     return services_update([str(s["word"]) for s in data["services"]], "--data=layout=multi")
@@ -374,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:  # COMMAND runs cmd_COMMAND
         return globals()["cmd_" + args.command.replace("-", "_")](args)
-    except (Failure, gitutil.GitError) as failure:
+    except (Failure, gitutil.GitError, registry.RegistryError) as failure:
         info(str(failure))
         return 1
 

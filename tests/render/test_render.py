@@ -60,7 +60,6 @@ ROOT_FILES = {
     # Tool settings beside the (user-owned) manifests; lock files (scripts/lock.py).
     "ruff.toml",
     "scripts/lock.py",
-    "scripts/dependencies.json",
     # Extension points: user-owned, created once.
     "local.mk",
     "deploy/dev/docker-compose.override.yml",

@@ -92,7 +92,6 @@ INTENDED: dict[str, str] = {
     "pytest.ini": LOCKS,
     "services/*/pytest.ini": LOCKS,
     "scripts/lock.py": LOCKS,
-    "scripts/dependencies.json": LOCKS,
     "Makefile": LINT + "; " + LOCKS + ": make lock, make lock-check; " + MIGRATIONS + "; " + DEVLOOP
     + "; " + FRESH + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
     "Dockerfile": LOCKS + ": the image installs the lock; " + MIGRATIONS,
@@ -269,7 +268,9 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             # issue 24: one stack package, a smaller runner and tools, one conflict scan
             "scripts/*", "deploy/test/integration.env.example", "*/workflows/release.yml",
             # issue 24: no generated file speaks of template history
-            "*migrations/versions/0001_initial.py")
+            "*migrations/versions/0001_initial.py",
+            # issue 24: a python manifest's header no longer names scripts/dependencies.json
+            "pyproject.toml", "services/*/pyproject.toml")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh

@@ -230,7 +230,7 @@ def test_dev_py_runs_the_stack_make_dev_up_runs(project, dev, tmp_path: Path) ->
         out = subprocess.run(["make", "--no-print-directory", "print-dev"], cwd=copy,
                              capture_output=True, text=True, env=project_env(), timeout=60)
         assert out.returncode == 0, out.stderr
-        assert dev.compose_base(copy) == shlex.split(out.stdout), out.stdout
+        assert dev.Stack(copy).compose() == shlex.split(out.stdout), out.stdout
 
 
 def test_test_watch_reruns_the_changed_services_unit_tests(project, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ applies (hooks/update/dependencies.py)."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
@@ -63,25 +62,21 @@ def test_dev_dependencies_go_to_the_dev_group() -> None:
 
 
 @pytest.mark.parametrize("name", ["multi-github-pg-redis-mixed", "single-gitea-node-api"])
-def test_manifests_and_record_come_from_the_table(render, name: str) -> None:
-    import tomllib
+def test_the_manifests_an_update_compares_come_from_the_table(render, name: str) -> None:
+    """Every manifest the update compares (its services', the multi layout's root) declares
+    exactly the table's dependencies: what an update reads as the template's."""
+    import yaml
 
     project = render(name)
-    record = json.loads((project / "scripts/dependencies.json").read_text())
-    layout = registry(project)["layout"]
-    assert set(record) == {s["name"] for s in registry(project)["services"]} | (
-        {deps.STACK_TESTS} if layout == "multi" else set())
-    for entry in record.values():
-        folder = project / entry["path"]
-        if entry["language"] == "python":
-            data = tomllib.loads((folder / "pyproject.toml").read_text())
-            declared = {"dependencies": data["project"]["dependencies"],
-                        "dev": data["dependency-groups"]["dev"]}
-            assert declared == {g: list(entry[g].values()) for g in deps.GROUPS}, entry["path"]
-        else:
-            data = json.loads((folder / "package.json").read_text())
-            assert data["dependencies"] == entry["dependencies"], entry["path"]
-            assert data["devDependencies"] == entry["dev"], entry["path"]
+    components = yaml.safe_load((project / ".copier-answers.yml").read_text())["components"]
+    services = {s["name"]: s for s in registry(project)["services"]}
+    found = sync.manifests(project)
+    assert set(found) == set(services) | (
+        {deps.STACK_TESTS} if registry(project)["layout"] == "multi" else set())
+    for name, (path, language) in found.items():
+        table = (deps.stack_test_dependencies(components) if name == deps.STACK_TESTS
+                 else deps.dependencies(services[name], components))
+        assert sync.current(project / path, language) == table, path
 
 
 def test_llm_gives_the_api_its_sse_library_and_the_worker_the_openai_client() -> None:

@@ -73,7 +73,8 @@ def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], 
     lint = lint_module(project)
     folder = project / "services/web"
     runs: list[list[str]] = []
-    monkeypatch.setattr(lint, "run", lambda cmd, cwd=None, env=None: runs.append(cmd) or 0)
+    monkeypatch.setattr(lint.subprocess, "run", lambda cmd, cwd=None: runs.append(cmd)
+                        or lint.subprocess.CompletedProcess(cmd, 0))
     monkeypatch.setattr(lint.shutil, "which", lambda name: f"/usr/bin/{name}")
 
     lock = folder / "package-lock.json"
@@ -82,9 +83,9 @@ def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], 
     hidden = folder / "node_modules" / ".package-lock.json"
     hidden.parent.mkdir(exist_ok=True)
     hidden.write_text('{"name": "web", "lockfileVersion": 3, "packages": {}}\n')
-    assert lint.ensure_node_modules(folder) == 0
+    assert lint.node_modules(folder) == 0
     assert [cmd[1] for cmd in runs] == ["ci"], runs  # modules never installed by lint.py
-    assert lint.ensure_node_modules(folder) == 0
+    assert lint.node_modules(folder) == 0
     assert len(runs) == 1, f"installed again with nothing changed: {runs}"
 
     # What the update's re-lock does: a new lock, node_modules/.package-lock.json
@@ -92,7 +93,7 @@ def test_lint_reinstalls_node_modules_after_a_relock(updated: tuple[Path, str], 
     lock.write_text(lock.read_text().replace("9.0.0", "9.39.4"))
     hidden.write_text(hidden.read_text())
     assert hidden.stat().st_mtime >= (folder / "package.json").stat().st_mtime
-    assert lint.ensure_node_modules(folder) == 0
+    assert lint.node_modules(folder) == 0
     assert [cmd[1] for cmd in runs] == ["ci", "ci"], f"no npm ci after the re-lock: {runs}"
 
 

@@ -6,6 +6,7 @@ one project through the environment (COMPOSE_PROJECT_NAME, COMPOSE_FILE, ...).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -27,6 +28,8 @@ INFRA = {
     "llm": (8080, "TEST_LLM_URL", "http://{}"),  # the openai client's base_url: this plus /v1
 }
 Done = subprocess.CompletedProcess
+# What a node folder's modules were installed from (installed_from), written after npm ci.
+INSTALLED = "node_modules/.installed-from"
 
 
 class Usage(Exception):
@@ -209,13 +212,33 @@ def export_urls() -> None:
     os.environ["TEST_STACK_SERVICES"] = "".join(f"{s} " for s in sorted(ports))
 
 
-def node_modules(folder: Path) -> None:
-    """Install a node folder's modules when package.json changed since the last install."""
-    stamp = folder / "node_modules/.package-lock.json"
-    if not stamp.is_file() or (folder / "package.json").stat().st_mtime > stamp.stat().st_mtime:
-        how = "ci" if (folder / "package-lock.json").is_file() else "install"
-        check(subprocess.run(["npm", how, "--no-audit", "--no-fund", "--loglevel=error"],
-                             cwd=folder))
+def installed_from(folder: Path) -> str:
+    """What a node folder's modules are installed from: a hash of package.json and its lock."""
+    digest = hashlib.sha256()
+    for name in ("package.json", "package-lock.json"):
+        content = (folder / name).read_bytes() if (folder / name).is_file() else b""
+        digest.update(f"{name} {len(content)}\n".encode() + content)
+    return digest.hexdigest()
+
+
+def node_modules(folder: Path, who: str = PROG) -> int:
+    """npm ci (npm install without a lock) unless the modules match package.json and its
+    lock; npm's exit status. By content, not modification times: `npm install
+    --package-lock-only` (an update re-locks so) rewrites the lock and
+    node_modules/.package-lock.json without installing. scripts/lint.py's too."""
+    stamp = folder / INSTALLED
+    if stamp.is_file() and stamp.read_text().strip() == installed_from(folder):
+        return 0
+    if shutil.which("npm") is None:
+        print(f"{who}: npm not found: install Node.js to use {os.path.relpath(folder, ROOT)}")
+        return 1
+    how = "ci" if (folder / "package-lock.json").is_file() else "install"
+    code = subprocess.run(["npm", how, "--no-audit", "--no-fund", "--loglevel=error"],
+                          cwd=folder).returncode
+    if code == 0:  # npm install writes the lock: hash it afterwards
+        stamp.parent.mkdir(exist_ok=True)  # npm ci of a package without dependencies makes none
+        stamp.write_text(installed_from(folder) + "\n")
+    return code
 
 
 def run_suite(folder: Path, kind: str, reports: Path) -> int:
@@ -241,7 +264,8 @@ def run_suite(folder: Path, kind: str, reports: Path) -> int:
             say(f"{shown}: no tests in tests/{kind}")
         return 0 if status == 5 else status
     if tool == "vitest":
-        node_modules(folder)
+        if status := node_modules(folder):
+            return status
         reporters = ["--reporter=junit", f"--outputFile.junit={junit}"]
         if not any(word.startswith("--reporter") for word in extra):
             reporters.append("--reporter=default")
