@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from dockertools import Project
-from support import BASE_ANSWERS, COMBOS, docker_available, git_init, lock, rendered, run_copy
+from support import BASE_ANSWERS, COMBOS, docker_available, git_init, lock, rendered, run_copy, skip_copier_index_sync
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +97,7 @@ def queue_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    skip_copier_index_sync()
     # xdist would queue the groups by their number of tests (--loadscope-reorder, its default),
     # which put the docker tests, one per group, last; keep queue_order's order instead.
     if hasattr(config.option, "loadscopereorder"):

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -226,6 +227,26 @@ def registry_services(combo: Mapping[str, object]) -> list[dict[str, object]]:
 def registry(project: Path) -> dict:
     """A rendered project's scripts/services.json: its layout and services."""
     return json.loads((project / "scripts" / "services.json").read_text())
+
+
+def skip_copier_index_sync() -> bool:
+    """Stop in-process Copier renders from asking git about each file they chmod; True if stopped.
+
+    Copier >= 9.19 runs `git config core.fileMode` in the destination for every file whose
+    mode it sets, to stage the executable bit where git ignores modes (core.fileMode=false,
+    Windows' default); wherever the setting is not false that call is all it does. That is a
+    git process per file, a fifth of a render's time here. Skipped only where git's own
+    setting (system and global: what a destination without its own has) is not false; the
+    repositories the tests make (git init) say true on the file systems they run on.
+    """
+    from copier._main import Worker
+
+    setting = subprocess.run(["git", "config", "--type=bool", "--get", "core.fileMode"], capture_output=True,
+                             text=True, cwd=tempfile.gettempdir())
+    if setting.stdout.strip() == "false" or not hasattr(Worker, "_sync_git_index_executable_bit"):
+        return False
+    Worker._sync_git_index_executable_bit = lambda self, dst_relpath, src_mode: None
+    return True
 
 
 def run_copy(data: Mapping[str, object], dst: Path, vcs_ref: str = "HEAD") -> Path:
