@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -16,15 +17,42 @@ from dockertools import Project
 from support import BASE_ANSWERS, COMBOS, docker_available, git_init, lock, rendered, run_copy, skip_copier_index_sync
 
 
+def run_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder of this run shared by its xdist workers (their base temps' parent), made once."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path, key: str) -> Iterator[None]:
+    """An exclusive lock of this run's workers on key (a lock file in folder)."""
+    with (folder / f"{key}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="session")
-def render(copie_session) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-copie's Copie
-    """render(name) -> project dir for COMBOS[name], rendered once per session (pytest-copie)."""
+def render(copie_session, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-copie's Copie
+    """render(name) -> project dir for COMBOS[name], rendered once per run (pytest-copie).
+
+    Shared by the xdist workers: the first to ask renders it, the others wait for it (most
+    test files render most combinations, and their groups spread over the workers). Tests
+    read it; those that change a project copy it first.
+    """
+    shared = run_dir(tmp_path_factory, "renders")
     cache: dict[str, Path] = {}
 
     def _render(name: str) -> Path:
         if name not in cache:
-            result = copie_session.copy(extra_answers={**BASE_ANSWERS, **COMBOS[name]}, vcs_ref="HEAD")
-            cache[name] = rendered(result)
+            target = shared / name / "copie"
+            with run_lock(shared, name):
+                if not target.is_dir():
+                    result = copie_session.copy(extra_answers={**BASE_ANSWERS, **COMBOS[name]}, vcs_ref="HEAD")
+                    target.parent.mkdir()
+                    rendered(result).rename(target)
+            cache[name] = target
         return cache[name]
 
     return _render
@@ -142,14 +170,12 @@ def locked_render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict, P
     times. One copy per combination for the whole run, shared by the xdist workers (a lock file
     each; the first to ask renders it), copied for each test, which owns its copy.
     """
-    shared = tmp_path_factory.getbasetemp().parent / "locked-renders"
-    shared.mkdir(exist_ok=True)
+    shared = run_dir(tmp_path_factory, "locked-renders")
 
     def _render(answers: dict, dst: Path) -> Path:
         key = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:16]
         source = shared / key
-        with (shared / f"{key}.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with run_lock(shared, key):
             if not source.is_dir():
                 building = shared / f"{key}.partial"
                 shutil.rmtree(building, ignore_errors=True)
