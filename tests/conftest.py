@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -13,18 +14,45 @@ from pathlib import Path
 
 import pytest
 from dockertools import Project
-from support import BASE_ANSWERS, COMBOS, docker_available, git_init, lock, rendered, run_copy
+from support import BASE_ANSWERS, COMBOS, docker_available, git_init, lock, rendered, run_copy, skip_copier_index_sync
+
+
+def run_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder of this run shared by its xdist workers (their base temps' parent), made once."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def run_lock(folder: Path, key: str) -> Iterator[None]:
+    """An exclusive lock of this run's workers on key (a lock file in folder)."""
+    with (folder / f"{key}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(scope="session")
-def render(copie_session) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-copie's Copie
-    """render(name) -> project dir for COMBOS[name], rendered once per session (pytest-copie)."""
+def render(copie_session, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:  # noqa: ANN001 - pytest-copie's Copie
+    """render(name) -> project dir for COMBOS[name], rendered once per run (pytest-copie).
+
+    Shared by the xdist workers: the first to ask renders it, the others wait for it (most
+    test files render most combinations, and their groups spread over the workers). Tests
+    read it; those that change a project copy it first.
+    """
+    shared = run_dir(tmp_path_factory, "renders")
     cache: dict[str, Path] = {}
 
     def _render(name: str) -> Path:
         if name not in cache:
-            result = copie_session.copy(extra_answers={**BASE_ANSWERS, **COMBOS[name]}, vcs_ref="HEAD")
-            cache[name] = rendered(result)
+            target = shared / name / "copie"
+            with run_lock(shared, name):
+                if not target.is_dir():
+                    result = copie_session.copy(extra_answers={**BASE_ANSWERS, **COMBOS[name]}, vcs_ref="HEAD")
+                    target.parent.mkdir()
+                    rendered(result).rename(target)
+            cache[name] = target
         return cache[name]
 
     return _render
@@ -38,8 +66,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # `make test` runs `--dist loadgroup`: a module's tests stay on one worker (they share its
         # session renders), but each docker test is its own unit, so both workers run isolated stacks.
         # A test that names its group keeps it (the real-history tests: one group per project,
-        # across modules, so the project's render is shared and the projects spread).
-        if item.get_closest_marker("xdist_group") and not item.get_closest_marker("docker"):
+        # across modules, so the project's render is shared and the projects spread; the docker
+        # test that builds the images of one of them, which would otherwise update it again).
+        if item.get_closest_marker("xdist_group"):
             continue
         group = item.name if item.get_closest_marker("docker") else str(item.path)
         item.add_marker(pytest.mark.xdist_group(group))
@@ -61,6 +90,48 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def group_of(item: pytest.Item) -> str:
+    """The item's xdist group, named as xdist's worker names it."""
+    names = {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+             for mark in item.iter_markers("xdist_group")}
+    return "_".join(sorted(names))
+
+
+def queue_order(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items, their xdist groups in the order the workers should take them (pytest_configure
+    keeps it): the longest work first, so the run ends on small groups, both workers busy.
+
+    1. the tests that have the engine alone (engine_alone): the other worker is meanwhile on
+       2., which needs no engine, so neither waits for the lock (the swarm test idled the other
+       worker for minutes when it came among the docker tests);
+    2. the groups of slow tests that need no engine (real-history projects, project lints);
+    3. the docker tests, each its own unit;
+    4. the rest.
+    Within a rank, groups with more tests first (xdist's own order), then as collected.
+    """
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        groups.setdefault(group_of(item), []).append(item)
+
+    def rank(members: list[pytest.Item]) -> int:
+        if any(m.get_closest_marker("engine_alone") for m in members):
+            return 0
+        if all(m.get_closest_marker("docker") for m in members):
+            return 2
+        return 1 if any(m.get_closest_marker("slow") for m in members) else 3
+
+    order = sorted(groups.values(), key=lambda members: (rank(members), -len(members)))
+    return [item for members in order for item in members]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    skip_copier_index_sync()
+    # xdist would queue the groups by their number of tests (--loadscope-reorder, its default),
+    # which put the docker tests, one per group, last; keep queue_order's order instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker sends the ids to the scheduler
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Keep --dist loadgroup grouping on pytest 9.2, where xdist 3.8's group suffix is lost.
@@ -70,7 +141,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     reads _nodeid, so every test became its own unit and the workers rendered
     the same projects twice (pytest-dev/pytest-xdist#1386). Carry the
     rewritten id over; a no-op where pytest reads _nodeid itself.
+
+    The items are put in queue_order first: after the -m selection, so the groups' sizes are
+    those of this run.
     """
+    session.items[:] = queue_order(session.items)
     for item in session.items:
         rewritten = item.__dict__.get("_nodeid")
         if isinstance(rewritten, str) and rewritten != item.nodeid and hasattr(item, "_id"):
@@ -95,14 +170,12 @@ def locked_render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict, P
     times. One copy per combination for the whole run, shared by the xdist workers (a lock file
     each; the first to ask renders it), copied for each test, which owns its copy.
     """
-    shared = tmp_path_factory.getbasetemp().parent / "locked-renders"
-    shared.mkdir(exist_ok=True)
+    shared = run_dir(tmp_path_factory, "locked-renders")
 
     def _render(answers: dict, dst: Path) -> Path:
         key = hashlib.sha256(json.dumps(answers, sort_keys=True).encode()).hexdigest()[:16]
         source = shared / key
-        with (shared / f"{key}.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with run_lock(shared, key):
             if not source.is_dir():
                 building = shared / f"{key}.partial"
                 shutil.rmtree(building, ignore_errors=True)

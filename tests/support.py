@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -228,6 +229,26 @@ def registry(project: Path) -> dict:
     return json.loads((project / "scripts" / "services.json").read_text())
 
 
+def skip_copier_index_sync() -> bool:
+    """Stop in-process Copier renders from asking git about each file they chmod; True if stopped.
+
+    Copier >= 9.19 runs `git config core.fileMode` in the destination for every file whose
+    mode it sets, to stage the executable bit where git ignores modes (core.fileMode=false,
+    Windows' default); wherever the setting is not false that call is all it does. That is a
+    git process per file, a fifth of a render's time here. Skipped only where git's own
+    setting (system and global: what a destination without its own has) is not false; the
+    repositories the tests make (git init) say true on the file systems they run on.
+    """
+    from copier._main import Worker
+
+    setting = subprocess.run(["git", "config", "--type=bool", "--get", "core.fileMode"], capture_output=True,
+                             text=True, cwd=tempfile.gettempdir())
+    if setting.stdout.strip() == "false" or not hasattr(Worker, "_sync_git_index_executable_bit"):
+        return False
+    Worker._sync_git_index_executable_bit = lambda self, dst_relpath, src_mode: None
+    return True
+
+
 def run_copy(data: Mapping[str, object], dst: Path, vcs_ref: str = "HEAD") -> Path:
     """Render the template into dst, raising the render error if there is one."""
     from copier import run_copy as copier_run_copy
@@ -315,6 +336,29 @@ def tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} not found: install the template's test dependencies (make install)")
     return path
+
+
+# A version kubernetes-validate bundles the schemas of (its --strict variants too).
+K8S_VERSION = "1.32.0"
+
+
+def kubernetes_validate(manifests: str, workdir: Path) -> tuple[int, str]:
+    """`kubernetes-validate --strict -k K8S_VERSION` of a multi-document YAML text: (exit code, output).
+
+    In this process: the package's validate_file, which its command runs (the same checks and
+    messages, naming the file and each object), without starting Python each time.
+    """
+    import contextlib
+    import io
+
+    import kubernetes_validate as kv
+
+    path = workdir / "manifests.yaml"
+    path.write_text(manifests)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = kv.validate_file(str(path), K8S_VERSION, strict=True, quiet=False, no_warn=False)
+    return code, output.getvalue()
 
 
 def compose_binary() -> str:

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BASE_ANSWERS, COMBOS, run_copy, service_list, tool
+from support import BASE_ANSWERS, COMBOS, kubernetes_validate, run_copy, service_list, tool
 
-# A version kubernetes-validate bundles the schemas of (its --strict variants too).
-K8S_VERSION = "1.32.0"
 TARGETS = ["compose", "kubernetes"]
 
 
@@ -39,6 +37,16 @@ def k8s_render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path
     return _render
 
 
+def same_worker(name: str) -> pytest.MarkDecorator:
+    """The xdist group of the tests of one combination: they share its render (the module's
+    k8s_render, per worker), and the combinations spread over the workers."""
+    return pytest.mark.xdist_group(f"k8s-{name}")
+
+
+def combos(*names: str) -> list:
+    return [pytest.param(name, id=name, marks=same_worker(name)) for name in names]
+
+
 def kustomize(folder: Path) -> str:
     """`kubectl kustomize` of one kustomization folder; its own error on failure."""
     result = subprocess.run([tool("kubectl"), "kustomize", str(folder)], capture_output=True, text=True,
@@ -46,14 +54,6 @@ def kustomize(folder: Path) -> str:
     if result.returncode != 0:
         pytest.fail(f"kubectl kustomize {folder} exited {result.returncode}:\n{result.stderr}", pytrace=False)
     return result.stdout
-
-
-def validate(manifests: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-    """kubernetes-validate --strict of a multi-document YAML text (a file: its messages name it)."""
-    path = workdir / "manifests.yaml"
-    path.write_text(manifests)
-    return subprocess.run([tool("kubernetes-validate"), "--strict", "-k", K8S_VERSION, str(path)],
-                          capture_output=True, text=True, timeout=300)
 
 
 def objects(manifests: str) -> dict[tuple[str, str], dict]:
@@ -80,12 +80,12 @@ def expected_objects(combo: dict) -> set[tuple[str, str]]:
     return expected
 
 
-@pytest.mark.parametrize("name", COMBOS)
+@pytest.mark.parametrize("name", combos(*COMBOS))
 def test_prod_overlay_validates_strictly(k8s_render, tmp_path: Path, name: str) -> None:  # noqa: ANN001
     project = k8s_render(name)
     manifests = kustomize(project / "deploy/k8s/overlays/prod")
-    result = validate(manifests, tmp_path)
-    assert result.returncode == 0, f"kubernetes-validate --strict:\n{result.stdout}\n{result.stderr}"
+    code, output = kubernetes_validate(manifests, tmp_path)
+    assert code == 0, f"kubernetes-validate --strict:\n{output}"
     found = objects(manifests)
     expected = expected_objects(COMBOS[name])
     assert set(found) == expected, (f"only rendered: {sorted(set(found) - expected)}; "
@@ -93,10 +93,10 @@ def test_prod_overlay_validates_strictly(k8s_render, tmp_path: Path, name: str) 
     assert all(doc["metadata"].get("namespace") == "acme-shop" for doc in found.values())
 
 
-@pytest.mark.parametrize("name", ["multi-both-pg-redis-frontend", "single-none-node-worker"])
+@pytest.mark.parametrize("name", combos("multi-both-pg-redis-frontend", "single-none-node-worker"))
 def test_base_alone_validates_strictly(k8s_render, tmp_path: Path, name: str) -> None:  # noqa: ANN001
-    result = validate(kustomize(k8s_render(name) / "deploy/k8s/base"), tmp_path)
-    assert result.returncode == 0, f"kubernetes-validate --strict:\n{result.stdout}\n{result.stderr}"
+    code, output = kubernetes_validate(kustomize(k8s_render(name) / "deploy/k8s/base"), tmp_path)
+    assert code == 0, f"kubernetes-validate --strict:\n{output}"
 
 
 PLANTED = [
@@ -108,14 +108,14 @@ PLANTED = [
 
 
 @pytest.mark.parametrize(("what", "plant", "fragment"), PLANTED, ids=[p[0] for p in PLANTED])
+@same_worker("multi-github-pg-redis-mixed")
 def test_planted_mistake_fails_validation(k8s_render, tmp_path: Path, what: str, plant, fragment: str) -> None:  # noqa: ANN001
     docs = list(yaml.safe_load_all(kustomize(k8s_render("multi-github-pg-redis-mixed") / "deploy/k8s/overlays/prod")))
     deployment = next(doc for doc in docs if doc["kind"] == "Deployment")
     plant(deployment)
-    result = validate(yaml.safe_dump_all(docs), tmp_path)
-    output = result.stdout + result.stderr
+    code, output = kubernetes_validate(yaml.safe_dump_all(docs), tmp_path)
     print(f"kubernetes-validate on the planted {what}:\n{output}")
-    assert result.returncode != 0, f"the planted {what} passed:\n{output}"
+    assert code != 0, f"the planted {what} passed:\n{output}"
     assert fragment in output and f"deployment/{deployment['metadata']['name']}" in output, output
 
 
@@ -127,8 +127,8 @@ def dockerfile_healthcheck(project: Path, svc: dict) -> list[str]:
     return json.loads(match.group(1))
 
 
-@pytest.mark.parametrize("name", ["multi-none-pg-redis-scheduler", "multi-none-pg-redis-node-lifecycle",
-                                  "multi-both-pg-redis-frontend", "single-gitea-node-api"])
+@pytest.mark.parametrize("name", combos("multi-none-pg-redis-scheduler", "multi-none-pg-redis-node-lifecycle",
+                                         "multi-both-pg-redis-frontend", "single-gitea-node-api"))
 def test_workloads_mirror_the_images_and_the_prod_stack(k8s_render, name: str) -> None:  # noqa: ANN001
     """Probes are the images' healthchecks, images the release's names, secrets by reference only."""
     project = k8s_render(name)
@@ -160,6 +160,7 @@ def test_workloads_mirror_the_images_and_the_prod_stack(k8s_render, name: str) -
         assert f"ghcr.io/acme-shop}}/{svc['name']}:" in prod
 
 
+@same_worker("multi-github-pg-redis-mixed")
 def test_make_k8s_render_prints_the_prod_overlay(k8s_render) -> None:  # noqa: ANN001
     project = k8s_render("multi-github-pg-redis-mixed")
     result = subprocess.run(["make", "-s", "k8s-render"], cwd=project, capture_output=True, text=True, timeout=120)
@@ -169,6 +170,7 @@ def test_make_k8s_render_prints_the_prod_overlay(k8s_render) -> None:  # noqa: A
     assert "k8s-render" in help_text, help_text
 
 
+@same_worker("single-none-node-worker")
 def test_make_k8s_render_without_kustomize_is_one_line(k8s_render, tmp_path: Path) -> None:  # noqa: ANN001
     project = k8s_render("single-none-node-worker")
     bin_dir = tmp_path / "bin"
@@ -191,6 +193,7 @@ def test_the_overlay_is_the_users_and_the_base_the_templates() -> None:
     assert not [pattern for pattern in skip if pattern.startswith("deploy/k8s/base")]
 
 
+@same_worker("multi-none-nocomp")
 def test_answers_record_the_targets(k8s_render) -> None:  # noqa: ANN001
     answers = yaml.safe_load((k8s_render("multi-none-nocomp") / ".copier-answers.yml").read_text())
     assert answers["deploy_targets"] == TARGETS

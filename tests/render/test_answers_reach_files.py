@@ -32,7 +32,17 @@ from typing import Any
 
 import pytest
 import yaml
-from support import BASE_ANSWERS, TEMPLATE, compose_binary, git_init, image_name_problem, project_env, run_copy, tool
+from support import (
+    BASE_ANSWERS,
+    TEMPLATE,
+    compose_binary,
+    git_init,
+    image_name_problem,
+    kubernetes_validate,
+    project_env,
+    run_copy,
+    tool,
+)
 
 # The template is copied from the working tree, which is dirty while people edit it.
 pytestmark = pytest.mark.filterwarnings("ignore::copier.errors.DirtyLocalWarning")
@@ -355,11 +365,8 @@ def test_kubernetes_manifests_validate(project: Callable[..., Path], answers: di
     """kubernetes-validate --strict (tests/lint/test_k8s.py's version); the namespace is the slug, as text."""
     root = project(answers)
     manifests = kustomize(root / "deploy/k8s/overlays/prod")
-    path = tmp_path / "manifests.yaml"
-    path.write_text(manifests)
-    result = subprocess.run([tool("kubernetes-validate"), "--strict", "-k", "1.32.0", str(path)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"kubernetes-validate:\n{result.stdout}\n{result.stderr}"
+    code, output = kubernetes_validate(manifests, tmp_path)
+    assert code == 0, f"kubernetes-validate:\n{output}"
     slug = recorded(root)["project_slug"]
     namespaces = {doc["metadata"].get("namespace") for doc in yaml.safe_load_all(manifests) if doc}
     assert namespaces == {slug}, namespaces

@@ -53,7 +53,12 @@ def project_params(projects: tuple[tuple[str, str], ...] | list[tuple[str, str]]
     and the projects spread over the workers.
     """
     return [pytest.param(*([(layout, commit)] if packed else [layout, commit]), id=f"{layout}@{commit}",
-                         marks=pytest.mark.xdist_group(f"real-{layout}-{commit}")) for layout, commit in projects]
+                         marks=project_group(layout, commit)) for layout, commit in projects]
+
+
+def project_group(layout: str, commit: str) -> pytest.MarkDecorator:
+    """The xdist group of a project's tests: one worker renders and updates it for all of them."""
+    return pytest.mark.xdist_group(f"real-{layout}-{commit}")
 
 
 # What the team appends to the template-owned Makefile, as old projects had

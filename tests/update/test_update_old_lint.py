@@ -44,7 +44,7 @@ RUFF_TABLES = "\n[tool.ruff]\n"
 
 
 # The tests of the OLDEST project run on the worker that updated it for the other real-history tests.
-SHARED = pytest.mark.xdist_group(f"real-multi-{OLDEST}")
+SHARED = rh.project_group("multi", OLDEST)
 
 
 @pytest.fixture(scope="module")

@@ -134,6 +134,8 @@ def test_after_add_service_lint_and_unit_pass(staged, real_updated, layout: str,
 
 
 @pytest.mark.docker
+# On the worker that updated that project for its other tests (their group), not again on the other.
+@rh.project_group(*rh.PROJECTS[0])
 def test_images_build_from_the_locks_the_update_writes(staged) -> None:  # noqa: ANN001
     """The update writes the locks of projects from before lock files; the images install them."""
     from support import run
