@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,9 +49,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "of its own, in parallel; repeat or separate with commas")
     add("--with", action="append", dest="members", metavar="NAME",
         help="optional stack members the integration stage starts (default: every one)")
-    add("-j", "--jobs", type=positive_int, metavar="N",
-        help="targets of a stage run at the same time (default: the number of CPUs for unit "
-        "tests; every target of a stage whose stacks started ahead, as --stacks allowed)")
+    add("-j", "--jobs", type=positive_int, default=os.cpu_count() or 1,
+        help="targets of a stage run at the same time (default: number of CPUs)")
     add("--stacks", type=count, default=4, metavar="N",
         help="test stacks (service and integration targets) up at the same time: a stage's "
         "stacks start while the stage before it runs, and test once their stage's turn comes "

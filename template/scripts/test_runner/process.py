@@ -70,7 +70,7 @@ class Launch:
 class Runner:
     """Runs the stages of a RunState, keeping it up to date for the display."""
 
-    def __init__(self, state: RunState, console: Console, jobs: int | None, live: bool,
+    def __init__(self, state: RunState, console: Console, jobs: int, live: bool,
                  verbose: bool = False, grace: float = 30.0, stacks: int = 0) -> None:
         self.state, self.console, self.jobs, self.live = state, console, jobs, live
         self.verbose, self.grace, self.interrupts = verbose, grace, 0
@@ -240,11 +240,8 @@ class Runner:
             self.wake.wait(0.2)
 
     def run_stage(self, stage: Stage) -> None:
-        """The stage's targets, at most --jobs at once: by default as many as there are CPUs,
-        or every one where their stacks are already bounded by --stacks."""
-        ahead = all(id(t) in self.ahead for t in stage.targets)
-        jobs = self.jobs or (len(stage.targets) if ahead else os.cpu_count() or 1)
-        with ThreadPoolExecutor(min(jobs, len(stage.targets))) as pool:
+        """The stage's targets, at most --jobs at once."""
+        with ThreadPoolExecutor(min(self.jobs, len(stage.targets))) as pool:
             futures = [pool.submit(self.run_target, target) for target in stage.targets]
             for future in futures:
                 future.add_done_callback(lambda _: self.wake.set())

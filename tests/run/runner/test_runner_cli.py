@@ -201,17 +201,6 @@ def test_a_failed_stage_tears_the_stacks_ahead_down_untested(fake_project: MakeP
     assert "not run: service, integration" in result.stdout
 
 
-def test_a_stage_whose_stacks_started_ahead_tests_every_target_at_once(
-        fake_project: MakeProject) -> None:
-    """api waits for web, web for worker, worker for api: they pass only all three at once."""
-    project = fake_project()
-    for name, other in (("api", "web"), ("web", "worker"), ("worker", "api")):
-        project.behave("service", name, "barrier", other)
-    result = project.run("--no-live")
-    assert result.returncode == 0, explain(result)
-    assert max(e.running for e in project.events() if e.stage == "service") == 3
-
-
 def test_stacks_limits_the_stacks_up_at_once(fake_project: MakeProject) -> None:
     """--stacks 1: the integration stack starts only once the last service stack is gone."""
     project = fake_project()

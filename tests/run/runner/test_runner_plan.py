@@ -175,7 +175,7 @@ def test_options() -> None:
     args = cli.parse_args(["--stage", "unit,service", "--stage", "integration", "-j", "3"])
     assert args.stage == ["unit", "service", "integration"]
     assert args.jobs == 3 and not args.verbose and not args.no_live
-    assert cli.parse_args([]).jobs is None  # the runner's default per stage
+    assert cli.parse_args([]).jobs >= 1
 
 
 def test_child_env() -> None:
