@@ -51,10 +51,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="optional stack members the integration stage starts (default: every one)")
     add("-j", "--jobs", type=positive_int, default=os.cpu_count() or 1,
         help="targets of a stage run at the same time (default: number of CPUs)")
-    add("--stacks", type=count, default=4, metavar="N",
-        help="test stacks (service and integration targets) up at the same time: a stage's "
-        "stacks start while the stage before it runs, and test once their stage's turn comes "
-        "(default: 4; 0: each stack starts only when its turn comes)")
+    add("--stacks", type=count, default=0, metavar="N",
+        help="start a stage's test stacks (service and integration targets) while the stage "
+        "before it runs, at most N up at once; each tests once its stage's turn comes "
+        "(default: 0, each stack starts when its turn comes; 4 suits a machine with cores "
+        "to spare)")
     add("--no-live", action="store_true",
         help="plain lines instead of the live display (automatic when stdout is not a terminal)")
     add("--root", default=".", help="project root (default: current directory)")

@@ -169,7 +169,7 @@ def test_stacks_start_ahead_and_test_only_on_their_turn(fake_project: MakeProjec
     project = fake_project()
     project.behave("unit", "api", "await", "service-web.prepared")
     project.behave("service", "api", "await", "integration-stack.prepared")
-    result = project.run("--no-live")
+    result = project.run("--no-live", "--stacks", "4")
     assert result.returncode == 0, explain(result)
     held = project.held()
     assert sorted((e.stage, e.key) for e in held if e.kind == "prepared") == CONTAINER_TARGETS
@@ -189,7 +189,7 @@ def test_stacks_start_ahead_and_test_only_on_their_turn(fake_project: MakeProjec
 def test_a_failed_stage_tears_the_stacks_ahead_down_untested(fake_project: MakeProject) -> None:
     project = fake_project()
     project.behave("unit", "worker", "fail", "pytest8-mixed.txt")
-    result = project.run("--no-live")
+    result = project.run("--no-live", "--stacks", "4")
     assert result.returncode == 1, explain(result)
     # The service stacks, started during the unit stage, got the end of their input before
     # the runner returned; the integration stack never started (its turn never came).
@@ -211,9 +211,9 @@ def test_stacks_limits_the_stacks_up_at_once(fake_project: MakeProject) -> None:
     assert prepared["integration", "stack"] >= service_end
 
 
-def test_stacks_0_starts_each_stack_on_its_turn(fake_project: MakeProject) -> None:
+def test_by_default_each_stack_starts_on_its_turn(fake_project: MakeProject) -> None:
     project = fake_project()
-    result = project.run("--no-live", "--stacks", "0")
+    result = project.run("--no-live")
     assert result.returncode == 0, explain(result)
     assert sorted(project.started()) == sorted(ALL_TARGETS)
     assert project.held() == []
