@@ -75,7 +75,6 @@ class Runner:
         self.state, self.console, self.jobs, self.live = state, console, jobs, live
         self.verbose, self.grace, self.interrupts = verbose, grace, 0
         self.lock, self.wake = threading.RLock(), threading.Event()
-        self.procs: dict[int, subprocess.Popen[bytes]] = {}
         self.launches: dict[int, Launch] = {}
         self.width = max((len(t.name) for t in state.targets), default=0)
         # Container targets whose stacks start while the stage before theirs runs, STACKS at
@@ -113,7 +112,7 @@ class Runner:
         env = {**child_env(target.framework), **({"TEST_HOLD": "1"} if held else {})}
         launch = self.launches[id(target)] = Launch(None, held)
         try:
-            launch.proc = self.procs[id(target)] = subprocess.Popen(
+            launch.proc = subprocess.Popen(
                 command, cwd=self.state.root, env=env,
                 stdin=subprocess.PIPE if held else subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -134,7 +133,6 @@ class Runner:
 
     def finished(self, target: Target, launch: Launch) -> None:
         with self.changed:
-            self.procs.pop(id(target), None)
             self.up -= launch.held  # its stack is gone: another may start
             launch.done.set()
             self.changed.notify_all()
@@ -215,7 +213,7 @@ class Runner:
 
     def signal_running(self, signum: int) -> None:
         with self.lock:
-            running = list(self.procs.values())
+            running = [x.proc for x in self.launches.values() if x.proc and not x.done.is_set()]
         for proc in running:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signum)
