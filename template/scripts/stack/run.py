@@ -30,6 +30,8 @@ INFRA = {
 Done = subprocess.CompletedProcess
 # What a node folder's modules were installed from (installed_from), written after npm ci.
 INSTALLED = "node_modules/.installed-from"
+# vitest's coverage provider (a devDependency): with it, unit runs report line coverage.
+V8_COVERAGE = "node_modules/@vitest/coverage-v8"
 
 
 class Usage(Exception):
@@ -269,8 +271,14 @@ def run_suite(folder: Path, kind: str, reports: Path) -> int:
         reporters = ["--reporter=junit", f"--outputFile.junit={junit}"]
         if not any(word.startswith("--reporter") for word in extra):
             reporters.append("--reporter=default")
+        # Line coverage of src/ as Cobertura XML (cobertura-coverage.xml), as pytest-cov
+        # writes coverage.xml: where the folder has vitest's v8 coverage provider installed.
+        cov = [] if kind != "unit" or not (folder / V8_COVERAGE).is_dir() else [
+            "--coverage.enabled", "--coverage.provider=v8", "--coverage.reporter=cobertura",
+            f"--coverage.reportsDirectory={reports}", "--coverage.include=src/**"]
         return subprocess.run(["npx", "--no-install", "vitest", "run", f"tests/{kind}",
-                               "--passWithNoTests", *reporters, *extra], cwd=folder).returncode
+                               "--passWithNoTests", *reporters, *cov, *extra],
+                              cwd=folder).returncode
     say(f"{shown}: no test runner for framework '{tool}'")
     return 2
 

@@ -14,6 +14,8 @@ PYTEST_ARGS = "-v --durations=0 --color=no -p no:cacheprovider"
 VITEST_ARGS = "--reporter=verbose --no-color"
 TOOL_ARGS = {"pytest": PYTEST_ARGS, "vitest": VITEST_ARGS}
 MAX_PARTIAL, TAIL_LINES, FAILURE_LINES = 65_536, 40, 15
+# The coverage reports scripts/stack asks the unit tests for (Cobertura XML), by tool.
+COVERAGE_REPORTS = ("coverage.xml", "cobertura-coverage.xml")
 
 # Colours and terminal titles; "api-1  | " in front of lines from `docker compose up`.
 ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -245,11 +247,35 @@ def parse_junit(text: str) -> JunitReport:
     return report
 
 
-def read_junit(path: Path | None, since: float | None) -> JunitReport | None:
-    """The report at path if written since `since` (time.time()) and whole, else None."""
+def fresh_xml(path: Path | None, since: float | None) -> str | None:
+    """The text of the XML report at path if written since `since` (time.time()), else None."""
     try:
         if path is None or since is None or path.stat().st_mtime < since - 1.0:  # coarse clocks
             return None
-        return parse_junit(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ElementTree.ParseError):
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
+
+
+def read_junit(path: Path | None, since: float | None) -> JunitReport | None:
+    """The junit report at path if written since `since` and whole, else None."""
+    try:
+        text = fresh_xml(path, since)
+        return None if text is None else parse_junit(text)
+    except ElementTree.ParseError:
+        return None
+
+
+def read_coverage(folder: Path, since: float | None) -> float | None:
+    """The share of lines the unit tests ran, in percent, from the Cobertura report in
+    folder (coverage.py's coverage.xml, vitest's cobertura-coverage.xml) if written since
+    `since`; None without one."""
+    for name in COVERAGE_REPORTS:
+        try:
+            text = fresh_xml(folder / name, since)
+            rate = None if text is None else ElementTree.fromstring(text).get("line-rate")
+            if rate is not None:
+                return 100.0 * float(rate)
+        except (ElementTree.ParseError, ValueError):
+            continue
+    return None

@@ -22,9 +22,9 @@ from rich.live import Live
 from rich.rule import Rule
 from rich.text import Text
 
-from .parsing import TOOL_ARGS, failure_report, read_junit
+from .parsing import TOOL_ARGS, failure_report, read_coverage, read_junit
 from .state import CONTAINER_STAGES, RunState, Stage, Status, Target
-from .view import MARKS, fmt_counts, fmt_seconds, render, render_summary
+from .view import MARKS, fmt_results, fmt_seconds, render, render_summary
 
 # Variables that force colours on; vitest even reads FORCE_COLOR=0 as "on".
 COLOR_FORCING = ("FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE")
@@ -97,7 +97,7 @@ class Runner:
 
     def log_finish(self, target: Target) -> None:
         mark, style = MARKS[target.status]
-        details = [fmt_counts(target.counts)]
+        details = [fmt_results(target)]
         if target.status is not Status.PASSED:
             details += [f"exit {target.returncode}", *oom_kills(target.output)]
         detail = "; ".join(filter(None, details))
@@ -180,8 +180,9 @@ class Runner:
                 self.finish(target, launch)
         launch.done.wait()
         junit = read_junit(target.report, since) if launch.proc is not None else None
+        covered = read_coverage(target.report.parent, since) if junit and target.report else None
         with self.lock:
-            target.junit, target.ended = junit, time.monotonic()
+            target.junit, target.coverage, target.ended = junit, covered, time.monotonic()
             target.returncode = launch.returncode
             target.status = (Status.PASSED if launch.returncode == 0 else
                              Status.INTERRUPTED if self.interrupts else Status.FAILED)

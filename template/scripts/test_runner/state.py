@@ -43,6 +43,7 @@ class Target:
     output: deque[str] = field(default_factory=lambda: deque(maxlen=50_000))
     report: Path | None = None  # the junit XML its stage script writes
     junit: JunitReport | None = None  # read once the target ended
+    coverage: float | None = None  # percent of lines its unit tests ran (their report)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -29,6 +29,12 @@ def fmt_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[k]} {k}" for k in keys if counts.get(k))
 
 
+def fmt_results(target: Target) -> str:
+    """Its test counts, and the share of lines its unit tests ran where a report says."""
+    covered = f"{target.coverage:.0f}% of lines covered" if target.coverage is not None else ""
+    return ", ".join(filter(None, [fmt_counts(target.counts), covered]))
+
+
 def fmt_done(target: Target) -> str:
     done, total = target.parser.done, target.parser.total
     return f"{done}/{total}" if total is not None else str(done or "")
@@ -95,7 +101,7 @@ def render_summary(state: RunState) -> Group:
     end = time.monotonic() if state.ended is None else state.ended
     parts: list[RenderableType] = [table("Test summary", "Stage Target Result Tests Time", [
         (t.stage, t.name, Text(f"{MARKS[t.status][0]} {t.status.value}", MARKS[t.status][1]),
-         fmt_counts(t.counts), fmt_seconds(t.elapsed(end)))
+         fmt_results(t), fmt_seconds(t.elapsed(end)))
         for t in state.targets
     ])]
     scenarios = [(sid, Text(outcome, "green" if outcome == "passed" else "red"), t.stage, t.name,

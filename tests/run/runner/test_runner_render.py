@@ -202,6 +202,19 @@ def test_summary_counts_from_the_junit_report(tmp_path: Path) -> None:
     table = export(view.render_summary(state))
     unit_web = [line for line in table.splitlines() if "│ web " in line and "✗ failed" in line]
     assert len(unit_web) == 1 and "1 passed, 1 failed" in unit_web[0], table
+    assert "covered" not in table, "no coverage report, no figure"
+
+
+def test_summary_shows_the_coverage_of_a_unit_target(tmp_path: Path) -> None:
+    """A unit target whose tests wrote a coverage report shows the share of lines they ran."""
+    state = sample_state(tmp_path)
+    api = state.stages[0].targets[0]
+    api.junit = parsing.parse_junit(recorded("pytest9-passing.junit.xml"))
+    api.coverage = 84.4
+    state.ended = T0 + 21
+    table = export(view.render_summary(state))
+    unit_api = [line for line in table.splitlines() if "│ api " in line and "unit" in line]
+    assert len(unit_api) == 1 and "7 passed, 1 skipped, 84% of lines covered" in unit_api[0], table
 
 
 SCENARIO_JUNIT = """<?xml version="1.0" encoding="utf-8"?>

@@ -137,3 +137,21 @@ def test_the_reports_failures_stand_in_for_missing_sections(fake_project: MakePr
     assert "FAILED tests.test_outcomes::test_fails: AssertionError: assert [1, 2, 3] == [1, 2, 4]" in out
     assert "ERROR tests.test_outcomes::test_errors_in_setup" in out
     assert "tests/test_outcomes.py F.E" not in out  # the tail gives way to the report
+
+
+COBERTURA = '<?xml version="1.0" ?>\n<coverage version="7.6" line-rate="{rate}" branch-rate="0"></coverage>\n'
+
+
+@pytest.mark.parametrize("name", ["coverage.xml", "cobertura-coverage.xml"])
+def test_coverage_is_read_from_the_cobertura_report_of_either_tool(tmp_path: Path, name: str) -> None:
+    """pytest-cov's coverage.xml and vitest's cobertura-coverage.xml give the share of lines
+    run; a report older than the run, a broken one or none gives None (no figure shown)."""
+    started = time.time()
+    assert parsing.read_coverage(tmp_path, started) is None
+    report = tmp_path / name
+    report.write_text(COBERTURA.format(rate="0.8421"))
+    assert parsing.read_coverage(tmp_path, started) == pytest.approx(84.21)
+    os.utime(report, (started - 60, started - 60))
+    assert parsing.read_coverage(tmp_path, started) is None, "a report of an earlier run"
+    report.write_text(COBERTURA.format(rate="0.5")[:40])
+    assert parsing.read_coverage(tmp_path, started) is None, "a truncated report"
