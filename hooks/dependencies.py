@@ -32,6 +32,9 @@ from collections.abc import Mapping
 # The languages whose manifest is a package.json (npm): JavaScript and TypeScript.
 NPM = ("node", "ts")
 GROUPS = ("dependencies", "dev")
+# vitest runs every node, ts and frontend service's tests; its v8 provider (the same
+# version) gives the unit stage its line coverage (scripts/stack/run.py).
+VITEST = {"vitest": "~3.2.4", "@vitest/coverage-v8": "~3.2.4"}
 
 Deps = dict[str, dict[str, str]]
 
@@ -71,13 +74,13 @@ def _node(svc: Mapping[str, object], components: list[str]) -> Deps:
     if svc.get("language") == "ts":
         # tsc: `make lint` (--noEmit) and the image's build stage; tsx: the dev stack's
         # reload on change; the types of node and of pg (the other modules ship theirs).
-        dev = {"@types/node": "^20.19.0", "tsx": "^4.20.0", "typescript": "~5.9.3", "vitest": "~3.2.4"}
+        dev = {"@types/node": "^20.19.0", "tsx": "^4.20.0", "typescript": "~5.9.3", **VITEST}
         if "pg" in runtime:
             dev["@types/pg"] = "^8.15.0"
         return {"dependencies": runtime, "dev": dict(sorted(dev.items()))}
     # eslint: `make lint` (scripts/lint.py) runs it with the service's eslint.config.js.
-    dev = {"@eslint/js": "~9.39.4", "eslint": "~9.39.4", "globals": "^17.14.0", "vitest": "~3.2.4"}
-    return {"dependencies": runtime, "dev": dev}
+    dev = {"@eslint/js": "~9.39.4", "eslint": "~9.39.4", "globals": "^17.14.0", **VITEST}
+    return {"dependencies": runtime, "dev": dict(sorted(dev.items()))}
 
 
 def _frontend() -> Deps:
@@ -88,9 +91,9 @@ def _frontend() -> Deps:
         "@testing-library/dom": "^10.4.0", "@testing-library/react": "^16.3.0",
         "@types/node": "^20.19.0", "@types/react": "^19.2.0", "@types/react-dom": "^19.2.0",
         "@vitejs/plugin-react": "~5.2.0", "jsdom": "^26.1.0", "playwright-core": "~1.65.1",
-        "typescript": "~5.9.3", "vite": "~7.3.8", "vitest": "~3.2.4",
+        "typescript": "~5.9.3", "vite": "~7.3.8", **VITEST,
     }
-    return {"dependencies": runtime, "dev": dev}
+    return {"dependencies": runtime, "dev": dict(sorted(dev.items()))}
 
 
 def dependencies(svc: Mapping[str, object], components: object = ()) -> Deps:
