@@ -286,8 +286,8 @@ def project_files(root: Path) -> set[str]:
     }
 
 
-def run(cmd: list[str] | str, cwd: Path, timeout: float = 600, **kwargs) -> None:
-    """Run a command; on failure fail the test with the command's own output."""
+def run(cmd: list[str] | str, cwd: Path, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run a command and return what it did; on failure fail the test with its own output."""
     result = subprocess.run(
         cmd,
         cwd=cwd,
@@ -303,6 +303,7 @@ def run(cmd: list[str] | str, cwd: Path, timeout: float = 600, **kwargs) -> None
             f"{result.returncode} in {cwd}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
             pytrace=False,
         )
+    return result
 
 
 def lock(project: Path) -> Path:

@@ -112,9 +112,14 @@ def test_make_test_unit_passes(render, tmp_path: Path, name: str) -> None:
     # A copy: uv and npm write .venv, node_modules and locks, and the render is the session's.
     project = Path(shutil.copytree(render(name), tmp_path / "p"))
     git_init(project)
-    run(["make", "test-unit"], cwd=project, timeout=900, env=project_env())
+    out = run(["make", "test-unit"], cwd=project, timeout=900, env=project_env()).stdout
     reports = list(project.glob(".artifacts/*/unit/*/junit.xml"))
     assert reports, "every unit run leaves a junit report"
+    # Every service's line coverage, from its test tool's report, in its line of the log.
+    covered = dict(re.findall(r"^\[unit\] \S+ (\S+) passed in .*, (\d+)% of lines covered$", out, re.M))
+    assert len(covered) == len(reports), out
+    for report in reports:
+        assert {"coverage.xml", "cobertura-coverage.xml"} & {p.name for p in report.parent.iterdir()}, report
 
 
 def test_failing_unit_test_fails_make_test_unit(tmp_path: Path) -> None:
