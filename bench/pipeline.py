@@ -74,9 +74,9 @@ def env(instance: str) -> dict[str, str]:
             "PATH": f"{Path(sys.executable).parent}:{clean['PATH']}"}
 
 
-def render(dest: Path, ref: str, locked_from: Path | None) -> Path:
+def render(dest: Path, ref: str, locked_from: Path | None, answers: dict[str, object] = ANSWERS) -> Path:
     """The bench project at git ref REF, locked once, a git repository (the instance id reads it)."""
-    run_copy(str(TEMPLATE), str(dest), data=ANSWERS, defaults=True, unsafe=True, quiet=True, vcs_ref=ref)
+    run_copy(str(TEMPLATE), str(dest), data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref=ref)
     same = locked_from is not None and all(
         (dest / m.relative_to(locked_from)).is_file()
         and (dest / m.relative_to(locked_from)).read_bytes() == m.read_bytes()
