@@ -68,7 +68,7 @@ INTENDED: dict[str, str] = {
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9); " + CONFLICT_SCAN,
     "scripts/check-conflicts.sh": CONFLICT_SCAN,
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
+    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES + "; " + SUMMARY + "; " + RELIABLE,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
