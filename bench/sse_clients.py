@@ -8,9 +8,11 @@ stream stays open), creates --runs runs and holds --clients concurrent
 `GET /runs/<id>/events` streams on the api. Prints the connections postgres
 serves (pg_stat_activity, this database) before, while the streams are open,
 and after they closed. With the pooled api (db.py) and one LISTEN connection
-per api process, "during" stays at the pool's bound (DB_POOL_MAX, 10) plus
-the listener, whatever --clients is; the api of old held one connection per
-stream. Removes the stack at the end (--keep leaves it). Asserts nothing.
+per api process, "during" stays within its two pools' bound (DB_POOL_MAX, 10,
+for the routes and as many for the streams' queries) plus the listener,
+whatever --clients is; the api of old held one connection per stream.
+Removes the stack at the end (--keep leaves it). Asserts nothing. Measured
+on a two-core machine: 200 clients, before 2, during 18, after 18.
 
 usage: .venv/bin/python bench/sse_clients.py [PROJECT] [--clients N] [--runs N] [--keep]
   PROJECT  a generated project with those services; default: render one into
