@@ -46,6 +46,9 @@ def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
     if "postgres" in components:
         # schema migrations (alembic.ini, migrations/) and the tables they follow (models.py)
         runtime += ["psycopg[binary]>=3.2", "alembic>=1.14", "sqlalchemy>=2.0"]
+        if svc["kind"] in ("api", "worker"):
+            # their connections come from a pool (one per process), not one per request
+            runtime += ["psycopg-pool>=3.2"]
     if "redis" in components:
         # the job queue: workers run Celery, apis send jobs with its client
         runtime += ["redis>=5", "celery[redis]>=5.4"]

@@ -145,6 +145,13 @@ def llm_worker(svc: Service) -> bool:
     return python(svc) and worker(svc) and llm(svc)
 
 
+def python_db(svc: Service) -> bool:
+    """A python api on postgres, or a python (Celery) worker storing results there: db.py's pool."""
+    comps = svc.get("components", ())
+    return python(svc) and "postgres" in comps and (  # type: ignore[operator]
+        api(svc) or (worker(svc) and "redis" in comps))  # type: ignore[operator]
+
+
 def frontend(svc: Service) -> bool:
     """A Vite + React + TypeScript page (node-built, served by Caddy): none of a node
     service's modules, tests or eslint settings; tsc checks it."""
@@ -250,6 +257,8 @@ SERVICE_FILES: dict[str, Condition] = {
     "migrations/script.py.mako": python_schema,
     "migrations/step.py": python_schema,
     "migrations/versions": python_schema,
+    # the connection pool of python apis and workers on postgres
+    "src/{package}/db.py": python_db,
     "src/{package}/models.py": python_schema,
     "src/{package}/seed.py": python_schema,
     # node (node-pg-migrate): migrate.js (the one-shot step's runner) is the
@@ -265,6 +274,7 @@ SERVICE_FILES: dict[str, Condition] = {
     # the worker's tasks and its tests against the stand-in (stage 2)
     "src/{package}/runs.py": lambda svc: llm_api(svc) or llm_worker(svc),
     "migrations/versions/llm_0001_runs.py": llm_api,
+    "migrations/versions/llm_0002_leases.py": llm_api,
     "tests/integration/test_llm_client.py": llm_worker,
 }
 

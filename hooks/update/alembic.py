@@ -44,13 +44,17 @@ def stack_llm_revision(root: Path, fresh: Iterable[str]) -> list[str]:
 
     It revises 0001; a service whose team wrote revisions after 0001 would get
     a second Alembic head, and `alembic upgrade head` refuses that. The file is
-    new in this update (the team never had it), so rewriting it is safe. The files rewritten.
+    new in this update (the team never had it), so rewriting it is safe. The
+    component's later revisions (llm_0002 ...), new in this update too, follow
+    it and are not the team's. The files rewritten.
     """
+    fresh = set(fresh)
     rewritten = []
     for rel in sorted(p for p in fresh if p == LLM_REVISION or p.endswith(f"/{LLM_REVISION}")):
         path = root / rel
+        folder = Path(rel).parent
         revisions = dict(filter(None, (revision_ids(other) for other in path.parent.glob("*.py")
-                                       if other != path)))
+                                       if (folder / other.name).as_posix() not in fresh)))
         parents = {parent for downs in revisions.values() for parent in downs}
         heads = sorted(set(revisions) - parents)
         if not heads or heads == ["0001"]:

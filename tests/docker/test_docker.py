@@ -309,13 +309,14 @@ LLM = COMBOS["multi-none-pg-redis-llm-scheduler"]
 
 def test_llm_run_scenarios_pass_on_containers(make_project) -> None:
     """api, worker and beat with postgres, redis and llm: `make test` passes, the worker's
-    stage 2 calls the stand-in, INT-001..INT-004 pass in stage 3 and the runner's summary
-    names them, and the stand-in's request log is kept with the artifacts."""
+    stage 2 calls the stand-in, INT-001..INT-006 pass in stage 3 (INT-005: a worker killed
+    mid-run, INT-006: redis stopped at POST /runs) and the runner's summary names them, and
+    the stand-in's request log is kept with the artifacts."""
     project = make_project(LLM, name="llm")
     result = project.make("test")
     assert_passed(result)
     summary = result.stdout[result.stdout.rfind("Test summary"):]
-    for scenario in ("INT-001", "INT-002", "INT-003", "INT-004"):
+    for scenario in ("INT-001", "INT-002", "INT-003", "INT-004", "INT-005", "INT-006"):
         line = next((row for row in summary.splitlines() if scenario in row), "")
         assert "passed" in line, f"{scenario} not passed in the summary:\n{summary}"
     artifacts = project.root / ".artifacts" / project.instance_id()
@@ -324,6 +325,7 @@ def test_llm_run_scenarios_pass_on_containers(make_project) -> None:
     assert "<failure" not in junit and "<error" not in junit, junit
     migrate = (artifacts / "integration" / "api-migrate.log").read_text()
     assert "Running upgrade 0001 -> llm_0001" in migrate, migrate
+    assert "Running upgrade llm_0001 -> llm_0002" in migrate, migrate
     requests = [json.loads(line) for line in
                 (artifacts / "integration" / "llm-requests.jsonl").read_text().splitlines()
                 if line.startswith("{")]
@@ -331,6 +333,7 @@ def test_llm_run_scenarios_pass_on_containers(make_project) -> None:
     assert ("gpt-3.5-turbo-fail-once-int004", 500) in calls, calls
     assert ("gpt-3.5-turbo-fail-once-int004", 200) in calls, calls
     assert calls.count(("gpt-3.5-turbo-always-fail-int002", 500)) == 3, calls
+    assert calls.count(("gpt-3.5-turbo-slow-int005", 200)) == 2, calls
 
 
 def test_optional_members_start_when_asked_and_settings_edits_are_honoured(make_project) -> None:

@@ -79,6 +79,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         # no postgres among the components: no schema migrations
         "/services/api/alembic.ini",
         "/services/api/migrations",
+        "/services/api/src/api/db.py",  # no postgres: no connection pool
         "/services/api/src/api/models.py",
         "/services/api/src/api/seed.py",
         "/services/api/migrate.js",
@@ -120,6 +121,7 @@ def test_multi_mixed_excludes_each_service_the_other_language() -> None:
         "/services/worker/tests/integration/worker.browser.test.ts",
         "/services/worker/alembic.ini",
         "/services/worker/migrations",
+        "/services/worker/src/worker/db.py",  # no postgres: no connection pool
         "/services/worker/src/worker/models.py",
         "/services/worker/src/worker/seed.py",
         "/services/worker/migrate.js",

@@ -108,10 +108,12 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako", "migrations/step.py",
                       "migrations/versions/0001_initial.py", f"src/{package}/models.py",
                       f"src/{package}/seed.py"}
+        if "postgres" in components and (kind == "api" or (kind == "worker" and "redis" in components)):
+            files.add(f"src/{package}/db.py")  # the connection pool
         if "llm" in components and kind in ("api", "worker"):  # the sample runs (llm component)
             files.add(f"src/{package}/runs.py")
-            files.add("migrations/versions/llm_0001_runs.py" if kind == "api"
-                      else "tests/integration/test_llm_client.py")
+            files |= ({"migrations/versions/llm_0001_runs.py", "migrations/versions/llm_0002_leases.py"}
+                      if kind == "api" else {"tests/integration/test_llm_client.py"})
     elif kind == "frontend":
         files |= {
             "package.json",

@@ -46,6 +46,8 @@ JOBS = "a python api answers 404 for a job id it never sent"
 SUMMARY = "make update ends with a summary; make template-diff"
 CONFLICT_SCAN = "one conflict scan (gitutil.conflicts) for the update engine and check-conflicts (issue 24)"
 STACK = "one package, scripts/stack, owns the stacks; the test scripts exec it (issue 24)"
+RELIABLE = ("no stuck or lost jobs: pooled connections (db.py, psycopg-pool), task time limits, "
+            "a health check that sees a task past its limit, an hourly sample job in prod (issue 26)")
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -66,12 +68,17 @@ INTENDED: dict[str, str] = {
     "scripts/lib/gitutil.py": "one git helper for hooks and scripts (issue 9); " + CONFLICT_SCAN,
     "scripts/check-conflicts.sh": CONFLICT_SCAN,
     "docs/development.md": REGISTRY + ": the doc names scripts/services.json; how a release works; "
-    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES + "; " + SUMMARY,
+    + LINT + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES + "; " + SUMMARY + "; " + RELIABLE,
     "docs/template-changes.md": "the template's changelog in every project, for the update pull request",
     "testkit/*": TESTKIT,
     "services/*/testkit/*": TESTKIT,
     "pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS,
-    "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS,
+    "services/*/pyproject.toml": TESTKIT + ": pytest's pythonpath finds it; " + LOCKS
+    + "; " + RELIABLE,
+    "src/*/db.py": RELIABLE,
+    "services/*/src/*/db.py": RELIABLE,
+    "src/*/health.py": RELIABLE,
+    "services/*/src/*/health.py": RELIABLE,
     "tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10); " + JOBS,
     "services/*/tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     # issue 10: zizmor audits the workflows; each finding fixed or justified there.
@@ -99,7 +106,8 @@ INTENDED: dict[str, str] = {
     # issue 11: python services of projects with postgres own their schema (Alembic),
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
-    "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES,
+    "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES
+    + "; " + RELIABLE,
     "deploy/prod/.env.example": EDGE + "; " + SECRETS,
     "deploy/prod/Caddyfile": EDGE,
     "deploy/prod/Caddyfile.local": EDGE,
@@ -120,15 +128,16 @@ INTENDED: dict[str, str] = {
     "src/*/seed.py": MIGRATIONS,
     "services/*/src/*/models.py": MIGRATIONS,
     "services/*/src/*/seed.py": MIGRATIONS,
-    "src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS,
-    "services/*/src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS,
+    "src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS + "; " + RELIABLE,
+    "services/*/src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS + "; "
+    + RELIABLE,
     "services/*/tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
     "tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
     # issue 11: python workers are Celery workers on redis; the api sends jobs with Celery.
-    "src/*/worker.py": QUEUE,
-    "services/*/src/*/worker.py": QUEUE,
-    "tests/unit/test_worker.py": QUEUE + ": retries with backoff",
-    "services/*/tests/unit/test_worker.py": QUEUE + ": retries with backoff",
+    "src/*/worker.py": QUEUE + "; " + RELIABLE,
+    "services/*/src/*/worker.py": QUEUE + "; " + RELIABLE,
+    "tests/unit/test_worker.py": QUEUE + ": retries with backoff; " + RELIABLE,
+    "services/*/tests/unit/test_worker.py": QUEUE + ": retries with backoff; " + RELIABLE,
     # issue 11, node side: node-pg-migrate (migrate.js, migrations/, src/seed.js), the
     # api on pg and BullMQ, BullMQ workers; their unit tests.
     "migrate.js": MIGRATIONS,

@@ -90,3 +90,12 @@ def test_llm_gives_the_api_its_sse_library_and_the_worker_the_openai_client() ->
     assert "openai" not in without["dependencies"]
     node = deps.dependencies({"language": "node", "kind": "worker"}, comps)
     assert "openai" not in node["dependencies"]  # node services get the variables only
+
+
+def test_python_apis_and_workers_on_postgres_pool_their_connections() -> None:
+    pooled = {kind: "psycopg-pool" in deps.dependencies(
+        {"language": "python", "kind": kind}, ["postgres", "redis"])["dependencies"]
+        for kind in ("api", "worker", "scheduler")}
+    assert pooled == {"api": True, "worker": True, "scheduler": False}
+    assert "psycopg-pool" not in deps.dependencies({"language": "python", "kind": "api"},
+                                                   ["redis"])["dependencies"]

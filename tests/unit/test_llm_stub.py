@@ -12,6 +12,7 @@ import importlib.util
 import io
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -149,3 +150,15 @@ def test_every_request_is_one_json_line(server: tuple[str, io.StringIO]) -> None
         ("/v1/chat/completions", 200, "gpt-3.5-turbo", "run-9"),
         ("/v1/chat/completions", 500, "m-fail-once-x", "run-9"),
     ], lines
+
+
+def test_slow_models_take_their_time(stub: ModuleType, server: tuple[str, io.StringIO],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`*-slow-*`: the same answer, SLOW_SECONDS later (a worker can be stopped mid-run)."""
+    assert stub.delay("gpt-3.5-turbo-slow-int005") == stub.SLOW_SECONDS == 5.0
+    assert stub.delay("gpt-3.5-turbo") == 0.0
+    monkeypatch.setattr(stub, "SLOW_SECONDS", 0.4)
+    started = time.monotonic()
+    status, _, body = chat(server[0], "gpt-3.5-turbo-slow-test", stream=True)
+    assert status == 200 and sse_chunks(body)[-1] == "[DONE]", body
+    assert time.monotonic() - started >= 0.4

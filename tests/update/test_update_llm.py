@@ -87,6 +87,7 @@ def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
     assert "not re-created" not in output, output
     for path in ("deploy/llm-stub/llm_stub.py", "deploy/llm-stub/Dockerfile",
                  "services/api/src/api/runs.py", "services/api/migrations/versions/llm_0001_runs.py",
+                 "services/api/migrations/versions/llm_0002_leases.py",
                  "services/worker/src/worker/runs.py",
                  "services/worker/tests/integration/test_llm_client.py",
                  "tests/integration/test_llm_runs.py"):
@@ -143,7 +144,9 @@ def test_the_llm_revision_goes_on_top_of_the_teams_revisions(real_clone, tmp_pat
     output = update_adding_llm(project, real_clone.head)
     assert f"{LLM_REVISION}: revises 0002_team" in output, output
     script = ScriptDirectory(str(versions.parent))
-    assert script.get_heads() == ["llm_0001"], f"{script.get_heads()}\n{output}"
+    # llm_0002 (the runs' leases) follows llm_0001: still one head.
+    assert script.get_heads() == ["llm_0002"], f"{script.get_heads()}\n{output}"
+    assert script.get_revision("llm_0002").down_revision == "llm_0001", output
     assert script.get_revision("llm_0001").down_revision == "0002_team", output
     assert script.get_revision("0002_team").down_revision == "0001", output
     text = (project / LLM_REVISION).read_text()
@@ -194,3 +197,23 @@ def test_the_llm_revision_follows_a_single_head(tmp_path: Path, capsys) -> None:
     assert text == llm.replace('down_revision = "0001"', 'down_revision = "0003_ab"').replace(
         "Revises: 0001", "Revises: 0003_ab"), text
     assert f"{LLM_REVISION}: revises 0003_ab" in capsys.readouterr().err
+
+
+def test_the_llm_revisions_after_llm_0001_are_not_the_teams(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """llm_0002 comes with llm_0001 in the same update: it is no head of the team's, so
+    llm_0001 still follows the team's one head, and llm_0002 follows llm_0001."""
+    sys.path.insert(0, str(TEMPLATE / "hooks"))
+    from update.alembic import stack_llm_revision
+
+    versions = tmp_path / "services/api/migrations/versions"
+    versions.mkdir(parents=True)
+    for name, down in (("0001", "None"), ("0002_team", '"0001"')):
+        (versions / f"{name}.py").write_text(f'revision = "{name}"\ndown_revision = {down}\n')
+    source = TEMPLATE / "template" / "{% yield svc from service_list %}{{ svc.path }}{% endyield %}"
+    for name in ("llm_0001_runs.py", "llm_0002_leases.py"):
+        (versions / name).write_text((source / "migrations/versions" / name).read_text())
+
+    stack_llm_revision(tmp_path, [LLM_REVISION, LLM_REVISION.replace("llm_0001_runs", "llm_0002_leases")])
+    assert 'down_revision = "0002_team"' in (versions / "llm_0001_runs.py").read_text()
+    assert 'down_revision = "llm_0001"' in (versions / "llm_0002_leases.py").read_text()
+    assert f"{LLM_REVISION}: revises 0002_team" in capsys.readouterr().err

@@ -23,6 +23,7 @@ STAGE = "after"
 # The llm component's user-owned files (hooks/files.py): new files of a project
 # that adds llm, not files the user deleted.
 LLM_FILES = ("src/*/runs.py", "migrations/versions/llm_0001_runs.py",
+             "migrations/versions/llm_0002_leases.py",
              "tests/integration/test_llm_client.py", "tests/integration/test_llm_runs.py")
 # User-owned sample code the llm component adds lines to (its routes, tasks,
 # settings, tables): merged into the team's copy, never overwritten.

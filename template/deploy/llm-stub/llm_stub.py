@@ -15,6 +15,8 @@ chooses the behaviour:
   worker sends the run id), so runs, retries and parallel tests never share
   their first failure; each stack has its own stand-in besides;
 - `*-rate-limited-*`: every request answers 429 (rate limit) with OpenAI's error JSON;
+- `*-slow-*`: the answer takes SLOW_SECONDS (5) to arrive, spread over its chunks
+  (streamed) or before it (not streamed): time to stop a worker mid-run;
 - anything else (`gpt-3.5-turbo`, ...) succeeds.
 
 Every request is logged as one JSON line on stdout (the test scripts keep it
@@ -32,6 +34,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODELS = ("gpt-3.5-turbo", "gpt-4o-mini")
+# How long a `*-slow-*` model takes to answer (seconds).
+SLOW_SECONDS = float(os.environ.get("SLOW_SECONDS", "5"))
 CREATED = 1700000000  # a fixed timestamp: responses depend on the request only
 WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
          "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa")
@@ -69,6 +73,11 @@ class Conventions:
             if first:
                 raise StubError(500, f"The model {model} fails the first request of "
                                 f"user {user!r} (stand-in convention)", "server_error", "fail_once")
+
+
+def delay(model: str) -> float:
+    """Seconds the answer of this model takes (the `*-slow-*` convention), else 0."""
+    return SLOW_SECONDS if "-slow-" in model or model.endswith("-slow") else 0.0
 
 
 def answer(model: str, messages: list) -> str:
@@ -192,7 +201,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         # Logged before the answer leaves: whoever reads the log after the answer sees it.
         self.log_request_json(200, model=model, user=user, stream=stream)
+        pause = delay(model)
         if not stream:
+            time.sleep(pause)  # the slow convention: a model that takes its time
             self.send_json(200, completion(model, messages))
         else:
             self.send_response(200)
@@ -200,9 +211,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Connection", "close")
             self.end_headers()
-            for chunk in chunks(model, messages):
+            parts = chunks(model, messages)
+            for chunk in parts:
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
+                time.sleep(pause / len(parts))
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
             self.close_connection = True
