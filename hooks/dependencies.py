@@ -40,9 +40,11 @@ Deps = dict[str, dict[str, str]]
 
 
 def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
-    runtime: list[str] = []
+    # settings.py: typed settings from the environment, refused at start-up when unusable
+    runtime: list[str] = ["pydantic-settings>=2.6"]
     if svc["kind"] == "api":
-        runtime += ["fastapi>=0.115", "uvicorn>=0.30"]
+        # guards.py's rate limit: `limits` (slowapi's engine) as a FastAPI dependency
+        runtime += ["fastapi>=0.115", "uvicorn>=0.30", "limits>=3.13"]
     if "postgres" in components:
         # schema migrations (alembic.ini, migrations/) and the tables they follow (models.py)
         runtime += ["psycopg[binary]>=3.2", "alembic>=1.14", "sqlalchemy>=2.0"]
@@ -59,7 +61,10 @@ def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
             runtime += ["sse-starlette>=2.1"]
         elif svc["kind"] == "worker":
             runtime += ["openai>=1.40"]
-    dev = ["pytest>=8", "pytest-cov>=5", "httpx2>=2.16", "ruff>=0.6"]
+    # mypy: `make lint` checks src/ strictly (scripts/lint.py); celery-types: Celery's types
+    dev = ["pytest>=8", "pytest-cov>=5", "httpx2>=2.16", "ruff>=0.6", "mypy>=1.13"]
+    if "redis" in components:
+        dev.append("celery-types>=0.23")
     return {"dependencies": {distribution(r): r for r in runtime},
             "dev": {distribution(r): r for r in dev}}
 

@@ -206,6 +206,9 @@ SERVICE_FILES: dict[str, Condition] = {
     # python: a package under src/
     "src/{package}": python,
     "src/{package}/main.py": api,
+    # the api's errors as problem details, and the guards of its POST routes
+    "src/{package}/errors.py": api,
+    "src/{package}/guards.py": api,
     "src/{package}/worker.py": worker,
     "src/{package}/scheduler.py": scheduler,
     # node: modules in src/
@@ -226,6 +229,7 @@ SERVICE_FILES: dict[str, Condition] = {
     "tsconfig.build.json": typescript,
     # tests: pytest for python, node:test for node
     "tests/unit/test_{kind}.py": python,
+    "tests/unit/test_guards.py": lambda svc: python(svc) and api(svc),
     "tests/unit/{kind}.test.js": node_service,
     "tests/unit/{kind}.test.ts": typescript,
     "tests/integration/conftest.py": python,

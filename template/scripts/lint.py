@@ -14,6 +14,9 @@ Usage: uv run scripts/lint.py [TOOL...]     (make lint; make lint TOOLS="ruff es
 
   ruff        every python file ruff finds (.gitignore respected), with the settings of its
               nearest pyproject.toml or ruff.toml
+  mypy        every python service's src/ whose pyproject.toml has a [tool.mypy] table (its
+              settings: `strict = true` in new services), in the service's own environment
+              (uv run: its dependencies and mypy, a dev dependency)
   eslint      every node service folder, with its eslint.config.js
   tsc         every frontend and ts service folder: `tsc --noEmit` with its tsconfig.json
   shellcheck  every .sh file
@@ -39,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -129,6 +133,48 @@ def node_tool(argv: list[str], what: str, none: str, wanted: Callable[[dict], bo
     return lint
 
 
+def mypy_settings(folder: Path) -> dict | None:
+    """The [tool.mypy] table of the service's pyproject.toml; None without one."""
+    try:
+        settings = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return settings.get("tool", {}).get("mypy")
+
+
+def lint_mypy(files: list[str]) -> Outcome:
+    """mypy on each python service's src/ (its [tool.mypy] settings, its locked dependencies)."""
+    try:
+        python = [str(s["path"]) for s in services.services(ROOT) if s.get("language") == "python"]
+    except services.RegistryError as error:
+        return Outcome("failed", str(error))
+    folders = [path for path in python if mypy_settings(ROOT / path) is not None]
+    for path in sorted(set(python) - set(folders)):
+        print(f"mypy: {path}/pyproject.toml has no [tool.mypy]: add one (`strict = true`) "
+              "to type-check it")
+    if not folders:
+        return Outcome("skipped", "no python services with [tool.mypy]")
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        return Outcome("failed", "uv not found: run this script with `uv run`")
+    failed = []
+    for path in folders:
+        where = "the project root" if path == "." else path
+        # The service's own environment (uv syncs it, as `make test-unit` does); run from
+        # the root, so mypy names files by their path in the project.
+        env = [uv, "run", "--quiet", "--project", path]
+        found = subprocess.run([*env, "python", "-c", "import mypy"], cwd=ROOT,
+                               capture_output=True, text=True)
+        if found.returncode != 0:
+            print(f"mypy: not installed in {where}: `uv add --dev mypy` there\n{found.stderr}",
+                  end="")
+            failed.append(path)
+        elif run([*env, "mypy", "--config-file", (Path(path) / "pyproject.toml").as_posix(),
+                  (Path(path) / "src").as_posix()]) != 0:
+            failed.append(path)
+    return Outcome("failed" if failed else "ok", count(len(folders), "python service"), failed)
+
+
 def compose_command() -> tuple[list[str] | None, str]:
     """(the compose command, which one it is); None when there is none."""
     choice = os.environ.get("LINT_COMPOSE", "")
@@ -181,6 +227,7 @@ def lint_compose(files: list[str]) -> Outcome:
 
 TOOLS: dict[str, Callable[[list[str]], Outcome]] = {
     "ruff": files_tool(["ruff", "check", "."], ["*.py"], "python file"),
+    "mypy": lint_mypy,
     "eslint": node_tool(["eslint", "."], "node service folder", "no node services",
                         lambda s: s.get("language") == "node" and s.get("kind") != "frontend",
                         "add it to its devDependencies with "

@@ -3,7 +3,8 @@
 # files deploy/prod/secrets/<name> of the prod compose file's `secrets:`; refused missing, empty,
 # change-me, or (redis) unfit for requirepass. Settings: .env.example's change-me variables, read as
 # compose does (environment, then .env). --write-secrets (make prod-secrets) writes missing secrets: the
-# old variable's value (POSTGRES_PASSWORD ...) or a random password, never an API key. Template-owned.
+# old variable's value (POSTGRES_PASSWORD ...) or a random one for our own secrets (passwords, the
+# api_key clients send), never a provider's API key (llm_api_key). Template-owned.
 # usage: scripts/prod-check.sh [--write-secrets] [ENV_DIR]   (default: deploy/prod)
 set -euo pipefail
 P=change-me
@@ -13,10 +14,11 @@ setting() {  # NAME ENV_FILE: NAME from the environment, else its last value in 
   while IFS= read -r line || [[ -n "$line" ]]; do [[ "$line" == "$1="* ]] && v="${line#*=}"; done <"$2"
   v="${v%\"}" v="${v#\"}" v="${v%\'}" && printf '%s' "${v#\'}"
 }
+ours() { [[ "$1" == *_password || "$1" == api_key ]]; }  # NAME: a secret prod-secrets makes up
 secret_names() { sed -n 's|^    file: \./secrets/\([A-Za-z0-9_.-]*\)$|\1|p' "$1/docker-compose.yml"; }
 check_secret() {  # NAME FILE: one line and status 1 when the secret is unusable
   local v fix="write the secret into it"
-  [[ "$1" != *_password ]] || fix="run make prod-secrets"
+  ! ours "$1" || fix="run make prod-secrets"
   [[ -f "$2" ]] || err "$2 is missing: $fix" || return 1
   v="$(<"$2")"
   if [[ -z "$v" ]]; then err "$2 is empty: write the secret into it (make prod-secrets makes passwords)"
@@ -32,9 +34,9 @@ write_secrets() {  # DIR
     [[ ! -e "$file" ]] || continue
     v="$(setting "$old" "$1/.env")"
     if [[ -n "$v" && "$v" != "$P" ]]; then printf 'prod-secrets: %s: %s from %s/.env (kept)\n' "$file" "$old" "$1"
-    elif [[ "$name" == *_password ]]; then
-      v="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" && printf 'prod-secrets: %s: a random password\n' "$file"
-    else err "$file: not written (only passwords are made up): write the secret into it" || failed=1; continue; fi
+    elif ours "$name"; then
+      v="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" && printf 'prod-secrets: %s: a random value\n' "$file"
+    else err "$file: not written (only our own secrets are made up): write the secret into it" || failed=1; continue; fi
     # Readable by the containers' users (compose mounts the file as it is); the 700 folder keeps others out.
     (umask 022 && printf '%s\n' "$v" >"$file")
     written=$((written + 1))

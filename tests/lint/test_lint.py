@@ -96,7 +96,11 @@ def test_prod_compose_needs_no_secret_in_the_environment(render, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     stack = json.loads(result.stdout)
     assert {name: s["file"] for name, s in stack["secrets"].items()} == {
-        name: str(project / "deploy/prod/secrets" / name) for name in ("postgres_password", "redis_password")}
+        name: str(project / "deploy/prod/secrets" / name)
+        # api_key: the key clients send to the python api (issue 26)
+        for name in ("postgres_password", "redis_password", "api_key")}
+    assert stack["services"]["api"]["environment"]["API_KEY_FILE"] == "/run/secrets/api_key"
+    assert stack["services"]["api"]["environment"]["APP_ENV"] == "production"
     assert stack["services"]["postgres"]["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
     assert "PASSWORD" not in json.dumps(stack["services"]["redis"].get("environment", {}))
 
@@ -167,7 +171,8 @@ def test_prod_check_refuses_missing_placeholder_and_empty_secrets(render, tmp_pa
     (env_dir / ".env.example").write_text(example + "MY_TOKEN=change-me\n")
     (env_dir / "docker-compose.yml").write_bytes((project / "deploy/prod/docker-compose.yml").read_bytes())
     secrets = env_dir / "secrets"
-    names = ["postgres_password", "redis_password", "llm_api_key"]
+    # api_key: the key clients send to the python api (issue 26), made up like a password.
+    names = ["postgres_password", "redis_password", "llm_api_key", "api_key"]
     clean_env = {k: v for k, v in os.environ.items()
                  if k not in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "LLM_API_KEY", "MY_TOKEN")}
 
@@ -186,7 +191,7 @@ def test_prod_check_refuses_missing_placeholder_and_empty_secrets(render, tmp_pa
 
     result = prod_check("--write-secrets", REDIS_PASSWORD="from-env")
     assert result.returncode == 1 and result.stderr == (
-        f"prod-check: {secrets}/llm_api_key: not written (only passwords are made up): write the secret into it\n")
+        f"prod-check: {secrets}/llm_api_key: not written (only our own secrets are made up): write the secret into it\n")
     assert (secrets / "postgres_password").read_text() == "old-pg\n"  # kept from the older .env
     assert (secrets / "redis_password").read_text() == "from-env\n"
     assert not (secrets / "llm_api_key").exists()
@@ -195,6 +200,7 @@ def test_prod_check_refuses_missing_placeholder_and_empty_secrets(render, tmp_pa
     (secrets / "redis_password").unlink()
     assert prod_check("--write-secrets").returncode == 1
     assert re.fullmatch(r"[0-9a-f]{64}\n", (secrets / "redis_password").read_text())
+    assert re.fullmatch(r"[0-9a-f]{64}\n", (secrets / "api_key").read_text())
     (secrets / "llm_api_key").write_text("sk-real\n")
     assert prod_check().returncode == 0, prod_check().stderr
     assert prod_check("--write-secrets").stdout == f"prod-secrets: every secret of {env_dir}/secrets is there\n"

@@ -22,7 +22,7 @@ from support import COMBOS, git_init, project_env, service_list, tool
 # uv environments and npm installs: tens of seconds per node project.
 pytestmark = pytest.mark.slow
 
-TOOLS = ("ruff", "eslint", "tsc", "shellcheck", "hadolint", "actionlint", "compose")
+TOOLS = ("ruff", "mypy", "eslint", "tsc", "shellcheck", "hadolint", "actionlint", "compose")
 BASE = "multi-github-pg-redis-mixed"
 # What a copy leaves behind: installs and caches of earlier runs.
 NOT_COPIED = shutil.ignore_patterns("node_modules", ".artifacts", ".ruff_cache", ".venv")
@@ -73,6 +73,8 @@ def expected_summary(name: str) -> dict[str, str]:
     has_node = any(language == "node" and kind != "frontend" for language, kind in kinds)
     return {
         "ruff": "ok",  # scripts/ is python in every project
+        # issue 26: each python service's src/, strictly
+        "mypy": "ok" if any(language == "python" for language, _ in kinds) else "skipped",
         "eslint": "ok" if has_node else "skipped",
         "tsc": "ok" if any(kind == "frontend" or language == "ts" for language, kind in kinds)
         else "skipped",
@@ -117,6 +119,7 @@ def replace(old: str, new: str) -> Callable[[Path], None]:
 # tool: (file of BASE, how to break it). A new file counts too (git knows it, untracked).
 PLANTS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "ruff": ("services/api/src/api/settings.py", prepend("import os\n")),
+    "mypy": ("services/api/src/api/health.py", append('\nPLANTED: int = "not an int"\n')),
     "eslint": ("services/web/src/config.js", append("\nexport const port = undefinedThing;\n")),
     "shellcheck": ("scripts/notes.sh", lambda path: path.write_text(
         '#!/usr/bin/env bash\nset -euo pipefail\ndir=$1\nls $dir\n')),

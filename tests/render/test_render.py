@@ -104,6 +104,8 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             f"tests/integration/test_{kind}_live.py",
             "testkit/__init__.py",
         }
+        if kind == "api":  # problem details, the POST routes' guards and their tests (issue 26)
+            files |= {f"src/{package}/errors.py", f"src/{package}/guards.py", "tests/unit/test_guards.py"}
         if "postgres" in components and kind != "scheduler":  # schema migrations (Alembic), models, seed
             files |= {"alembic.ini", "migrations/env.py", "migrations/script.py.mako", "migrations/step.py",
                       "migrations/versions/0001_initial.py", f"src/{package}/models.py",

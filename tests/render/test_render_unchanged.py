@@ -48,6 +48,9 @@ CONFLICT_SCAN = "one conflict scan (gitutil.conflicts) for the update engine and
 STACK = "one package, scripts/stack, owns the stacks; the test scripts exec it (issue 24)"
 RELIABLE = ("no stuck or lost jobs: pooled connections (db.py, psycopg-pool), task time limits, "
             "a health check that sees a task past its limit, an hourly sample job in prod (issue 26)")
+GUARDS = ("python apis: an API key and a rate limit on POST routes, bounded inputs, errors as "
+          "problem+json; settings (pydantic-settings) refuse placeholders in production; mypy "
+          "--strict in make lint (issue 26)")
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -88,8 +91,8 @@ INTENDED: dict[str, str] = {
     ".github/dependabot.yml": "dependency-update bot for GitHub (issue 10)",
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
     # issue 10: the project lints itself (make lint, CI's lint job, pre-commit).
-    "scripts/lint.py": LINT,
-    ".pre-commit-config.yaml": LINT,
+    "scripts/lint.py": LINT + "; " + GUARDS,
+    ".pre-commit-config.yaml": LINT + "; " + GUARDS,
     "eslint.config.js": LINT,
     "services/*/eslint.config.js": LINT,
     "package.json": LINT + ": eslint in devDependencies; " + LOCKS,
@@ -107,16 +110,16 @@ INTENDED: dict[str, str] = {
     # a one-shot migrate step runs first in every stack, seed data in test and dev.
     "services/*/Makefile": MIGRATIONS,
     "deploy/*/docker-compose.yml": MIGRATIONS + "; " + DEVLOOP + "; " + EDGE + "; " + SUITES
-    + "; " + RELIABLE,
+    + "; " + RELIABLE + "; " + GUARDS + ": APP_ENV, API_KEY_FILE, LLM_MODELS",
     "deploy/prod/.env.example": EDGE + "; " + SECRETS,
     "deploy/prod/Caddyfile": EDGE,
     "deploy/prod/Caddyfile.local": EDGE,
     "deploy/prod/start-order.yml": EDGE,
-    "scripts/prod-check.sh": EDGE + "; " + SECRETS,
-    "docs/deploy.md": EDGE + "; " + SECRETS,
-    ".gitignore": SECRETS + ": git ignores deploy/prod/secrets/",
-    "src/*/settings.py": SECRETS,
-    "services/*/src/*/settings.py": SECRETS,
+    "scripts/prod-check.sh": EDGE + "; " + SECRETS + "; " + GUARDS + ": prod-secrets makes the api_key",
+    "docs/deploy.md": EDGE + "; " + SECRETS + "; " + GUARDS + ": the api_key secret",
+    ".gitignore": SECRETS + ": git ignores deploy/prod/secrets/" + "; and .mypy_cache/ (issue 26)",
+    "src/*/settings.py": SECRETS + "; " + GUARDS,
+    "services/*/src/*/settings.py": SECRETS + "; " + GUARDS,
     "tests/unit/test_api.py": SECRETS + ": a unit test of with_secrets",
     "services/*/tests/unit/test_api.py": SECRETS + ": a unit test of with_secrets",
     "services/*/deploy/test/docker-compose.yml": MIGRATIONS + "; " + SUITES,
@@ -128,14 +131,15 @@ INTENDED: dict[str, str] = {
     "src/*/seed.py": MIGRATIONS,
     "services/*/src/*/models.py": MIGRATIONS,
     "services/*/src/*/seed.py": MIGRATIONS,
-    "src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS + "; " + RELIABLE,
+    "src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS + "; " + RELIABLE
+    + "; " + GUARDS,
     "services/*/src/*/main.py": MIGRATIONS + ": no CREATE TABLE in requests; " + JOBS + "; "
-    + RELIABLE,
+    + RELIABLE + "; " + GUARDS,
     "services/*/tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
     "tests/integration/test_api_live.py": MIGRATIONS + ": the seeded row",
     # issue 11: python workers are Celery workers on redis; the api sends jobs with Celery.
-    "src/*/worker.py": QUEUE + "; " + RELIABLE,
-    "services/*/src/*/worker.py": QUEUE + "; " + RELIABLE,
+    "src/*/worker.py": QUEUE + "; " + RELIABLE + "; " + GUARDS + ": mypy's strict types",
+    "services/*/src/*/worker.py": QUEUE + "; " + RELIABLE + "; " + GUARDS + ": mypy's strict types",
     "tests/unit/test_worker.py": QUEUE + ": retries with backoff; " + RELIABLE,
     "services/*/tests/unit/test_worker.py": QUEUE + ": retries with backoff; " + RELIABLE,
     # issue 11, node side: node-pg-migrate (migrate.js, migrations/, src/seed.js), the
@@ -146,6 +150,15 @@ INTENDED: dict[str, str] = {
     "services/*/src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
     "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
     "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
+    # issue 26: guards, problem details, production settings and mypy of the python services.
+    "src/*/errors.py": GUARDS,
+    "src/*/guards.py": GUARDS,
+    "services/*/src/*/errors.py": GUARDS,
+    "services/*/src/*/guards.py": GUARDS,
+    "src/*/health.py": GUARDS + ": mypy's strict types",
+    "services/*/src/*/health.py": GUARDS + ": mypy's strict types",
+    "tests/unit/test_guards.py": GUARDS,
+    "services/*/tests/unit/test_guards.py": GUARDS,
     # issue 15: the deploy_targets answer (its default, compose, adds no file).
     ".copier-answers.yml": "records the deploy_targets answer (issue 15)",
 }
@@ -279,7 +292,11 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             # issue 24: no generated file speaks of template history
             "*migrations/versions/0001_initial.py",
             # issue 24: a python manifest's header no longer names scripts/dependencies.json
-            "pyproject.toml", "services/*/pyproject.toml")
+            "pyproject.toml", "services/*/pyproject.toml",
+            # issue 26: python apis' guards and problem details, production settings, mypy
+            ".pre-commit-config.yaml", "*src/*/errors.py", "*src/*/guards.py", "*src/*/health.py",
+            "*src/*/scheduler.py", "*src/*/worker.py", "*src/*/runs.py", "*tests/unit/test_guards.py",
+            "deploy/*/docker-compose.yml")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh
