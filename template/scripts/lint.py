@@ -14,7 +14,7 @@ Usage: uv run scripts/lint.py [TOOL...]     (make lint; make lint TOOLS="ruff es
 
   ruff        every python file ruff finds (.gitignore respected), with the settings of its
               nearest pyproject.toml or ruff.toml
-  eslint      every node service folder, with its eslint.config.js
+  eslint      every node, ts and frontend folder, with its eslint.config.js
   tsc         every frontend and ts service folder: `tsc --noEmit` with its tsconfig.json
   shellcheck  every .sh file
   hadolint    every Dockerfile
@@ -181,8 +181,9 @@ def lint_compose(files: list[str]) -> Outcome:
 
 TOOLS: dict[str, Callable[[list[str]], Outcome]] = {
     "ruff": files_tool(["ruff", "check", "."], ["*.py"], "python file"),
-    "eslint": node_tool(["eslint", "."], "node service folder", "no node services",
-                        lambda s: s.get("language") == "node" and s.get("kind") != "frontend",
+    "eslint": node_tool(["eslint", "."], "node folder", "no node services",
+                        lambda s: s.get("language") in ("node", "ts")
+                        or s.get("kind") == "frontend",
                         "add it to its devDependencies with "
                         "`npm install --save-dev eslint@9 @eslint/js@9 globals`"),
     "tsc": node_tool(["tsc", "--noEmit", "-p", "."], "TypeScript folder",
