@@ -46,6 +46,10 @@ JOBS = "a python api answers 404 for a job id it never sent"
 SUMMARY = "make update ends with a summary; make template-diff"
 CONFLICT_SCAN = "one conflict scan (gitutil.conflicts) for the update engine and check-conflicts (issue 24)"
 STACK = "one package, scripts/stack, owns the stacks; the test scripts exec it (issue 24)"
+NODE_API = ("node apis answer problem+json, bound their inputs, guard the routes that change data "
+            "with an api key and rate-limit; node settings refuse placeholders in production; "
+            "BullMQ lock settings and a heartbeat that follows progress; typescript-eslint in ts "
+            "services and frontends (issue 26)")
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -83,10 +87,10 @@ INTENDED: dict[str, str] = {
     # issue 10: the project lints itself (make lint, CI's lint job, pre-commit).
     "scripts/lint.py": LINT,
     ".pre-commit-config.yaml": LINT,
-    "eslint.config.js": LINT,
-    "services/*/eslint.config.js": LINT,
-    "package.json": LINT + ": eslint in devDependencies; " + LOCKS,
-    "services/*/package.json": LINT + ": eslint in devDependencies; " + LOCKS,
+    "eslint.config.js": LINT + "; " + NODE_API,
+    "services/*/eslint.config.js": LINT + "; " + NODE_API,
+    "package.json": LINT + ": eslint in devDependencies; " + LOCKS + "; " + NODE_API,
+    "services/*/package.json": LINT + ": eslint in devDependencies; " + LOCKS + "; " + NODE_API,
     # issue 10: lock files; user-owned manifests, tool settings in their own files
     "ruff.toml": LOCKS,
     "pytest.ini": LOCKS,
@@ -133,10 +137,10 @@ INTENDED: dict[str, str] = {
     # api on pg and BullMQ, BullMQ workers; their unit tests.
     "migrate.js": MIGRATIONS,
     "services/*/migrate.js": MIGRATIONS,
-    "src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
-    "services/*/src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
-    "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
-    "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
+    "src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
+    "services/*/src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
+    "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
+    "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
     # issue 15: the deploy_targets answer (its default, compose, adds no file).
     ".copier-answers.yml": "records the deploy_targets answer (issue 15)",
 }
@@ -270,7 +274,10 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             # issue 24: no generated file speaks of template history
             "*migrations/versions/0001_initial.py",
             # issue 24: a python manifest's header no longer names scripts/dependencies.json
-            "pyproject.toml", "services/*/pyproject.toml")
+            "pyproject.toml", "services/*/pyproject.toml",
+            # issue 26: the node services' code, tests and dependencies (NODE_API)
+            "package.json", "services/*/package.json", "*src/*.js", "services/*/eslint.config.js",
+            "services/*/tests/unit/*.test.tsx")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh
