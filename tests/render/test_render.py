@@ -123,6 +123,7 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             "Caddyfile",
             "vite.config.ts",
             "tsconfig.json",
+            "eslint.config.js",
             "src/main.tsx",
             "src/App.tsx",
             "src/vite-env.d.ts",
@@ -131,7 +132,7 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             "tests/integration/frontend.browser.test.ts",
         }
     else:
-        # node: JavaScript modules and eslint; ts: the same modules in TypeScript and tsc
+        # node: JavaScript modules and eslint; ts: the same modules in TypeScript, tsc and eslint
         ext = "ts" if language == "ts" else "js"
         files |= {
             "package.json",
@@ -141,7 +142,7 @@ def service_files(name: str, language: str, kind: str, multi: bool,
             f"tests/integration/{kind}.live.test.{ext}",
             f"testkit/wait-for.{ext}",
         }
-        files |= {"tsconfig.json", "tsconfig.build.json"} if ext == "ts" else {"eslint.config.js"}
+        files |= {"tsconfig.json", "tsconfig.build.json", "eslint.config.js"} if ext == "ts" else {"eslint.config.js"}
         files |= {f"src/app.{ext}", f"src/server.{ext}"} if kind == "api" else {f"src/{kind}.{ext}"}
         if "postgres" in components and kind != "scheduler":  # node-pg-migrate (JavaScript), seed
             files |= {"migrate.js", "migrations/1700000000000_initial.js", f"src/seed.{ext}"}

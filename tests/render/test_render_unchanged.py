@@ -51,6 +51,10 @@ RELIABLE = ("no stuck or lost jobs: pooled connections (db.py, psycopg-pool), ta
 GUARDS = ("python apis: an API key and a rate limit on POST routes, bounded inputs, errors as "
           "problem+json; settings (pydantic-settings) refuse placeholders in production; mypy "
           "--strict in make lint (issue 26)")
+NODE_API = ("node apis answer problem+json, bound their inputs, guard the routes that change data "
+            "with an api key and rate-limit; node settings refuse placeholders in production; "
+            "BullMQ lock settings and a heartbeat that follows progress; typescript-eslint in ts "
+            "services and frontends (issue 26)")
 # Intended differences from BEFORE, in every combination that has such a path:
 # {glob of the output path: why}. A change to the output on purpose names each
 # path it touches here, with the reason.
@@ -91,12 +95,12 @@ INTENDED: dict[str, str] = {
     ".github/dependabot.yml": "dependency-update bot for GitHub (issue 10)",
     "renovate.json": "dependency-update bot for Gitea (issue 10)",
     # issue 10: the project lints itself (make lint, CI's lint job, pre-commit).
-    "scripts/lint.py": LINT + "; " + GUARDS,
+    "scripts/lint.py": LINT + "; " + GUARDS + "; " + NODE_API,
     ".pre-commit-config.yaml": LINT + "; " + GUARDS,
-    "eslint.config.js": LINT,
-    "services/*/eslint.config.js": LINT,
-    "package.json": LINT + ": eslint in devDependencies; " + LOCKS,
-    "services/*/package.json": LINT + ": eslint in devDependencies; " + LOCKS,
+    "eslint.config.js": LINT + "; " + NODE_API,
+    "services/*/eslint.config.js": LINT + "; " + NODE_API,
+    "package.json": LINT + ": eslint in devDependencies; " + LOCKS + "; " + NODE_API,
+    "services/*/package.json": LINT + ": eslint in devDependencies; " + LOCKS + "; " + NODE_API,
     # issue 10: lock files; user-owned manifests, tool settings in their own files
     "ruff.toml": LOCKS,
     "pytest.ini": LOCKS,
@@ -146,10 +150,10 @@ INTENDED: dict[str, str] = {
     # api on pg and BullMQ, BullMQ workers; their unit tests.
     "migrate.js": MIGRATIONS,
     "services/*/migrate.js": MIGRATIONS,
-    "src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
-    "services/*/src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
-    "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
-    "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS,
+    "src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
+    "services/*/src/*.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
+    "tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
+    "services/*/tests/unit/*.test.js": MIGRATIONS + "; " + QUEUE + "; " + SECRETS + "; " + NODE_API,
     # issue 26: guards, problem details, production settings and mypy of the python services.
     "src/*/errors.py": GUARDS,
     "src/*/guards.py": GUARDS,
@@ -296,7 +300,10 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             # issue 26: python apis' guards and problem details, production settings, mypy
             ".pre-commit-config.yaml", "*src/*/errors.py", "*src/*/guards.py", "*src/*/health.py",
             "*src/*/scheduler.py", "*src/*/worker.py", "*src/*/runs.py", "*tests/unit/test_guards.py",
-            "deploy/*/docker-compose.yml")
+            "deploy/*/docker-compose.yml",
+            # issue 26: the node services' code, tests and dependencies (NODE_API)
+            "package.json", "services/*/package.json", "*src/*.js", "services/*/eslint.config.js",
+            "services/*/tests/unit/*.test.tsx")
 
 
 @pytest.mark.slow  # renders at BEFORE_TS, fresh
