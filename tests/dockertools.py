@@ -96,18 +96,20 @@ def healthy_services(ps_file: Path) -> set[str]:
 
 
 def https_get(port: int | str, path: str, cafile: Path, server_name: str = "localhost",
-              timeout: float = 10, method: str = "GET", json_body: object = None) -> tuple[int, str]:
-    """GET (or method, with json_body) path from 127.0.0.1:port over TLS, verifying the
-    certificate against cafile for server_name: (status, body)."""
+              timeout: float = 10, method: str = "GET", json_body: object = None,
+              headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """GET (or method, with json_body and headers) path from 127.0.0.1:port over TLS, verifying
+    the certificate against cafile for server_name: (status, body)."""
     context = ssl.create_default_context(cafile=str(cafile))
     with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as raw, \
             context.wrap_socket(raw, server_hostname=server_name) as tls:
         conn = http.client.HTTPConnection(server_name, int(port), timeout=timeout)
         conn.sock = tls
         if json_body is None:
-            conn.request(method, path)
+            conn.request(method, path, headers=headers or {})
         else:
-            conn.request(method, path, body=json.dumps(json_body), headers={"Content-Type": "application/json"})
+            conn.request(method, path, body=json.dumps(json_body),
+                         headers={"Content-Type": "application/json", **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read().decode()
 

@@ -123,11 +123,22 @@ def test_prod_stack_serves_https_through_the_edge_with_hardened_containers(make_
         response = conn.getresponse()
         assert (response.status, response.getheader("Location")) == (308, "https://localhost/api/health")
         conn.close()
-        # The services reach postgres and redis with the passwords of the secret files.
+        # The apis' POST routes want the key of the api_key secret file (APP_ENV=production
+        # makes it required), python and node alike: without it, a problem+json 401.
         https = ports["EDGE_HTTPS_PORT"]
-        status, body = https_get(https, "/api/items", root_crt, method="POST", json_body={"name": "secret"})
+        key = {"Authorization": f"Bearer {secrets_of(project)['api_key']}"}
+        for name in ("api", "web"):
+            status, body = https_get(https, f"/{name}/items", root_crt, method="POST", json_body={"name": "x"})
+            assert status == 401 and json.loads(body)["status"] == 401, (name, body)
+        # The services reach postgres and redis with the passwords of the secret files.
+        status, body = https_get(https, "/api/items", root_crt, method="POST", json_body={"name": "secret"},
+                                 headers=key)
         assert status == 201 and json.loads(body)["name"] == "secret", body
-        status, body = https_get(https, "/api/jobs", root_crt, method="POST", json_body={"text": "two words"})
+        status, body = https_get(https, "/web/items", root_crt, method="POST", json_body={"name": "node"},
+                                 headers=key)
+        assert status == 201 and json.loads(body)["name"] == "node", body
+        status, body = https_get(https, "/api/jobs", root_crt, method="POST", json_body={"text": "two words"},
+                                 headers=key)
         assert status == 202, body
         job = json.loads(body)["id"]
 
