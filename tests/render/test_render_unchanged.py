@@ -301,6 +301,8 @@ SINCE_TS = ("deploy/prod/*", "scripts/prod-check.sh", "docs/deploy.md", "docs/ku
             ".pre-commit-config.yaml", "*src/*/errors.py", "*src/*/guards.py", "*src/*/health.py",
             "*src/*/scheduler.py", "*src/*/worker.py", "*src/*/runs.py", "*tests/unit/test_guards.py",
             "deploy/*/docker-compose.yml",
+            # issue 26: no stuck or lost jobs: the python services' pool, worker time limits (RELIABLE)
+            "*src/*/db.py", "*tests/unit/test_worker.py",
             # issue 26: the node services' code, tests and dependencies (NODE_API)
             "package.json", "services/*/package.json", "*src/*.js", "services/*/eslint.config.js",
             "services/*/tests/unit/*.test.tsx")
