@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
+from files import WHOLE_SAMPLE_FILES
 from gitutil import git
 from gitutil import paths as git_paths
 
@@ -68,20 +70,30 @@ def created_in_known_parts(root: Path, owned: Callable[[str], bool], layout: str
             and unit_of(p, layout) in units}
 
 
+def whole_sample_file(path: str, layout: str) -> bool:
+    """A file of files.WHOLE_SAMPLE_FILES (its path in its service's folder)."""
+    unit = unit_of(path, layout)
+    inside = path[len(unit) + 1:] if unit != "." else path
+    return any(fnmatchcase(inside, pattern) for pattern in WHOLE_SAMPLE_FILES)
+
+
 def new_user_files(root: Path, owned: Callable[[str], bool], layout: str, old: dict,
                    old_files: Callable[[], set[str]], moved: Callable[[str], bool] | None = None) -> set[str]:
     """User-owned files this update created that the project never had: new files of the
     template, not files the user deleted.
 
     keep_user_files removes a user-owned file the update created in a part of the
-    project that existed (the user deleted it), unless it is in this set: the files
+    project that existed (the user deleted it, or it is one of files.WHOLE_SAMPLE_FILES,
+    which an existing service's older code does not work with), unless it is in this set: the files
     the old template version, with the project's answers then, did not render
     (old_files(), called only when there is such a file). A single project that
     became multi had its service's files at the root (moved(path): those the switch
     moves): services/<name>/<path> is the same file.
     If the old version cannot be rendered, every such file is kept, with one line.
     """
-    candidates = created_in_known_parts(root, owned, layout)
+    found = created_in_known_parts(root, owned, layout)
+    # Not beside an existing service's older code: they would not work with it.
+    candidates = {p for p in found if not whole_sample_file(p, layout)}
     if not candidates:
         return set()
     try:
