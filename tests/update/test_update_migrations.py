@@ -141,6 +141,26 @@ def test_keep_user_files_creates_fresh_paths_and_new_root_folders(tmp_path: Path
     assert sorted(kept.dropped) == ["services/app/tests/fresh.py", "tests/integration/test_stack.py"]
 
 
+def test_new_sample_files_that_need_the_new_sample_are_not_added_to_an_existing_service(
+        tmp_path: Path, owned) -> None:  # noqa: ANN001
+    """A file new to the template is created in an existing service (a new migration, say),
+    but not one of files.WHOLE_SAMPLE_FILES (guards.py imports the new settings): those only
+    come with new services, where the rest of their sample comes too."""
+    root = repo(tmp_path, {"services/api/src/api/main.py": "old sample\n"})
+    new = {"services/api/src/api/guards.py": "from .settings import current\n",
+           "services/api/tests/unit/test_guards.py": "from api import guards\n",
+           "services/api/migrations/versions/llm_0002.py": "revision\n",
+           "services/billing/src/billing/guards.py": "a new service's\n"}
+    for rel, text in new.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    fresh = ownership.new_user_files(root, owned, "multi", {"layout": "multi"}, old_files=set)
+    assert fresh == {"services/api/migrations/versions/llm_0002.py"}
+    kept = ownership.keep_user_files(root, owned, "multi", fresh)
+    assert sorted(kept.dropped) == ["services/api/src/api/guards.py", "services/api/tests/unit/test_guards.py"]
+    assert (root / "services/billing/src/billing/guards.py").is_file(), "a new service lost its file"
+
+
 # ----------------------------------------------------------------- rename
 def context(root: Path, template: Path, version_from: str = "v1") -> core.Context:
     answers = core.load_answers((root / ".copier-answers.yml").read_text())
