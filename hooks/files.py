@@ -285,11 +285,13 @@ SERVICE_FILES: dict[str, Condition] = {
 
 
 # User-owned files that work only with the rest of the sample code of the version that
-# brought them (they import its settings, main and routes): an update creates them in new
-# services, never beside an existing service's own, older code (hooks/update/ownership.py
-# new_user_files); the changelog says what a team copies to adopt them. Globs relative to
-# the service's folder.
-WHOLE_SAMPLE_FILES = ("src/*/errors.py", "src/*/guards.py", "src/*/db.py", "tests/unit/test_guards.py")
+# brought them (they import its settings, main and routes; llm_0002 adds a column the
+# service's own models.py would lack): an update creates them in new services (and with the
+# llm component's sample when it adds llm), never beside an existing service's own, older
+# code (hooks/update/ownership.py new_user_files); the changelog says what a team copies to
+# adopt them. Globs relative to the service's folder.
+WHOLE_SAMPLE_FILES = ("src/*/errors.py", "src/*/guards.py", "src/*/db.py", "tests/unit/test_guards.py",
+                      "migrations/versions/llm_0002_leases.py")
 
 
 # The deploy_targets answer of projects from before the question (copier.yml's default).

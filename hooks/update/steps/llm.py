@@ -60,4 +60,6 @@ def merge_llm_samples(ctx: Context) -> set[str]:
 
 def apply(ctx: Context) -> list[str]:
     changed = sorted(merge_llm_samples(ctx))
-    return changed + stack_llm_revision(ctx.root, new_llm_files(ctx.root, ctx.old, ctx.new))
+    fresh = new_llm_files(ctx.root, ctx.old, ctx.new)
+    ctx.fresh |= fresh  # the whole sample comes with the component (files.WHOLE_SAMPLE_FILES too)
+    return changed + stack_llm_revision(ctx.root, fresh)
