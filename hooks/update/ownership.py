@@ -35,6 +35,7 @@ def unit_of(path: str, layout: str) -> str:
 class Kept:
     restored: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    layout: str = "multi"
 
 
 def keep_user_files(root: Path, owned: Callable[[str], bool], layout: str,
@@ -47,7 +48,7 @@ def keep_user_files(root: Path, owned: Callable[[str], bool], layout: str,
     existed before (the user had deleted them). New services, and `fresh`
     paths, get their files.
     """
-    kept = Kept()
+    kept = Kept(layout=layout)
     kept.restored = sorted(
         p for p in tracked(root) if owned(p) and not (root / p).exists() and not (root / p).is_symlink()
     )
@@ -128,8 +129,12 @@ def report(kept: Kept, gone: dict[str, list[str]]) -> None:
     for path in kept.restored:
         if path not in in_removed:
             say(f"kept {path}: yours, although the template no longer creates it")
-    if kept.dropped:
-        say("not re-created (you had deleted them): " + ", ".join(kept.dropped))
+    sample = [p for p in kept.dropped if whole_sample_file(p, kept.layout)]
+    if deleted := [p for p in kept.dropped if p not in sample]:
+        say("not re-created (you had deleted them): " + ", ".join(deleted))
+    if sample:
+        say("not added beside your own code (the new sample's; docs/template-changes.md says "
+            "what to copy): " + ", ".join(sample))
     for name, files in gone.items():
         if files:
             say(f"service '{name}' removed: its template files are gone; yours remain:")

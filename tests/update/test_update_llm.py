@@ -85,6 +85,7 @@ def test_adding_llm_brings_the_stand_in_and_merges_the_samples(
 
     output = update_adding_llm(project, real_clone.head)
     assert "not re-created" not in output, output
+    assert "llm_0002_leases.py" not in output.partition("not added beside your own code")[2], output
     for path in ("deploy/llm-stub/llm_stub.py", "deploy/llm-stub/Dockerfile",
                  "services/api/src/api/runs.py", "services/api/migrations/versions/llm_0001_runs.py",
                  "services/api/migrations/versions/llm_0002_leases.py",
