@@ -290,7 +290,7 @@ def test_prod_stack_on_a_single_node_swarm(make_project, swarm, tmp_path: Path) 
         assert sorted(docker("secret", "ls", "--format", "{{.Name}}", "--filter",
                              f"label=com.docker.stack.namespace={stack}").split()) == sorted(
             f"{stack}-{name.replace('_', '-')}-{int((project.root / 'deploy/prod/secrets' / name).stat().st_mtime)}"
-            for name in ("postgres_password", "redis_password"))
+            for name in ("postgres_password", "redis_password", "api_key"))
         tasks = docker("ps", "--quiet", "--filter", f"label=com.docker.stack.namespace={stack}").split()
         assert not secrets_in_env(tasks, secrets_of(project))
 
