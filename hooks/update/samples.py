@@ -19,13 +19,15 @@ def settings_file(svc: dict) -> str:
 
 
 def merge_samples(ctx: Context, topic: str, what: str, samples: Callable[[dict], list[str]],
-                  by_hand: str) -> set[str]:
+                  by_hand: str, target: str = "") -> set[str]:
     """The template's changes to user-owned sample code merged into the team's copy.
 
     Three-way, per file (samples(svc): paths in the service's folder, {package}
     for its package): the previous template version's render with the old
     answers is the base, the new version's render with the new answers the
-    template's side, the project's file the user's side. A clean merge is
+    template's side (target: the render of that template commit instead, when
+    it renders; the change as that version made it, without later rewrites of
+    the same file), the project's file the user's side. A clean merge is
     written; a conflicting one leaves the file as it is and says what to add.
     The paths merged or reported.
     """
@@ -36,6 +38,11 @@ def merge_samples(ctx: Context, topic: str, what: str, samples: Callable[[dict],
         return handled
     try:
         base, ours = ctx.old_render(), ctx.new_render()
+        if target:
+            try:
+                ours = ctx.render(target, ctx.new)
+            except MigrationError:
+                pass  # not in this template's history (a fork, a synthetic one): today's text
     except MigrationError as error:
         say(f"{topic}: could not render the template ({error}); {by_hand}")
         return handled

@@ -22,7 +22,7 @@ from support import TEMPLATE, lock, project_env, run
 pytestmark = pytest.mark.slow
 
 ANSWERS = {"layout": "multi", "services": "api web:node", "components": [], "ci_provider": "none"}
-BUMPS = {'"uvicorn>=0.30"': '"uvicorn>=0.32"', '{"fastify": "^5.6.0"}': '{"fastify": "^5.7.0"}',
+BUMPS = {'"uvicorn>=0.30"': '"uvicorn>=0.32"', '"fastify": "^5.6.0"': '"fastify": "^5.7.0"',
          # a template dependency the team had changed: theirs is kept
          '"pytest-cov>=5"': '"pytest-cov>=6"'}
 
@@ -70,7 +70,8 @@ def test_both_sides_land_without_conflict(merged: tuple[Path, str]) -> None:
     assert '"pytest-cov>=5.0.0"' in pyproject and "pytest-cov>=6" not in pyproject, pyproject
     assert "pytest-cov: kept yours (pytest-cov>=5.0.0); the template now pytest-cov>=6" in output, output
     package = json.loads((project / "services/web/package.json").read_text())
-    assert package["dependencies"] == {"fastify": "^5.7.0", "ms": "^2.1.3"}, package
+    deps = package["dependencies"]
+    assert deps["fastify"] == "^5.7.0" and deps["ms"] == "^2.1.3", package
 
 
 def test_locks_are_refreshed(merged: tuple[Path, str]) -> None:

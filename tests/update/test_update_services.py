@@ -495,7 +495,7 @@ def test_add_and_remove_a_frontend(history, tmp_path: Path) -> None:  # noqa: AN
     for rel in ("Dockerfile", "Caddyfile", "vite.config.ts", "tsconfig.json", "index.html",
                 "src/App.tsx", "tests/unit/frontend.test.tsx", "deploy/test/docker-compose.yml"):
         assert (site / rel).is_file(), f"services/site/{rel} missing"
-    assert not (site / "eslint.config.js").exists()
+    assert (site / "eslint.config.js").is_file(), "a frontend's make lint runs typescript-eslint"
     for stack in ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml"):
         assert re.search(r"^  site:$", (project / stack).read_text(), re.MULTILINE), stack
     assert "id: build-site" in (project / ".github/workflows/release.yml").read_text()
@@ -508,7 +508,7 @@ def test_add_and_remove_a_frontend(history, tmp_path: Path) -> None:  # noqa: AN
 
 def test_add_and_remove_a_ts_service(history, tmp_path: Path) -> None:  # noqa: ANN001
     """issue 14: make add-service LANG=ts KIND=worker renders a TypeScript worker (tsc's
-    settings, no eslint), its stacks and release build; remove-service takes them away."""
+    settings, typescript-eslint's), its stacks and release build; remove-service takes them away."""
     project = up.render(history.path, history.head, MULTI, tmp_path / "project")
     up.commit_all(project, "generated")
     up.make(project, "add-service", "NAME=jobs", "LANG=ts", "KIND=worker")
@@ -519,7 +519,7 @@ def test_add_and_remove_a_ts_service(history, tmp_path: Path) -> None:  # noqa: 
                 "src/worker.ts", "src/config.ts", "tests/unit/worker.test.ts",
                 "testkit/wait-for.ts", "deploy/test/docker-compose.yml"):
         assert (jobs / rel).is_file(), f"services/jobs/{rel} missing"
-    assert not (jobs / "eslint.config.js").exists() and not (jobs / "src/worker.js").exists()
+    assert (jobs / "eslint.config.js").is_file() and not (jobs / "src/worker.js").exists()
     for stack in ("deploy/dev/docker-compose.yml", "deploy/test/docker-compose.yml"):
         assert re.search(r"^  jobs:$", (project / stack).read_text(), re.MULTILINE), stack
     assert "id: build-jobs" in (project / ".github/workflows/release.yml").read_text()

@@ -18,6 +18,11 @@ from update.samples import merge_samples, settings_file
 
 # The change: dbd23d3; this repair since f545253 (projects updated in between lack it).
 COMMIT = "f545253"
+# The template's side of the merge: settings that read secret files by name (cbb0ed9), as
+# that version wrote them. Later versions rewrote the python settings whole (pydantic-
+# settings, 4033464): a team's settings take that by choice (docs/template-changes.md), and
+# a three-way merge of the rewrite into settings the team edited could only conflict.
+SECRETS_BY_NAME = "cbb0ed9"
 STAGE = "after"
 SECRETS_MARKERS = {"python": "def with_secrets(", "node": "export function withSecrets("}
 
@@ -49,7 +54,8 @@ def merge_secret_settings(ctx: Context) -> set[str]:
     lacking = [svc for svc in services if lacks_secret_files(root, svc)]
     handled = merge_samples(ctx, "secrets",
                             "secret files read (the prod stack gives passwords as files)",
-                            lambda svc: [settings_file(svc)] if svc in lacking else [], by_hand=by_hand)
+                            lambda svc: [settings_file(svc)] if svc in lacking else [], by_hand=by_hand,
+                            target=SECRETS_BY_NAME)
     for svc in lacking:
         folder = "" if svc["path"] == "." else f"{svc['path']}/"
         path = folder + settings_file(svc).format(package=svc["package"])
