@@ -9,6 +9,13 @@ from services import ServicesError, parse_services
 from update.core import Context, MigrationError, merge, say, unified_diff, write_keeping_mode
 
 
+# Settings that read secret files by name (cbb0ed9), as that version wrote them: what the
+# secrets steps bring to older settings. Later versions rewrote the python settings whole
+# (pydantic-settings, 4033464): a team's settings take that by choice (docs/template-changes.md),
+# and a three-way merge of the rewrite into settings the team edited could only conflict.
+SECRETS_BY_NAME = "cbb0ed9"
+
+
 def settings_file(svc: dict) -> str:
     """A service's user-owned settings module, relative to its folder ("" when it has none)."""
     if svc["kind"] == "frontend":

@@ -8,7 +8,8 @@ SECRETS since; the settings are user-owned, so an update to it changed
 nothing. A project rendered at EVERY_FILE_COMMIT (a real commit, the last of
 that range), its worker's with_secrets changed by the team, is updated to the
 working tree: `secrets_by_name` (hooks/update/steps/secret_names.py) makes the untouched
-settings today's and names the changed one.
+settings read by name as the template did then (cbb0ed9; later versions rewrote the
+python settings whole) and names the changed one.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 The settings of dbd23d3..12d2f24 (rendered then, or merged into older settings
 by an update to those versions) read EVERY NAME_FILE variable of the
 environment as a secret file: a machine's TF_CLI_CONFIG_FILE or SSL_CERT_FILE
-broke them. The text as those versions wrote it becomes today's, from a
-render of the new version (its SECRETS are this service's); a copy the team
-changed is left as it is, with one line on what to change.
+broke them. The text as those versions wrote it becomes the reading by name
+of samples.SECRETS_BY_NAME, rendered with the new answers (its SECRETS are
+this service's; a render of the new version where that commit is not in the
+template's history); a copy the team changed is left as it is, with one line
+on what to change.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from services import ServicesError, parse_services
 
 from update.core import Context, MigrationError, say
-from update.samples import settings_file
+from update.samples import SECRETS_BY_NAME, settings_file
 
 # The change: cbb0ed9; this repair since 9901608 (projects updated in between lack it).
 COMMIT = "9901608"
@@ -66,7 +68,7 @@ export function withSecrets(env{typed}){typed} {{
   return out;
 }}
 """
-# {language: (that text, what shows a copy the team changed, today's text in a render)}
+# {language: (that text, what shows a copy the team changed, the reading by name in a render)}
 EVERY_FILE = {
     "python": (EVERY_FILE_PY, 'if key.endswith("_FILE")',
                re.compile(r"\n+(?:#[^\n]*\n)*SECRETS\b.*?\ndef with_secrets\(.*?\n    return out\n", re.S)),
@@ -80,9 +82,10 @@ EVERY_FILE["ts"] = (EVERY_FILE_NODE.format(typed=": NodeJS.ProcessEnv"), *EVERY_
 def secrets_by_name(ctx: Context) -> list[str]:
     """Settings that read every NAME_FILE as a secret (dbd23d3..12d2f24) read the names in SECRETS.
 
-    The text as those versions wrote it becomes today's, from a render of the
-    new version (its SECRETS are this service's); a copy the team changed is
-    left as it is, with one line on what to change.
+    The text as those versions wrote it becomes the reading by name, from a
+    render of SECRETS_BY_NAME with the new answers (its SECRETS are this
+    service's); a copy the team changed is left as it is, with one line on
+    what to change.
     """
     root, new = ctx.root, ctx.new
     try:
@@ -111,15 +114,18 @@ def secrets_by_name(ctx: Context) -> list[str]:
         return []
     rewritten = []
     try:
-        ours = ctx.new_render()
+        try:
+            ours = ctx.render(SECRETS_BY_NAME, ctx.new)
+        except MigrationError:
+            ours = ctx.new_render()  # not in this template's history (a fork, a synthetic one)
     except MigrationError as error:
         say(f"secrets: could not render the template ({error}); make {', '.join(found)} read only "
             "the names of a SECRETS list, as the template's settings do now (docs/deploy.md, Secrets)")
         return []
     for path, language in found.items():
-        old, _, today = EVERY_FILE[language]
+        old, _, by_name = EVERY_FILE[language]
         try:
-            block = today.search((ours / path).read_text(encoding="utf-8"))
+            block = by_name.search((ours / path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             block = None
         if block is None:

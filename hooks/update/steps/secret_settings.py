@@ -14,15 +14,10 @@ from pathlib import Path
 from services import ServicesError, parse_services
 
 from update.core import Context, say
-from update.samples import merge_samples, settings_file
+from update.samples import SECRETS_BY_NAME, merge_samples, settings_file
 
 # The change: dbd23d3; this repair since f545253 (projects updated in between lack it).
 COMMIT = "f545253"
-# The template's side of the merge: settings that read secret files by name (cbb0ed9), as
-# that version wrote them. Later versions rewrote the python settings whole (pydantic-
-# settings, 4033464): a team's settings take that by choice (docs/template-changes.md), and
-# a three-way merge of the rewrite into settings the team edited could only conflict.
-SECRETS_BY_NAME = "cbb0ed9"
 STAGE = "after"
 SECRETS_MARKERS = {"python": "def with_secrets(", "node": "export function withSecrets("}
 
