@@ -215,9 +215,11 @@ def test_infra_up_ports_down_and_clean_all_touch_only_their_own_instance(make_pr
 # --- the other stacks ------------------------------------------------------------------------
 
 
-# --- 5. the data and job lifecycle (issue 11) ---------------------------------------------
+# --- 5. the data, job and run lifecycle (issues 11, 12)----------------------------------------
 
-SCHEDULED = {**FULL, "services": f"{FULL['services']} beat:scheduler"}
+# The default project plus a scheduler and the llm component (issue 12): the python data,
+# job and run lifecycle in one project, one `make test`.
+LIFECYCLE = {**FULL, "services": f"{FULL['services']} beat:scheduler", "components": ["postgres", "redis", "llm"]}
 
 
 def migrate_again(project, names: tuple[str, ...]) -> dict[str, str]:  # noqa: ANN001
@@ -236,11 +238,15 @@ def migrate_again(project, names: tuple[str, ...]) -> dict[str, str]:  # noqa: A
     return outputs
 
 
-def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -> None:
-    """The default project plus a scheduler: each stack migrates and seeds before its
-    services start (stages 2 and 3), beat's job is processed by the Celery worker and
-    lands in postgres, and migrating and seeding again changes nothing."""
-    project = make_project(SCHEDULED, name="lifecycle")
+def test_migrations_seeds_jobs_and_llm_runs_in_every_stage(make_project) -> None:
+    """The default project plus a scheduler and the llm component (one `make test` proves both):
+
+    each stack migrates and seeds before its services start (stages 2 and 3), beat's job is
+    processed by the Celery worker and lands in postgres, and migrating and seeding again
+    changes nothing; the worker's stage 2 calls the llm stand-in, INT-001..INT-006 pass in
+    stage 3 (INT-005: a worker killed mid-run, INT-006: redis stopped at POST /runs) and the
+    runner's summary names them, and the stand-in's request log is kept with the artifacts."""
+    project = make_project(LIFECYCLE, name="lifecycle")
     result = project.make("test")
     assert_passed(result)
     artifacts = project.root / ".artifacts" / project.instance_id()
@@ -263,6 +269,26 @@ def test_migrations_seeds_and_a_scheduled_job_run_in_every_stage(make_project) -
     assert 'name="test_scheduled_job_is_processed_by_a_worker"' in junit, junit
     assert "<failure" not in junit and "<error" not in junit, junit
     assert "celery" in (artifacts / "integration" / "beat.log").read_text().lower()
+
+    # The llm runs.
+    summary = result.stdout[result.stdout.rfind("Test summary"):]
+    for scenario in ("INT-001", "INT-002", "INT-003", "INT-004", "INT-005", "INT-006"):
+        line = next((row for row in summary.splitlines() if scenario in row), "")
+        assert "passed" in line, f"{scenario} not passed in the summary:\n{summary}"
+    junit = (artifacts / "service-worker" / "junit.xml").read_text()
+    assert 'name="test_fail_once_fails_the_first_call_of_a_run_only"' in junit, junit
+    assert "<failure" not in junit and "<error" not in junit, junit
+    migrate = (artifacts / "integration" / "api-migrate.log").read_text()
+    assert "Running upgrade 0001 -> llm_0001" in migrate, migrate
+    assert "Running upgrade llm_0001 -> llm_0002" in migrate, migrate
+    requests = [json.loads(line) for line in
+                (artifacts / "integration" / "llm-requests.jsonl").read_text().splitlines()
+                if line.startswith("{")]
+    calls = [(r["model"], r["status"]) for r in requests if r.get("path") == "/v1/chat/completions"]
+    assert ("gpt-3.5-turbo-fail-once-int004", 500) in calls, calls
+    assert ("gpt-3.5-turbo-fail-once-int004", 200) in calls, calls
+    assert calls.count(("gpt-3.5-turbo-always-fail-int002", 500)) == 3, calls
+    assert calls.count(("gpt-3.5-turbo-slow-int005", 200)) == 2, calls
 
     # Again on a running stack: migrate and seed are no-ops.
     for name, out in migrate_again(project, ("api", "worker")).items():
@@ -300,40 +326,6 @@ def test_node_project_migrates_seeds_and_runs_bullmq_jobs_in_every_stage(make_pr
     for name, out in migrate_again(project, ("api", "worker")).items():
         assert f"{name}: 0 migration(s) applied" in out, f"{name}: migrated twice:\n{out}"
         assert f"{name}: seed: 0 row(s) inserted" in out, f"{name}: seeded twice:\n{out}"
-
-
-# --- 6. the llm component: its stand-in and the run scenarios (issue 12) ------------------
-
-LLM = COMBOS["multi-none-pg-redis-llm-scheduler"]
-
-
-def test_llm_run_scenarios_pass_on_containers(make_project) -> None:
-    """api, worker and beat with postgres, redis and llm: `make test` passes, the worker's
-    stage 2 calls the stand-in, INT-001..INT-006 pass in stage 3 (INT-005: a worker killed
-    mid-run, INT-006: redis stopped at POST /runs) and the runner's summary names them, and
-    the stand-in's request log is kept with the artifacts."""
-    project = make_project(LLM, name="llm")
-    result = project.make("test")
-    assert_passed(result)
-    summary = result.stdout[result.stdout.rfind("Test summary"):]
-    for scenario in ("INT-001", "INT-002", "INT-003", "INT-004", "INT-005", "INT-006"):
-        line = next((row for row in summary.splitlines() if scenario in row), "")
-        assert "passed" in line, f"{scenario} not passed in the summary:\n{summary}"
-    artifacts = project.root / ".artifacts" / project.instance_id()
-    junit = (artifacts / "service-worker" / "junit.xml").read_text()
-    assert 'name="test_fail_once_fails_the_first_call_of_a_run_only"' in junit, junit
-    assert "<failure" not in junit and "<error" not in junit, junit
-    migrate = (artifacts / "integration" / "api-migrate.log").read_text()
-    assert "Running upgrade 0001 -> llm_0001" in migrate, migrate
-    assert "Running upgrade llm_0001 -> llm_0002" in migrate, migrate
-    requests = [json.loads(line) for line in
-                (artifacts / "integration" / "llm-requests.jsonl").read_text().splitlines()
-                if line.startswith("{")]
-    calls = [(r["model"], r["status"]) for r in requests if r.get("path") == "/v1/chat/completions"]
-    assert ("gpt-3.5-turbo-fail-once-int004", 500) in calls, calls
-    assert ("gpt-3.5-turbo-fail-once-int004", 200) in calls, calls
-    assert calls.count(("gpt-3.5-turbo-always-fail-int002", 500)) == 3, calls
-    assert calls.count(("gpt-3.5-turbo-slow-int005", 200)) == 2, calls
 
 
 def test_optional_members_start_when_asked_and_settings_edits_are_honoured(make_project) -> None:
