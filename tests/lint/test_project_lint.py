@@ -56,15 +56,41 @@ def summary(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     return {m[1]: m[2] for m in re.finditer(r"^(\S+)\s+(ok|skipped|FAILED)\b", tail, re.M)}
 
 
+# A checkout and what its `make lint` printed.
+Linted = tuple[Path, subprocess.CompletedProcess[str]]
+
+
 @pytest.fixture(scope="module")
-def linted(render, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lint_once(render, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Linted]:  # noqa: ANN001
+    """lint_once(name) -> (checkout, output): the combination's render as a git checkout after one
+    `make lint` (its node modules installed), run once per module; the tests that plant an error
+    lint a copy (copy_project shares the installed modules)."""
+    done: dict[str, Linted] = {}
+
+    def _lint(name: str) -> Linted:
+        if name not in done:
+            project = tmp_path_factory.mktemp("lint") / name
+            shutil.copytree(render(name), project, ignore=NOT_COPIED)
+            git_init(project)
+            done[name] = project, make_lint(project)
+        return done[name]
+
+    return _lint
+
+
+@pytest.fixture(scope="module")
+def linted(lint_once) -> Path:  # noqa: ANN001
     """BASE as a git checkout after one passing `make lint` (its node modules installed)."""
-    project = tmp_path_factory.mktemp("lint") / "base"
-    shutil.copytree(render(BASE), project, ignore=NOT_COPIED)
-    git_init(project)
-    result = make_lint(project)
+    project, result = lint_once(BASE)
     assert result.returncode == 0, output(result)
     return project
+
+
+def passing_copy(lint_once, name: str, dest: Path) -> Path:  # noqa: ANN001
+    """A copy of name's checkout after its passing `make lint`, sharing its node modules."""
+    project, result = lint_once(name)
+    assert result.returncode == 0, output(result)
+    return copy_project(project, dest)
 
 
 def expected_summary(name: str) -> dict[str, str]:
@@ -87,18 +113,13 @@ def expected_summary(name: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", COMBOS)
-def test_make_lint_passes(render, linted: Path, tmp_path: Path, name: str) -> None:
-    if name == BASE:
-        project = linted
-        result = make_lint(project)  # a second run: node modules are not reinstalled
-        assert "added" not in result.stdout, output(result)
-    else:
-        project = tmp_path / "p"
-        shutil.copytree(render(name), project, ignore=NOT_COPIED)
-        git_init(project)
-        result = make_lint(project)
+def test_make_lint_passes(lint_once, name: str) -> None:  # noqa: ANN001
+    project, result = lint_once(name)
     assert result.returncode == 0, output(result)
     assert summary(result) == expected_summary(name), output(result)
+    if name == BASE:
+        again = make_lint(project)  # a second run: node modules are not reinstalled
+        assert again.returncode == 0 and "added" not in again.stdout, output(again)
 
 
 def prepend(text: str) -> Callable[[Path], None]:
@@ -148,13 +169,11 @@ def test_make_lint_fails_on_a_planted_error(linted: Path, tmp_path: Path, kind: 
     assert rel in result.stdout + result.stderr, output(result)
 
 
-def test_make_lint_fails_on_a_type_error_in_a_frontend(render, tmp_path: Path) -> None:
+def test_make_lint_fails_on_a_type_error_in_a_frontend(lint_once, tmp_path: Path) -> None:  # noqa: ANN001
     """tsc --noEmit checks a frontend's TypeScript (eslint's rules pass: types are tsc's)."""
-    project = tmp_path / "p"
-    shutil.copytree(render("multi-both-pg-redis-frontend"), project, ignore=NOT_COPIED)
+    project = passing_copy(lint_once, "multi-both-pg-redis-frontend", tmp_path / "p")
     replace("setState({ kind: 'ok', health })", "setState({ kind: 'ok', health: 42 })")(
         project / "services/web/src/App.tsx")
-    git_init(project)
     result = make_lint(project, "tsc eslint")
     assert result.returncode != 0, output(result)
     # eslint fails too: the planted line leaves `health` unused (no-unused-vars).
@@ -162,25 +181,21 @@ def test_make_lint_fails_on_a_type_error_in_a_frontend(render, tmp_path: Path) -
     assert "src/App.tsx" in result.stdout and "TS2345" in result.stdout, output(result)
 
 
-def test_make_lint_fails_on_a_type_error_in_a_ts_service(render, tmp_path: Path) -> None:
+def test_make_lint_fails_on_a_type_error_in_a_ts_service(lint_once, tmp_path: Path) -> None:  # noqa: ANN001
     """tsc --noEmit checks a ts service's modules, tests and testkit (eslint's rules pass)."""
-    project = tmp_path / "p"
-    shutil.copytree(render("multi-none-pg-redis-frontend-ts"), project, ignore=NOT_COPIED)
+    project = passing_copy(lint_once, "multi-none-pg-redis-frontend-ts", tmp_path / "p")
     replace("return { status: 'done', result: job.text.toUpperCase(),",
             "return { status: 'done', result: job.text.length,")(project / "services/jobs/src/worker.ts")
-    git_init(project)
     result = make_lint(project, "tsc eslint")
     assert result.returncode != 0, output(result)
     assert summary(result) == {"tsc": "FAILED", "eslint": "ok"}, output(result)
     assert "src/worker.ts" in result.stdout and "TS2322" in result.stdout, output(result)
 
 
-def test_make_lint_fails_on_a_floating_promise_in_a_ts_service(render, tmp_path: Path) -> None:
+def test_make_lint_fails_on_a_floating_promise_in_a_ts_service(lint_once, tmp_path: Path) -> None:  # noqa: ANN001
     """typescript-eslint's type-aware rules see what tsc lets pass: a promise nobody awaits."""
-    project = tmp_path / "p"
-    shutil.copytree(render("multi-none-pg-redis-frontend-ts"), project, ignore=NOT_COPIED)
+    project = passing_copy(lint_once, "multi-none-pg-redis-frontend-ts", tmp_path / "p")
     replace("  void tick();\n", "  tick();\n")(project / "services/jobs/src/worker.ts")
-    git_init(project)
     result = make_lint(project, "tsc eslint")
     assert result.returncode != 0, output(result)
     assert summary(result) == {"tsc": "ok", "eslint": "FAILED"}, output(result)
