@@ -156,14 +156,16 @@ def stack_members(service_list: Sequence[Mapping[str, object]], components: Iter
 # The top-level modules of the template's python dependency table (hooks/dependencies.py)
 # and of everything those install (resolved once from the table: fastapi, uvicorn,
 # psycopg, alembic, sqlalchemy, redis, celery, sse-starlette, openai, pytest,
-# pytest-cov, httpx2, ruff, pydantic-settings, limits, mypy, celery-types), plus the template's own python packages. A python
-# service's package of one of these names would shadow it in its own image.
+# pytest-cov, httpx2, ruff, pydantic-settings, limits, mypy, celery-types), plus the
+# template's own python packages. A python service's package of one of these names would
+# shadow it in its own image.
 # tests/unit/test_services_parser.py proves every module the rendered code imports is here.
 PYTHON_IMPORTS = frozenset({
     "alembic", "amqp", "annotated_doc", "annotated_types", "anyio", "billiard", "celery",
     "click", "click_didyoumean", "click_plugins", "click_repl", "coverage", "dateutil",
-    "deprecated", "distro", "dotenv", "fastapi", "greenlet", "h11", "httpcore", "httpcore2", "httpx", "httpx2", "idna",
-    "iniconfig", "jiter", "kombu", "limits", "mako", "mypy", "mypy_extensions", "markupsafe", "openai", "opentelemetry", "packaging", "pathspec",
+    "deprecated", "distro", "dotenv", "fastapi", "greenlet", "h11", "httpcore", "httpcore2", "httpx",
+    "httpx2", "idna", "iniconfig", "jiter", "kombu", "limits", "mako", "mypy", "mypy_extensions",
+    "markupsafe", "openai", "opentelemetry", "packaging", "pathspec",
     "pluggy", "prompt_toolkit", "psycopg", "psycopg_binary", "psycopg_pool", "py", "pydantic",
     "pydantic_core", "pydantic_settings", "pygments", "pytest", "pytest_cov", "redis", "ruff", "six", "sniffio",
     "sqlalchemy", "sse_starlette", "starlette", "tqdm", "truststore", "typing_extensions",

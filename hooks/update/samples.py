@@ -8,7 +8,6 @@ from services import ServicesError, parse_services
 
 from update.core import Context, MigrationError, merge, say, unified_diff, write_keeping_mode
 
-
 # Settings that read secret files by name (cbb0ed9), as that version wrote them: what the
 # secrets steps bring to older settings. Later versions rewrote the python settings whole
 # (pydantic-settings, 4033464): a team's settings take that by choice (docs/template-changes.md),

@@ -191,7 +191,8 @@ def test_prod_check_refuses_missing_placeholder_and_empty_secrets(render, tmp_pa
 
     result = prod_check("--write-secrets", REDIS_PASSWORD="from-env")
     assert result.returncode == 1 and result.stderr == (
-        f"prod-check: {secrets}/llm_api_key: not written (only our own secrets are made up): write the secret into it\n")
+        f"prod-check: {secrets}/llm_api_key: not written (only our own secrets are made up): "
+        "write the secret into it\n")
     assert (secrets / "postgres_password").read_text() == "old-pg\n"  # kept from the older .env
     assert (secrets / "redis_password").read_text() == "from-env\n"
     assert not (secrets / "llm_api_key").exists()

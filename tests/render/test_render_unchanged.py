@@ -84,8 +84,8 @@ INTENDED: dict[str, str] = {
     + "; " + RELIABLE,
     "src/*/db.py": RELIABLE,
     "services/*/src/*/db.py": RELIABLE,
-    "src/*/health.py": RELIABLE,
-    "services/*/src/*/health.py": RELIABLE,
+    "src/*/health.py": RELIABLE + "; " + GUARDS + ": mypy's strict types",
+    "services/*/src/*/health.py": RELIABLE + "; " + GUARDS + ": mypy's strict types",
     "tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10); " + JOBS,
     "services/*/tests/integration/*": TESTKIT + "; node live tests pass eslint (issue 10)",
     # issue 10: zizmor audits the workflows; each finding fixed or justified there.
@@ -159,8 +159,6 @@ INTENDED: dict[str, str] = {
     "src/*/guards.py": GUARDS,
     "services/*/src/*/errors.py": GUARDS,
     "services/*/src/*/guards.py": GUARDS,
-    "src/*/health.py": GUARDS + ": mypy's strict types",
-    "services/*/src/*/health.py": GUARDS + ": mypy's strict types",
     "tests/unit/test_guards.py": GUARDS,
     "services/*/tests/unit/test_guards.py": GUARDS,
     # issue 15: the deploy_targets answer (its default, compose, adds no file).
