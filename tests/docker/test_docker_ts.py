@@ -1,9 +1,10 @@
-"""Layer 6 for TypeScript services (issue 14): a ts worker beside the frontend, on containers.
+"""Layer 6 for TypeScript services (issue 14): every ts kind beside the frontend, on containers.
 
-`api web:frontend jobs:ts:worker` with postgres and redis passes the generated project's
-whole `make test`: the ts worker's image (compiled by tsc in its build stage, from the
-lock) migrates, seeds and runs BullMQ jobs into postgres in stage 2 and 3, and the
-frontend's browser test runs in headless Chromium, not skipped. The image carries the
+`api gw:ts:api jobs:ts:worker beat:ts:scheduler web:frontend` with postgres and redis
+passes the generated project's whole `make test` (one run proves what two projects'
+did): the ts images (compiled by tsc in their build stage, from the lock) migrate, seed
+and run BullMQ jobs into postgres in stage 2 and 3, gw calls the python api, and the
+frontend's browser test runs in headless Chromium, not skipped. The images carry the
 compiled modules only: no TypeScript toolchain, no .ts sources.
 """
 
@@ -17,11 +18,17 @@ from support import COMBOS
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-TS = COMBOS["multi-none-pg-redis-frontend-ts"]  # api web:frontend jobs:ts:worker
+# Every ts kind (multi-github-pg-redis-ts-lifecycle) and the frontend (multi-none-pg-redis-frontend-ts).
+TS = {**COMBOS["multi-github-pg-redis-ts-lifecycle"], "ci_provider": "none",
+      "services": "api gw:ts:api jobs:ts:worker beat:ts:scheduler web:frontend"}
 
 
-def test_ts_worker_and_frontend_project_make_test_passes_with_a_real_browser(make_project) -> None:
-    project = make_project(TS)
+def test_every_ts_kind_and_the_frontend_pass_make_test_with_a_real_browser(make_project) -> None:
+    """The ts worker's unit, stage-2 and stage-3 tests; the frontend's live and browser tests
+    in Chromium; the compiled migrate.js step (node-pg-migrate up, then the compiled seed)
+    before gw and jobs start in their stage 2, gw's job processed by jobs and read back with
+    its postgres row, beat's scheduled job in postgres, gw calling the python api."""
+    project = make_project(TS, name="ts")
     result = project.make("test")
     assert_passed(result)
     artifacts = project.root / ".artifacts" / project.instance_id()
@@ -60,21 +67,7 @@ def test_ts_worker_and_frontend_project_make_test_passes_with_a_real_browser(mak
     assert {"worker.js", "seed.js", "config.js", "health.js"} <= set(probe.stdout.split()), out
     assert "has " not in out, out
     assert ".ts" not in out, out
-    assert not nothing_left(project.prefix)
-
-
-TS_LIFECYCLE = COMBOS["multi-github-pg-redis-ts-lifecycle"]  # api gw:ts:api jobs:ts:worker beat:ts:scheduler
-
-
-def test_ts_api_worker_and_scheduler_migrate_seed_and_run_bullmq_jobs(make_project) -> None:
-    """Every ts kind on containers: the compiled migrate.js step (node-pg-migrate up, then
-    the compiled seed) runs before gw and jobs start in their stage 2, gw's job is processed
-    by jobs and read back with its postgres row, beat's scheduled job lands in postgres,
-    and gw calls the python api."""
-    project = make_project(TS_LIFECYCLE, name="ts-lifecycle")
-    result = project.make("test")
-    assert_passed(result)
-    artifacts = project.root / ".artifacts" / project.instance_id()
+    # gw and jobs migrated and seeded in their stage 2; stage 3 ran the jobs of gw and beat.
     for name in ("gw", "jobs"):
         log = (artifacts / f"service-{name}" / f"{name}-migrate.log").read_text()
         assert f"{name}: 1 migration(s) applied" in log, f"{name} not migrated:\n{log}"
