@@ -450,7 +450,8 @@ def test_switch_layout_while_updating_from_an_old_version(history, owned, tmp_pa
 
 # ------------------------------------------------------------ on containers
 def make_on_containers(project: Path, *targets: str) -> None:
-    """Run make targets of the project on the real engine; always remove what they built."""
+    """Run make targets of the project on the real engine ("target VAR=value" each); always
+    remove what they built."""
     import subprocess
 
     from support import lock, project_env
@@ -458,7 +459,7 @@ def make_on_containers(project: Path, *targets: str) -> None:
     try:
         lock(project)  # the images install the lock files; the test updates skip them (SKIP_LOCK)
         for target in targets:
-            result = subprocess.run(["make", target], cwd=project, env=project_env(), capture_output=True,
+            result = subprocess.run(["make", *target.split()], cwd=project, env=project_env(), capture_output=True,
                                     text=True, timeout=1200)
             if result.returncode != 0:
                 pytest.fail(f"make {target} exited {result.returncode}\n"
@@ -470,8 +471,10 @@ def make_on_containers(project: Path, *targets: str) -> None:
 @pytest.mark.slow
 @pytest.mark.docker
 def test_added_service_passes_its_docker_stages(added: Path, copy_of) -> None:  # noqa: ANN001
+    """The added service's stage 2 and the whole stack's stage 3 (its unit tests:
+    test_unit_stage_after_add_service; the other services' stage 2 is unchanged by the add)."""
     project = copy_of(added)
-    make_on_containers(project, "test")
+    make_on_containers(project, "test-service SERVICE=billing", "test-integration")
 
 
 @pytest.mark.slow
