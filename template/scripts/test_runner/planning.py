@@ -19,8 +19,8 @@ class PlanError(Exception):
 
 def discover(root: Path) -> tuple[str, list[dict]]:
     """(layout, services) from scripts/stack's registry. Without scripts/services.json (a
-    project in the middle of an update from a template version without one): the service
-    folders with a manifest, else the single service at the root, named after its folder."""
+    checkout that lacks it, such as one mid-update): the service folders with a manifest,
+    else the single service at the root, named after its folder."""
     if (root / registry.REGISTRY).is_file():
         try:
             return registry.load(root)["layout"], registry.services(root)
