@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from services import ServicesError, parse_services
 
@@ -24,6 +25,18 @@ def settings_file(svc: dict) -> str:
     return "src/config.ts" if svc["language"] == "ts" else "src/config.js"
 
 
+def template_side(ctx: Context, target: str = "") -> Path:
+    """What an update brings to user-owned samples: target's render with the new answers
+    (the change as that commit made it), else, or where target is not in this template's
+    history (a fork, a synthetic one), the new version's render. MigrationError: neither renders."""
+    if target:
+        try:
+            return ctx.render(target, ctx.new)
+        except MigrationError:
+            pass
+    return ctx.new_render()
+
+
 def merge_samples(ctx: Context, topic: str, what: str, samples: Callable[[dict], list[str]],
                   by_hand: str, target: str = "") -> set[str]:
     """The template's changes to user-owned sample code merged into the team's copy.
@@ -43,12 +56,7 @@ def merge_samples(ctx: Context, topic: str, what: str, samples: Callable[[dict],
     except ServicesError:
         return handled
     try:
-        base, ours = ctx.old_render(), ctx.new_render()
-        if target:
-            try:
-                ours = ctx.render(target, ctx.new)
-            except MigrationError:
-                pass  # not in this template's history (a fork, a synthetic one): today's text
+        base, ours = ctx.old_render(), template_side(ctx, target)
     except MigrationError as error:
         say(f"{topic}: could not render the template ({error}); {by_hand}")
         return handled

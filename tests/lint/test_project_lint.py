@@ -78,19 +78,22 @@ def lint_once(render, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
     return _lint
 
 
-@pytest.fixture(scope="module")
-def linted(lint_once) -> Path:  # noqa: ANN001
-    """BASE as a git checkout after one passing `make lint` (its node modules installed)."""
-    project, result = lint_once(BASE)
+def passing(lint_once, name: str) -> Path:  # noqa: ANN001
+    """name's checkout after its one `make lint`, which passed."""
+    project, result = lint_once(name)
     assert result.returncode == 0, output(result)
     return project
 
 
+@pytest.fixture(scope="module")
+def linted(lint_once) -> Path:  # noqa: ANN001
+    """BASE as a git checkout after one passing `make lint` (its node modules installed)."""
+    return passing(lint_once, BASE)
+
+
 def passing_copy(lint_once, name: str, dest: Path) -> Path:  # noqa: ANN001
     """A copy of name's checkout after its passing `make lint`, sharing its node modules."""
-    project, result = lint_once(name)
-    assert result.returncode == 0, output(result)
-    return copy_project(project, dest)
+    return copy_project(passing(lint_once, name), dest)
 
 
 def expected_summary(name: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ import re
 from services import ServicesError, parse_services
 
 from update.core import Context, MigrationError, say
-from update.samples import SECRETS_BY_NAME, settings_file
+from update.samples import SECRETS_BY_NAME, settings_file, template_side
 
 # The change: cbb0ed9; this repair since 9901608 (projects updated in between lack it).
 COMMIT = "9901608"
@@ -114,10 +114,7 @@ def secrets_by_name(ctx: Context) -> list[str]:
         return []
     rewritten = []
     try:
-        try:
-            ours = ctx.render(SECRETS_BY_NAME, ctx.new)
-        except MigrationError:
-            ours = ctx.new_render()  # not in this template's history (a fork, a synthetic one)
+        ours = template_side(ctx, SECRETS_BY_NAME)
     except MigrationError as error:
         say(f"secrets: could not render the template ({error}); make {', '.join(found)} read only "
             "the names of a SECRETS list, as the template's settings do now (docs/deploy.md, Secrets)")
